@@ -1,0 +1,93 @@
+"""The fixed cast every test uses.
+
+- owner: the counselor on the patient's care team (Riverside)
+- colleague: a nurse of the same organization, not on the care team
+- readonly: the privacy officer (reads charts, changes nothing)
+- admin: the system administrator (no clinical access)
+- outsider: a director of another organization
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from stepwise.accounts.models import Membership
+from stepwise.accounts.selectors import actor_from_membership
+from stepwise.care.models import Program
+from stepwise.core.actor import Actor
+from stepwise.core.models import Facility, Organization
+from stepwise.patients.models import CareTeamMember, Patient
+from stepwise.patients.services import PatientData, patient_create
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+class Cast:
+    def __init__(self, django_user_model: Any) -> None:
+        self.org = Organization.objects.create(name="Riverside Recovery", slug="riverside")
+        self.other_org = Organization.objects.create(name="Harbor Light", slug="harbor")
+        self.facility = Facility.objects.create(organization=self.org, name="Main", time_zone="America/New_York")
+        self.other_facility = Facility.objects.create(organization=self.other_org, name="Harbor", time_zone="UTC")
+        self.detox = Program.objects.create(
+            organization=self.org, facility=self.facility, name="Detox", asam_level="3.7-WM",
+            teds_service=2, is_24_hour=True, bed_capacity=2,
+        )
+        self.residential = Program.objects.create(
+            organization=self.org, facility=self.facility, name="Residential", asam_level="3.5",
+            teds_service=4, is_24_hour=True, bed_capacity=10,
+        )
+        self.iop = Program.objects.create(
+            organization=self.org, facility=self.facility, name="Evening IOP", asam_level="2.1", teds_service=6
+        )
+        self.iop_east = Program.objects.create(
+            organization=self.org, facility=self.facility, name="Evening IOP East", asam_level="2.1", teds_service=6
+        )
+        self.other_program = Program.objects.create(
+            organization=self.other_org, facility=self.other_facility, name="Harbor OP", asam_level="1", teds_service=7
+        )
+        self.users: dict[str, Any] = {}
+        self.actors: dict[str, Actor] = {}
+        for name, org, role in [
+            ("owner", self.org, "counselor"),
+            ("colleague", self.org, "nurse"),
+            ("readonly", self.org, "privacy_officer"),
+            ("admin", self.org, "admin"),
+            ("director", self.org, "director"),
+            ("outsider", self.other_org, "director"),
+        ]:
+            user = django_user_model.objects.create_user(username=name, password=PASSWORD, first_name=name.title())
+            membership = Membership.objects.create(user=user, organization=org, role=role)
+            self.users[name] = user
+            self.actors[name] = actor_from_membership(membership)
+        self.patient = self.new_patient("RR-1", "Ana", "Rivera")
+        CareTeamMember.objects.create(
+            organization=self.org, patient=self.patient, user=self.users["owner"], team_role="primary_counselor"
+        )
+        self.other_patient = patient_create(
+            self.actors["outsider"],
+            PatientData(mrn="HL-1", given_name="Oscar", family_name="Other", date_of_birth=date(1980, 1, 1)),
+        )
+
+    def new_patient(self, mrn: str, given: str = "Sam", family: str = "Doe", born: date = date(1990, 5, 17)) -> Patient:
+        return patient_create(
+            self.actors["owner"], PatientData(mrn=mrn, given_name=given, family_name=family, date_of_birth=born)
+        )
+
+    def client_for(self, name: str) -> Client:
+        client = Client()
+        client.force_login(self.users[name])
+        return client
+
+
+@pytest.fixture
+def cast(db: Any, django_user_model: Any) -> Cast:
+    return Cast(django_user_model)

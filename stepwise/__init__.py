@@ -1,0 +1,1 @@
+"""Stepwise: clinical operations for opioid addiction treatment programs."""

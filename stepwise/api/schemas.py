@@ -1,0 +1,176 @@
+"""Request and response shapes of the JSON API v1, one per operation."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from ninja import Field, Schema
+
+from stepwise.care.models import Episode, Program, Stay
+from stepwise.patients import teds
+from stepwise.patients.models import Patient
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: dict[str, str] | None = None
+
+
+class PatientIn(Schema):
+    mrn: str = Field(min_length=1, max_length=32, description="Medical record number, unique in the organization")
+    given_name: str = Field(min_length=1, max_length=100)
+    family_name: str = Field(min_length=1, max_length=100)
+    preferred_name: str = Field("", max_length=100)
+    date_of_birth: date
+    sex: str = Field(teds.MISSING, description="TEDS sex code: 1 male, 2 female, -9 unknown")
+    race: str = Field(teds.MISSING, description="TEDS race code 1-9, or -9")
+    ethnicity: str = Field(teds.MISSING, description="TEDS ethnicity code 1-5, or -9")
+    education: str = Field(teds.MISSING, description="TEDS education code 1-5, or -9")
+    employment: str = Field(teds.MISSING, description="TEDS employment code 1-4, or -9")
+    living_arrangement: str = Field(teds.MISSING, description="TEDS living arrangement code 1-3, or -9")
+    phone: str = Field("", max_length=40)
+    email: str = Field("", max_length=254)
+
+
+class ProgramOut(Schema):
+    id: uuid.UUID
+    name: str
+    facility: str
+    asam_level: str
+    asam_edition: int
+    teds_service: int
+    is_24_hour: bool
+    bed_capacity: int | None
+    otp_certified: bool
+
+    @staticmethod
+    def resolve_id(obj: Program) -> uuid.UUID:
+        return obj.public_id
+
+    @staticmethod
+    def resolve_facility(obj: Program) -> str:
+        return obj.facility.name
+
+
+class StayOut(Schema):
+    id: uuid.UUID
+    sequence: int
+    program: uuid.UUID
+    program_name: str
+    asam_level: str
+    started_at: datetime
+    ended_at: datetime | None
+    entry_kind: str
+    entry_reason: str
+
+    @staticmethod
+    def resolve_id(obj: Stay) -> uuid.UUID:
+        return obj.public_id
+
+    @staticmethod
+    def resolve_program(obj: Stay) -> uuid.UUID:
+        return obj.program.public_id
+
+    @staticmethod
+    def resolve_program_name(obj: Stay) -> str:
+        return obj.program.name
+
+    @staticmethod
+    def resolve_asam_level(obj: Stay) -> str:
+        return obj.program.asam_level
+
+
+class PatientOut(Schema):
+    id: uuid.UUID
+    mrn: str
+    given_name: str
+    family_name: str
+    preferred_name: str
+    date_of_birth: date
+    sex: str
+    race: str
+    ethnicity: str
+    education: str
+    employment: str
+    living_arrangement: str
+    phone: str
+    email: str
+
+    @staticmethod
+    def resolve_id(obj: Patient) -> uuid.UUID:
+        return obj.public_id
+
+
+class PatientListItem(Schema):
+    id: uuid.UUID
+    mrn: str
+    given_name: str
+    family_name: str
+    date_of_birth: date
+    current_program: str | None
+    current_level: str | None
+
+
+class PatientPage(Schema):
+    count: int
+    page: int
+    pages: int
+    results: list[PatientListItem]
+
+
+class EpisodeOut(Schema):
+    id: uuid.UUID
+    patient: uuid.UUID
+    status: str
+    admitted_at: datetime
+    referral_source: int
+    discharged_at: datetime | None
+    discharge_reason: int | None
+    discharge_note: str
+    previous_episode: uuid.UUID | None
+
+    @staticmethod
+    def resolve_id(obj: Episode) -> uuid.UUID:
+        return obj.public_id
+
+    @staticmethod
+    def resolve_patient(obj: Episode) -> uuid.UUID:
+        return obj.patient.public_id
+
+    @staticmethod
+    def resolve_previous_episode(obj: Episode) -> uuid.UUID | None:
+        return obj.previous_episode.public_id if obj.previous_episode else None
+
+
+class TimelineEventOut(Schema):
+    kind: str
+    at: datetime
+    title: str
+    detail: str
+    by: str
+
+
+class TimelineOut(Schema):
+    episode: EpisodeOut
+    stays: list[StayOut]
+    events: list[TimelineEventOut]
+
+
+class AdmitIn(Schema):
+    program: uuid.UUID
+    admitted_at: datetime | None = Field(None, description="With its time zone; default now")
+    referral_source: int = Field(-9, description="TEDS referral source 1-7, or -9")
+
+
+class TransitionIn(Schema):
+    to_program: uuid.UUID
+    kind: str = Field(description="step_down, step_up or transfer")
+    reason: str
+    at: datetime | None = Field(None, description="With its time zone; default now")
+
+
+class DischargeIn(Schema):
+    reason: int = Field(description="TEDS reason for discharge 1-7")
+    at: datetime | None = Field(None, description="With its time zone; default now")
+    note: str = ""

@@ -1,0 +1,151 @@
+"""The patient's chart and the patient list: audited, scoped reads with fixed query counts."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.paginator import Page, Paginator
+from django.db import transaction
+from django.db.models import Prefetch
+
+from stepwise.core.access import require_permission
+from stepwise.core.roles import Permission
+from stepwise.care.models import Episode, Stay
+from stepwise.care.selectors import episodes_for_patient, open_stays_by_patient
+from stepwise.care.timeline import EpisodeTimeline, episode_timeline
+from stepwise.core.actor import Actor
+from stepwise.core.audit import audit_record
+from stepwise.core.errors import NotFound
+from stepwise.core.models import AuditAction, AuditOutcome
+from stepwise.patients.models import CareTeamMember, Contact, Patient
+from stepwise.patients.selectors import patient_get, patient_search
+
+
+@dataclass(frozen=True)
+class Chart:
+    patient: Patient
+    contacts: list[Contact]
+    care_team: list[CareTeamMember]
+    timelines: list[EpisodeTimeline]
+
+    @property
+    def open_episode(self) -> Episode | None:
+        first = self.timelines[0] if self.timelines else None
+        return first.episode if first and first.episode.is_open else None
+
+    @property
+    def current_stay(self) -> Stay | None:
+        return self.timelines[0].current_stay if self.timelines else None
+
+
+def _audit_refused_lookup(actor: Actor, public_id: uuid.UUID | str) -> None:
+    with transaction.atomic():
+        audit_record(
+            action=AuditAction.ACCESS_DENIED,
+            actor=actor,
+            category="chart",
+            object_type="patient",
+            object_id=str(public_id)[:64],
+            outcome=AuditOutcome.DENIED,
+            detail={"why": "not found in this organization"},
+        )
+
+
+def patient_for(actor: Actor, public_id: uuid.UUID | str, *, permission: Permission) -> Patient:
+    """The patient, if in the actor's organization and the role allows; audits refusals."""
+    try:
+        patient = patient_get(actor, public_id)
+    except NotFound:
+        _audit_refused_lookup(actor, public_id)
+        raise
+    require_permission(actor, permission, patient_public_id=patient.public_id, category="chart")
+    return patient
+
+
+def chart_read(actor: Actor, public_id: uuid.UUID | str, now: datetime) -> Chart:
+    """Everything the chart page shows, in a fixed number of queries, with its audit row."""
+    patient = patient_for(actor, public_id, permission=Permission.CHART_READ)
+    with transaction.atomic():
+        contacts = list(patient.contacts.all())
+        care_team = list(patient.care_team.select_related("user"))
+        timelines = [episode_timeline(e, now) for e in episodes_for_patient(actor, patient)]
+        audit_record(
+            action=AuditAction.READ,
+            actor=actor,
+            patient_public_id=patient.public_id,
+            category="chart",
+            object_type="patient",
+            object_id=patient.public_id,
+        )
+    return Chart(patient=patient, contacts=contacts, care_team=care_team, timelines=timelines)
+
+
+@dataclass(frozen=True)
+class PatientRow:
+    patient: Patient
+    stay: Stay | None
+
+
+def patient_list_page(actor: Actor, query: str, page_number: str | int | None, per_page: int) -> tuple[Page, list[PatientRow]]:  # type: ignore[type-arg]
+    """One page of the patient list or search, with each patient's current program.
+
+    Three queries (count, page, current stays) plus the audit row.
+    """
+    require_permission(actor, Permission.CHART_READ, category="patient_list")
+    with transaction.atomic():
+        page = Paginator(patient_search(actor, query), per_page).get_page(page_number)
+        patients = list(page.object_list)
+        stays = open_stays_by_patient(actor, [p.pk for p in patients])
+        audit_record(
+            action=AuditAction.SEARCH if query.strip() else AuditAction.READ,
+            actor=actor,
+            category="patient_list",
+            detail={"query": query.strip()[:100], "page": page.number, "shown": len(patients)},
+        )
+    return page, [PatientRow(p, stays.get(p.pk)) for p in patients]
+
+
+def patient_record_read(actor: Actor, public_id: uuid.UUID | str) -> Patient:
+    """One patient's demographic record, with its audit row."""
+    patient = patient_for(actor, public_id, permission=Permission.CHART_READ)
+    with transaction.atomic():
+        audit_record(
+            action=AuditAction.READ,
+            actor=actor,
+            patient_public_id=patient.public_id,
+            category="demographics",
+            object_type="patient",
+            object_id=patient.public_id,
+        )
+    return patient
+
+
+def episode_timeline_read(actor: Actor, episode_public_id: uuid.UUID | str, now: datetime) -> EpisodeTimeline:
+    """One episode's timeline (episode, stays, events), with its audit row."""
+    try:
+        key = uuid.UUID(str(episode_public_id))
+    except ValueError:
+        raise NotFound() from None
+    stays = Stay.objects.select_related("program__facility", "entered_by").order_by("sequence")
+    episode = (
+        Episode.objects.filter(organization_id=actor.organization_id, public_id=key)
+        .select_related("patient", "admitted_by", "discharged_by", "previous_episode")
+        .prefetch_related(Prefetch("stays", queryset=stays))
+        .first()
+    )
+    if episode is None:
+        _audit_refused_lookup(actor, key)
+        raise NotFound()
+    require_permission(actor, Permission.CHART_READ, patient_public_id=episode.patient.public_id, category="chart")
+    with transaction.atomic():
+        audit_record(
+            action=AuditAction.READ,
+            actor=actor,
+            patient_public_id=episode.patient.public_id,
+            category="episodes",
+            object_type="episode",
+            object_id=episode.public_id,
+        )
+    return episode_timeline(episode, now)

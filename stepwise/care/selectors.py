@@ -1,0 +1,149 @@
+"""Scoped, prefetched reads of the continuum: a fixed number of queries per page."""
+
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+
+from stepwise.care.models import Episode, Program, Stay
+from stepwise.core.actor import Actor
+from stepwise.core.errors import NotFound
+from stepwise.core.models import Facility
+from stepwise.patients.models import Patient
+
+
+def programs_of(actor: Actor, *, active_only: bool = True) -> QuerySet[Program]:
+    found = Program.objects.filter(organization_id=actor.organization_id).select_related("facility")
+    if active_only:
+        found = found.filter(is_active=True)
+    return found.order_by("facility__name", "name")
+
+
+def program_get(actor: Actor, public_id: uuid.UUID | str) -> Program:
+    try:
+        key = uuid.UUID(str(public_id))
+    except ValueError:
+        raise NotFound() from None
+    program = programs_of(actor, active_only=False).filter(public_id=key).first()
+    if program is None:
+        raise NotFound()
+    return program
+
+
+def episode_get(actor: Actor, public_id: uuid.UUID | str) -> Episode:
+    try:
+        key = uuid.UUID(str(public_id))
+    except ValueError:
+        raise NotFound() from None
+    episode = (
+        Episode.objects.filter(organization_id=actor.organization_id, public_id=key)
+        .select_related("patient")
+        .first()
+    )
+    if episode is None:
+        raise NotFound()
+    return episode
+
+
+def episodes_for_patient(actor: Actor, patient: Patient) -> list[Episode]:
+    """A patient's episodes, newest first, each with its stays and their programs (2 queries)."""
+    stays = Stay.objects.select_related("program__facility", "entered_by").order_by("sequence")
+    return list(
+        Episode.objects.filter(organization_id=actor.organization_id, patient=patient)
+        .select_related("admitted_by", "discharged_by", "previous_episode")
+        .prefetch_related(Prefetch("stays", queryset=stays))
+        .order_by("-admitted_at")
+    )
+
+
+def open_stays_by_patient(actor: Actor, patient_ids: list[int]) -> dict[int, Stay]:
+    """The current stay (with program) of each listed patient that has one: one query."""
+    stays = (
+        Stay.objects.filter(
+            organization_id=actor.organization_id,
+            episode__patient_id__in=patient_ids,
+            ended_at__isnull=True,
+        )
+        .select_related("program", "episode")
+        .only("id", "started_at", "program__name", "program__asam_level", "episode__patient_id", "episode__public_id")
+    )
+    return {stay.episode.patient_id: stay for stay in stays}
+
+
+@dataclass(frozen=True)
+class CensusRow:
+    program: Program
+    occupied: int
+    admitted_today: int
+    transferred_in_today: int
+    discharged_today: int
+
+    @property
+    def available(self) -> int | None:
+        if self.program.bed_capacity is None:
+            return None
+        return max(self.program.bed_capacity - self.occupied, 0)
+
+    @property
+    def occupancy_percent(self) -> int | None:
+        if not self.program.bed_capacity:
+            return None
+        return round(100 * self.occupied / self.program.bed_capacity)
+
+
+def facility_day_bounds(facility: Facility, now: datetime) -> tuple[datetime, datetime]:
+    """Start and end of 'today' in the facility's own time zone, as aware datetimes."""
+    zone = zoneinfo.ZoneInfo(facility.time_zone)
+    local_day = now.astimezone(zone).date()
+    start = datetime.combine(local_day, time.min, tzinfo=zone)
+    end = datetime.combine(local_day + timedelta(days=1), time.min, tzinfo=zone)
+    return start, end
+
+
+def census(actor: Actor, now: datetime) -> list[CensusRow]:
+    """Today's census per active program, 'today' being each facility's local day.
+
+    Two queries whatever the number of programs or patients.
+    """
+    # Most intensive first: the order patients move through the continuum.
+    programs = sorted(programs_of(actor), key=lambda p: (-p.level.rank, p.facility.name, p.name))
+    facilities = {p.facility_id: p.facility for p in programs}
+    started_today = Q()
+    ended_today = Q()
+    for facility_id, facility in facilities.items():
+        start, end = facility_day_bounds(facility, now)
+        started_today |= Q(program__facility_id=facility_id, started_at__gte=start, started_at__lt=end)
+        ended_today |= Q(program__facility_id=facility_id, ended_at__gte=start, ended_at__lt=end)
+    if not programs:
+        return []
+    counts = (
+        Stay.objects.filter(organization_id=actor.organization_id, program__in=programs)
+        .filter(Q(ended_at__isnull=True) | started_today | ended_today)
+        .values("program_id")
+        .annotate(
+            occupied=Count("id", filter=Q(ended_at__isnull=True)),
+            admitted=Count("id", filter=started_today & Q(sequence=1)),
+            transferred_in=Count("id", filter=started_today & Q(sequence__gt=1)),
+            # A stay that ended when its episode did is a discharge, not a transfer out.
+            discharged=Count("id", filter=ended_today & Q(episode__discharged_at=F("ended_at"))),
+        )
+    )
+    by_program = {row["program_id"]: row for row in counts}
+    rows = []
+    for program in programs:
+        row = by_program.get(program.pk, {})
+        rows.append(
+            CensusRow(
+                program=program,
+                occupied=row.get("occupied", 0),
+                admitted_today=row.get("admitted", 0),
+                transferred_in_today=row.get("transferred_in", 0),
+                discharged_today=row.get("discharged", 0),
+            )
+        )
+    return rows
+

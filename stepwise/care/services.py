@@ -1,0 +1,260 @@
+"""The named writes of the continuum: admit, transition, discharge.
+
+Each takes the acting user, checks access, runs in one transaction, writes
+its audit row, and is the only way its change happens.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from stepwise.core.access import require_permission
+from stepwise.core.roles import Permission
+from stepwise.care import rules
+from stepwise.care.models import Episode, EpisodeStatus, Program, Stay, StayEntry
+from stepwise.core.actor import Actor
+from stepwise.core.audit import audit_record
+from stepwise.core.errors import Conflict, NotFound, ValidationFailed
+from stepwise.core.models import AuditAction
+from stepwise.patients.models import Patient
+
+# Clocks of tablets and servers differ a little; a time this far ahead is still "now".
+CLOCK_SKEW = timedelta(minutes=5)
+CATEGORY = "episodes"
+
+
+def _same_org(actor: Actor, *objects: Patient | Program | Episode) -> None:
+    for obj in objects:
+        if obj.organization_id != actor.organization_id:
+            raise NotFound()
+
+
+def _when(at: datetime | None, field: str) -> datetime:
+    now = timezone.now()
+    if at is None:
+        return now
+    if timezone.is_naive(at):
+        raise ValidationFailed({field: "Give the time with its time zone."})
+    if at > now + CLOCK_SKEW:
+        raise ValidationFailed({field: "The time cannot be in the future."})
+    return at
+
+
+def _occupied_beds(program: Program) -> int:
+    return Stay.objects.filter(organization_id=program.organization_id, program=program, ended_at__isnull=True).count()
+
+
+def _lock_program_with_bed(program: Program) -> None:
+    """Lock the program row, then refuse if every bed is taken."""
+    locked = Program.objects.select_for_update().get(pk=program.pk)
+    if locked.bed_capacity is None:
+        return
+    occupied = _occupied_beds(locked)
+    if occupied >= locked.bed_capacity:
+        raise Conflict(
+            f"{locked.name} is full: {occupied} of {locked.bed_capacity} beds are occupied. "
+            "Choose another program or discharge first."
+        )
+
+
+def _check_program_usable(program: Program, field: str) -> None:
+    if not program.is_active:
+        raise ValidationFailed({field: f"{program.name} is not taking patients (inactive program)."})
+
+
+def episode_admit(
+    actor: Actor,
+    patient: Patient,
+    program: Program,
+    *,
+    at: datetime | None = None,
+    referral_source: int = -9,
+) -> Episode:
+    """Open a treatment episode with its first stay; links it to the previous episode."""
+    require_permission(actor, Permission.CARE_WRITE, patient_public_id=patient.public_id, category=CATEGORY)
+    _same_org(actor, patient, program)
+    admitted_at = _when(at, "admitted_at")
+    _check_program_usable(program, "program")
+    if referral_source not in dict(rules.REFERRAL_SOURCES):
+        allowed = ", ".join(f"{c} ({t})" for c, t in rules.REFERRAL_SOURCES)
+        raise ValidationFailed({"referral_source": f"Allowed values: {allowed}."})
+    with transaction.atomic():
+        Patient.objects.select_for_update().get(pk=patient.pk)
+        open_episode = (
+            Episode.objects.filter(organization_id=actor.organization_id, patient=patient, status=EpisodeStatus.OPEN)
+            .first()
+        )
+        if open_episode is not None:
+            raise Conflict(
+                f"{patient.display_name} already has an open episode (admitted "
+                f"{open_episode.admitted_at:%Y-%m-%d}); transfer or discharge it instead."
+            )
+        previous = (
+            Episode.objects.filter(organization_id=actor.organization_id, patient=patient)
+            .order_by("-admitted_at")
+            .first()
+        )
+        if previous is not None and previous.discharged_at and admitted_at <= previous.discharged_at:
+            raise ValidationFailed(
+                {"admitted_at": f"The previous episode ended {previous.discharged_at:%Y-%m-%d %H:%M} UTC; admit after it."}
+            )
+        _lock_program_with_bed(program)
+        episode = Episode.objects.create(
+            organization_id=actor.organization_id,
+            patient=patient,
+            admitted_at=admitted_at,
+            referral_source=referral_source,
+            previous_episode=previous,
+            admitted_by_id=actor.user_id,
+        )
+        Stay.objects.create(
+            organization_id=actor.organization_id,
+            episode=episode,
+            program=program,
+            sequence=1,
+            started_at=admitted_at,
+            entry_kind=StayEntry.ADMISSION,
+            entered_by_id=actor.user_id,
+        )
+        audit_record(
+            action=AuditAction.ADMIT,
+            actor=actor,
+            patient_public_id=patient.public_id,
+            category=CATEGORY,
+            object_type="episode",
+            object_id=episode.public_id,
+            detail={
+                "program": str(program.public_id),
+                "readmission_of": str(previous.public_id) if previous else None,
+            },
+        )
+    return episode
+
+
+def _current_stay(episode: Episode) -> Stay:
+    stay = (
+        Stay.objects.select_for_update()
+        .filter(episode=episode, ended_at__isnull=True)
+        .select_related("program")
+        .first()
+    )
+    if stay is None:
+        raise Conflict("This episode has no open stay.")
+    return stay
+
+
+def _lock_open_episode(actor: Actor, episode: Episode) -> Episode:
+    locked = Episode.objects.select_for_update().get(pk=episode.pk)
+    if locked.status != EpisodeStatus.OPEN:
+        raise Conflict(f"This episode was discharged on {locked.discharged_at:%Y-%m-%d}; admit the patient again.")
+    return locked
+
+
+def stay_transition(
+    actor: Actor,
+    episode: Episode,
+    to_program: Program,
+    *,
+    kind: str,
+    reason: str,
+    at: datetime | None = None,
+) -> Stay:
+    """Close the current stay and open the next one, in one transaction."""
+    patient_public_id = episode.patient.public_id
+    require_permission(actor, Permission.CARE_WRITE, patient_public_id=patient_public_id, category=CATEGORY)
+    _same_org(actor, episode, to_program)
+    moved_at = _when(at, "at")
+    errors: dict[str, str] = {}
+    if kind not in rules.TransitionKind.__members__.values():
+        errors["kind"] = "Allowed values: step_down, step_up, transfer."
+    if not reason.strip():
+        errors["reason"] = "Say why the patient moves; the reason is part of the record."
+    if errors:
+        raise ValidationFailed(errors)
+    _check_program_usable(to_program, "to_program")
+    with transaction.atomic():
+        _lock_open_episode(actor, episode)
+        current = _current_stay(episode)
+        if current.program_id == to_program.pk:
+            raise ValidationFailed({"to_program": f"The patient is already in {to_program.name}."})
+        kind_error = rules.transition_kind_error(kind, current.program.level, to_program.level)
+        if kind_error:
+            raise ValidationFailed({"kind": kind_error})
+        if moved_at <= current.started_at:
+            raise ValidationFailed(
+                {"at": f"The current stay began {current.started_at:%Y-%m-%d %H:%M} UTC; the move must be later."}
+            )
+        _lock_program_with_bed(to_program)
+        current.ended_at = moved_at
+        current.save(update_fields=["ended_at", "updated_at"])
+        try:
+            new_stay = Stay.objects.create(
+                organization_id=actor.organization_id,
+                episode=episode,
+                program=to_program,
+                sequence=current.sequence + 1,
+                started_at=moved_at,
+                entry_kind=kind,
+                entry_reason=reason.strip(),
+                entered_by_id=actor.user_id,
+            )
+        except IntegrityError:
+            raise Conflict("Another change to this episode happened at the same time; reload and try again.") from None
+        audit_record(
+            action=AuditAction.TRANSITION,
+            actor=actor,
+            patient_public_id=patient_public_id,
+            category=CATEGORY,
+            object_type="stay",
+            object_id=new_stay.public_id,
+            detail={"from": str(current.program.public_id), "to": str(to_program.public_id), "kind": kind},
+        )
+    return new_stay
+
+
+def episode_discharge(
+    actor: Actor,
+    episode: Episode,
+    *,
+    reason: int,
+    at: datetime | None = None,
+    note: str = "",
+) -> Episode:
+    """Close the episode and its last stay with a TEDS reason for discharge."""
+    patient_public_id = episode.patient.public_id
+    require_permission(actor, Permission.CARE_WRITE, patient_public_id=patient_public_id, category=CATEGORY)
+    _same_org(actor, episode)
+    discharged_at = _when(at, "at")
+    if reason not in dict(rules.DISCHARGE_REASONS):
+        allowed = ", ".join(f"{c} ({t})" for c, t in rules.DISCHARGE_REASONS)
+        raise ValidationFailed({"reason": f"Choose a TEDS reason for discharge; allowed values: {allowed}."})
+    with transaction.atomic():
+        locked = _lock_open_episode(actor, episode)
+        current = _current_stay(episode)
+        if discharged_at <= current.started_at:
+            raise ValidationFailed(
+                {"at": f"The current stay began {current.started_at:%Y-%m-%d %H:%M} UTC; discharge must be later."}
+            )
+        current.ended_at = discharged_at
+        current.save(update_fields=["ended_at", "updated_at"])
+        locked.status = EpisodeStatus.DISCHARGED
+        locked.discharged_at = discharged_at
+        locked.discharge_reason = reason
+        locked.discharge_note = note.strip()
+        locked.discharged_by_id = actor.user_id
+        locked.save(
+            update_fields=["status", "discharged_at", "discharge_reason", "discharge_note", "discharged_by", "updated_at"]
+        )
+        audit_record(
+            action=AuditAction.DISCHARGE,
+            actor=actor,
+            patient_public_id=patient_public_id,
+            category=CATEGORY,
+            object_type="episode",
+            object_id=locked.public_id,
+            detail={"reason": reason},
+        )
+    return locked

@@ -1,0 +1,168 @@
+"""Census, patient list, chart, and the admit / transition / discharge pages."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from stepwise.core.access import require_permission
+from stepwise.core.roles import Permission
+from stepwise.care import rules
+from stepwise.care.chart import chart_read, patient_for, patient_list_page
+from stepwise.care.forms import KIND_AUTOMATIC, AdmitForm, DischargeForm, TransitionForm, local_to_aware
+from stepwise.care.models import Episode, Stay
+from stepwise.care.selectors import census, episode_get, programs_of
+from stepwise.care.services import episode_admit, episode_discharge, stay_transition
+from stepwise.core.errors import Conflict, NotFound, ValidationFailed
+from stepwise.core.web import actor_of, apply_errors, clinical_view, is_htmx
+
+
+@clinical_view
+@require_GET
+def census_view(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    require_permission(actor, Permission.CENSUS_READ, category="census")
+    rows = census(actor, timezone.now())
+    totals = {
+        "occupied": sum(r.occupied for r in rows if r.program.bed_capacity is not None),
+        "beds": sum(r.program.bed_capacity or 0 for r in rows),
+        "active": sum(r.occupied for r in rows),
+        "admitted": sum(r.admitted_today for r in rows),
+        "discharged": sum(r.discharged_today for r in rows),
+    }
+    template = "care/_census_table.html" if is_htmx(request) else "care/census.html"
+    return render(request, template, {"rows": rows, "totals": totals})
+
+
+@clinical_view
+@require_GET
+def patient_list(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    query = request.GET.get("q", "")
+    page, rows = patient_list_page(actor, query, request.GET.get("page"), settings.PATIENTS_PER_PAGE)
+    template = "care/_patient_results.html" if is_htmx(request) else "care/patient_list.html"
+    return render(request, template, {"page": page, "rows": rows, "q": query})
+
+
+@clinical_view
+@require_GET
+def chart(request: HttpRequest, public_id: str) -> HttpResponse:
+    actor = actor_of(request)
+    data = chart_read(actor, public_id, timezone.now())
+    return render(request, "care/chart.html", {"chart": data, "patient": data.patient})
+
+
+def _open_stay(episode: Episode) -> Stay:
+    stay = Stay.objects.select_related("program__facility").filter(episode=episode, ended_at__isnull=True).first()
+    if stay is None:
+        raise NotFound()
+    return stay
+
+
+@clinical_view
+@require_http_methods(["GET", "POST"])
+def admit(request: HttpRequest, public_id: str) -> HttpResponse:
+    actor = actor_of(request)
+    patient = patient_for(actor, public_id, permission=Permission.CARE_WRITE)
+    form = AdmitForm(request.POST or None, programs=programs_of(actor))
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        program = form.cleaned_data["program"]
+        try:
+            episode_admit(
+                actor,
+                patient,
+                program,
+                at=local_to_aware(form.cleaned_data["admitted_at"], program.facility.time_zone),
+                referral_source=form.cleaned_data["referral_source"],
+            )
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        except Conflict as exc:
+            form.add_error(None, exc.message)
+            status = 409
+        else:
+            messages.success(request, f"{patient.display_name} is admitted to {program.name}.")
+            return redirect("care:chart", public_id=patient.public_id)
+    if form.errors and status == 200:
+        status = 422
+    return render(request, "care/admit.html", {"patient": patient, "form": form}, status=status)
+
+
+@clinical_view
+@require_http_methods(["GET", "POST"])
+def transition(request: HttpRequest, public_id: str, episode_id: str) -> HttpResponse:
+    actor = actor_of(request)
+    patient = patient_for(actor, public_id, permission=Permission.CARE_WRITE)
+    episode = episode_get(actor, episode_id)
+    if episode.patient_id != patient.pk or not episode.is_open:
+        raise NotFound()
+    current = _open_stay(episode)
+    programs = programs_of(actor).exclude(pk=current.program_id)
+    form = TransitionForm(request.POST or None, programs=programs)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        to_program = form.cleaned_data["to_program"]
+        kind = form.cleaned_data["kind"]
+        if kind == KIND_AUTOMATIC:
+            kind = rules.transition_kind_between(current.program.level, to_program.level).value
+        try:
+            stay_transition(
+                actor,
+                episode,
+                to_program,
+                kind=kind,
+                reason=form.cleaned_data["reason"],
+                at=local_to_aware(form.cleaned_data["at"], current.program.facility.time_zone),
+            )
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        except Conflict as exc:
+            form.add_error(None, exc.message)
+            status = 409
+        else:
+            label = rules.TRANSITION_LABELS[rules.TransitionKind(kind)]
+            messages.success(request, f"{label}: {patient.display_name} moved to {to_program.name}.")
+            return redirect("care:chart", public_id=patient.public_id)
+    if form.errors and status == 200:
+        status = 422
+    context = {"patient": patient, "episode": episode, "current": current, "form": form}
+    return render(request, "care/transition.html", context, status=status)
+
+
+@clinical_view
+@require_http_methods(["GET", "POST"])
+def discharge(request: HttpRequest, public_id: str, episode_id: str) -> HttpResponse:
+    actor = actor_of(request)
+    patient = patient_for(actor, public_id, permission=Permission.CARE_WRITE)
+    episode = episode_get(actor, episode_id)
+    if episode.patient_id != patient.pk or not episode.is_open:
+        raise NotFound()
+    current = _open_stay(episode)
+    form = DischargeForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            episode_discharge(
+                actor,
+                episode,
+                reason=form.cleaned_data["reason"],
+                at=local_to_aware(form.cleaned_data["at"], current.program.facility.time_zone),
+                note=form.cleaned_data["note"],
+            )
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        except Conflict as exc:
+            form.add_error(None, exc.message)
+            status = 409
+        else:
+            messages.success(request, f"{patient.display_name} is discharged.")
+            return redirect("care:chart", public_id=patient.public_id)
+    if form.errors and status == 200:
+        status = 422
+    context = {"patient": patient, "episode": episode, "current": current, "form": form}
+    return render(request, "care/discharge.html", context, status=status)

@@ -1,0 +1,152 @@
+"""Tenancy, the shared base model and the audit log."""
+
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+
+class TimeStamped(models.Model):
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Organization(TimeStamped):
+    """The tenant: one treatment organization and everything it owns."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TenantScoped(TimeStamped):
+    """Base of every clinical row: it belongs to one organization and has a public UUID."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT)
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a known IANA time zone (e.g. America/New_York).")
+
+
+class Facility(TenantScoped):
+    """A site of the organization; schedules and displays use its time zone."""
+
+    name = models.CharField(max_length=200)
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    address = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="facility_name_unique_in_org"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AuditAction(models.TextChoices):
+    CREATE = "create", "Create"
+    READ = "read", "Read"
+    UPDATE = "update", "Update"
+    ADMIT = "admit", "Admit"
+    TRANSITION = "transition", "Transition"
+    DISCHARGE = "discharge", "Discharge"
+    SEARCH = "search", "Search"
+    LOGIN = "login", "Login"
+    LOGOUT = "logout", "Logout"
+    LOGIN_FAILED = "login_failed", "Login failed"
+    ACCESS_DENIED = "access_denied", "Access denied"
+    EXPORT = "export", "Export"
+    TOKEN_CREATE = "token_create", "API token created"
+    TOKEN_REVOKE = "token_revoke", "API token revoked"
+
+
+class AuditOutcome(models.TextChoices):
+    SUCCESS = "success", "Success"
+    DENIED = "denied", "Denied"
+    FAILED = "failed", "Failed"
+
+
+class AuditEvent(models.Model):
+    """One append-only row of the audit log.
+
+    Rows are spread over several hash chains (`chain`); within a chain, `seq`
+    counts up from 1 and `hash` is HMAC-SHA256(key, previous hash + this row's
+    canonical content). Actor and patient are stored as plain values, not
+    foreign keys, so no cascade can ever touch an audit row.
+    """
+
+    chain = models.PositiveSmallIntegerField()
+    seq = models.PositiveBigIntegerField()
+    occurred_at = models.DateTimeField()
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    actor_username = models.CharField(max_length=150, blank=True)
+    actor_role = models.CharField(max_length=40, blank=True)
+    organization_id = models.BigIntegerField(null=True, blank=True)
+    patient_public_id = models.UUIDField(null=True, blank=True)
+    action = models.CharField(max_length=30, choices=AuditAction.choices)
+    category = models.CharField(max_length=40, blank=True)
+    object_type = models.CharField(max_length=60, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    outcome = models.CharField(max_length=10, choices=AuditOutcome.choices)
+    request_id = models.CharField(max_length=64, blank=True)
+    client_address = models.CharField(max_length=64, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "seq"], name="audit_chain_seq_unique"),
+            models.CheckConstraint(
+                condition=models.Q(outcome__in=AuditOutcome.values), name="audit_outcome_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(action__in=AuditAction.values), name="audit_action_valid"
+            ),
+        ]
+        indexes = [
+            # The audit page: one organization's events, newest first, optionally per patient.
+            models.Index(fields=["organization_id", "occurred_at"], name="audit_org_time_idx"),
+            models.Index(
+                fields=["organization_id", "patient_public_id", "occurred_at"],
+                name="audit_org_patient_time_idx",
+            ),
+        ]
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise ValueError("Audit events are append-only.")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise ValueError("Audit events are append-only.")
+
+
+class AuditChainHead(models.Model):
+    """The last link of one hash chain: lets the verifier notice a truncated tail."""
+
+    chain = models.PositiveSmallIntegerField(primary_key=True)
+    seq = models.PositiveBigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="0" * 64)

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django import forms
+
+from stepwise.patients import teds
+from stepwise.patients.services import PatientData
+
+
+class PatientForm(forms.Form):
+    mrn = forms.CharField(label="Medical record number", max_length=32)
+    given_name = forms.CharField(max_length=100)
+    family_name = forms.CharField(max_length=100)
+    preferred_name = forms.CharField(max_length=100, required=False)
+    date_of_birth = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    sex = forms.ChoiceField(choices=teds.SEX, initial=teds.MISSING)
+    race = forms.ChoiceField(choices=teds.RACE, initial=teds.MISSING)
+    ethnicity = forms.ChoiceField(choices=teds.ETHNICITY, initial=teds.MISSING)
+    education = forms.ChoiceField(choices=teds.EDUCATION, initial=teds.MISSING)
+    employment = forms.ChoiceField(choices=teds.EMPLOYMENT, initial=teds.MISSING)
+    living_arrangement = forms.ChoiceField(choices=teds.LIVING_ARRANGEMENT, initial=teds.MISSING)
+    phone = forms.CharField(max_length=40, required=False)
+    email = forms.EmailField(required=False)
+
+    def to_data(self) -> PatientData:
+        return PatientData(**self.cleaned_data)

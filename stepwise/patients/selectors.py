@@ -1,0 +1,61 @@
+"""Scoped reads of patients: always within the actor's organization."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, datetime
+
+from django.db.models import Q, QuerySet
+
+from stepwise.core.actor import Actor
+from stepwise.core.errors import NotFound
+from stepwise.patients.models import Patient
+
+_DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y")
+
+
+def patients_of(actor: Actor) -> QuerySet[Patient]:
+    return Patient.objects.filter(organization_id=actor.organization_id)
+
+
+def patient_get(actor: Actor, public_id: uuid.UUID | str) -> Patient:
+    """The patient if it belongs to the actor's organization; NotFound otherwise."""
+    try:
+        key = uuid.UUID(str(public_id))
+    except ValueError:
+        raise NotFound() from None
+    patient = patients_of(actor).filter(public_id=key).first()
+    if patient is None:
+        raise NotFound()
+    return patient
+
+
+def parse_search_date(text: str) -> date | None:
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()  # noqa: DTZ007 (a calendar date, no time)
+        except ValueError:
+            continue
+    return None
+
+
+def patient_search(actor: Actor, query: str) -> QuerySet[Patient]:
+    """Patients matching a name, a date of birth or a record number, in name order.
+
+    Every word must start a word of the patient's names; a date matches the
+    date of birth; anything else may also be the start of a record number.
+    """
+    found = patients_of(actor)
+    text = query.strip()
+    if not text:
+        return found.order_by("family_name", "given_name", "id")
+    born = parse_search_date(text)
+    if born is not None:
+        return found.filter(date_of_birth=born).order_by("family_name", "given_name", "id")
+    words = [w for w in re.split(r"[\s,]+", text.lower()) if w]
+    by_name = Q()
+    for word in words:
+        by_name &= Q(search_name__startswith=word) | Q(search_name__contains=f" {word}")
+    by_mrn = Q(mrn__istartswith=text)
+    return found.filter(by_name | by_mrn).order_by("family_name", "given_name", "id")

@@ -1,0 +1,95 @@
+"""Reads of the audit log for directors and privacy officers."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.db.models import QuerySet
+from django.http import QueryDict
+
+from stepwise.core.actor import Actor
+from stepwise.core.models import AuditAction, AuditEvent
+from stepwise.patients.models import Patient
+
+# Column name shown to the user -> ordering of the query (stable with id).
+AUDIT_SORTS: dict[str, str] = {
+    "time": "occurred_at",
+    "user": "actor_username",
+    "role": "actor_role",
+    "action": "action",
+    "category": "category",
+    "patient": "patient_public_id",
+    "outcome": "outcome",
+}
+
+
+def _parse_day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    patient: str = ""
+    user: str = ""
+    action: str = ""
+    since: date | None = None
+    until: date | None = None
+    sort: str = "-time"
+
+    @classmethod
+    def from_query(cls, query: QueryDict) -> AuditFilter:
+        sort = query.get("sort", "-time")
+        if sort.lstrip("-") not in AUDIT_SORTS:
+            sort = "-time"
+        action = query.get("action", "")
+        return cls(
+            patient=query.get("patient", "").strip(),
+            user=query.get("user", "").strip(),
+            action=action if action in AuditAction.values else "",
+            since=_parse_day(query.get("since", "")),
+            until=_parse_day(query.get("until", "")),
+            sort=sort,
+        )
+
+
+def _patient_ids_for(actor: Actor, text: str) -> list[uuid.UUID]:
+    """A patient filter may be a UUID or a record number of the actor's organization."""
+    try:
+        return [uuid.UUID(text)]
+    except ValueError:
+        return list(
+            Patient.objects.filter(organization_id=actor.organization_id, mrn__iexact=text).values_list(
+                "public_id", flat=True
+            )
+        )
+
+
+def audit_events(actor: Actor, filters: AuditFilter) -> QuerySet[AuditEvent]:
+    events = AuditEvent.objects.filter(organization_id=actor.organization_id)
+    if filters.patient:
+        events = events.filter(patient_public_id__in=_patient_ids_for(actor, filters.patient))
+    if filters.user:
+        events = events.filter(actor_username__iexact=filters.user)
+    if filters.action:
+        events = events.filter(action=filters.action)
+    if filters.since:
+        events = events.filter(occurred_at__gte=datetime.combine(filters.since, time.min, tzinfo=UTC))
+    if filters.until:
+        end = datetime.combine(filters.until + timedelta(days=1), time.min, tzinfo=UTC)
+        events = events.filter(occurred_at__lt=end)
+    field = AUDIT_SORTS[filters.sort.lstrip("-")]
+    direction = "-" if filters.sort.startswith("-") else ""
+    return events.order_by(f"{direction}{field}", f"{direction}id")
+
+
+def patient_names(actor: Actor, public_ids: list[uuid.UUID]) -> dict[uuid.UUID, Patient]:
+    """Patients named on one page of the log, in one query."""
+    found = Patient.objects.filter(organization_id=actor.organization_id, public_id__in=public_ids).only(
+        "public_id", "given_name", "family_name", "mrn"
+    )
+    return {p.public_id: p for p in found}

@@ -1,0 +1,10 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("stepwise.accounts.urls")),
+    path("", include("stepwise.care.urls")),
+    path("patients/", include("stepwise.patients.urls")),
+    path("audit/", include("stepwise.privacy.urls")),
+    path("", include("stepwise.core.urls")),
+    path("api/v1/", include("stepwise.api.urls")),
+]
