@@ -19,7 +19,7 @@ run: $(STAMP)
 	mkdir -p var
 	$(BIN)/stepwise migrate --noinput
 	$(BIN)/stepwise demo_load
-	STEPWISE_DEBUG=1 $(BIN)/stepwise runserver 127.0.0.1:$(PORT)
+	$(BIN)/stepwise runserver 127.0.0.1:$(PORT)
 
 test: $(STAMP)
 	$(BIN)/pytest

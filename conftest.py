@@ -23,7 +23,7 @@ from stepwise.core.models import Facility, Organization
 from stepwise.patients.models import CareTeamMember, Patient
 from stepwise.patients.services import PatientData, patient_create
 
-PASSWORD = "correct-horse-battery"
+PASSWORD = "correct-horse-battery"  # noqa: S105 (test users only)
 
 
 @pytest.fixture(autouse=True)
@@ -35,24 +35,50 @@ class Cast:
     def __init__(self, django_user_model: Any) -> None:
         self.org = Organization.objects.create(name="Riverside Recovery", slug="riverside")
         self.other_org = Organization.objects.create(name="Harbor Light", slug="harbor")
-        self.facility = Facility.objects.create(organization=self.org, name="Main", time_zone="America/New_York")
-        self.other_facility = Facility.objects.create(organization=self.other_org, name="Harbor", time_zone="UTC")
+        self.facility = Facility.objects.create(
+            organization=self.org, name="Main", time_zone="America/New_York"
+        )
+        self.other_facility = Facility.objects.create(
+            organization=self.other_org, name="Harbor", time_zone="UTC"
+        )
         self.detox = Program.objects.create(
-            organization=self.org, facility=self.facility, name="Detox", asam_level="3.7-WM",
-            teds_service=2, is_24_hour=True, bed_capacity=2,
+            organization=self.org,
+            facility=self.facility,
+            name="Detox",
+            asam_level="3.7-WM",
+            teds_service=2,
+            is_24_hour=True,
+            bed_capacity=2,
         )
         self.residential = Program.objects.create(
-            organization=self.org, facility=self.facility, name="Residential", asam_level="3.5",
-            teds_service=4, is_24_hour=True, bed_capacity=10,
+            organization=self.org,
+            facility=self.facility,
+            name="Residential",
+            asam_level="3.5",
+            teds_service=4,
+            is_24_hour=True,
+            bed_capacity=10,
         )
         self.iop = Program.objects.create(
-            organization=self.org, facility=self.facility, name="Evening IOP", asam_level="2.1", teds_service=6
+            organization=self.org,
+            facility=self.facility,
+            name="Evening IOP",
+            asam_level="2.1",
+            teds_service=6,
         )
         self.iop_east = Program.objects.create(
-            organization=self.org, facility=self.facility, name="Evening IOP East", asam_level="2.1", teds_service=6
+            organization=self.org,
+            facility=self.facility,
+            name="Evening IOP East",
+            asam_level="2.1",
+            teds_service=6,
         )
         self.other_program = Program.objects.create(
-            organization=self.other_org, facility=self.other_facility, name="Harbor OP", asam_level="1", teds_service=7
+            organization=self.other_org,
+            facility=self.other_facility,
+            name="Harbor OP",
+            asam_level="1",
+            teds_service=7,
         )
         self.users: dict[str, Any] = {}
         self.actors: dict[str, Actor] = {}
@@ -64,22 +90,32 @@ class Cast:
             ("director", self.org, "director"),
             ("outsider", self.other_org, "director"),
         ]:
-            user = django_user_model.objects.create_user(username=name, password=PASSWORD, first_name=name.title())
+            user = django_user_model.objects.create_user(
+                username=name, password=PASSWORD, first_name=name.title()
+            )
             membership = Membership.objects.create(user=user, organization=org, role=role)
             self.users[name] = user
             self.actors[name] = actor_from_membership(membership)
         self.patient = self.new_patient("RR-1", "Ana", "Rivera")
         CareTeamMember.objects.create(
-            organization=self.org, patient=self.patient, user=self.users["owner"], team_role="primary_counselor"
+            organization=self.org,
+            patient=self.patient,
+            user=self.users["owner"],
+            team_role="primary_counselor",
         )
         self.other_patient = patient_create(
             self.actors["outsider"],
-            PatientData(mrn="HL-1", given_name="Oscar", family_name="Other", date_of_birth=date(1980, 1, 1)),
+            PatientData(
+                mrn="HL-1", given_name="Oscar", family_name="Other", date_of_birth=date(1980, 1, 1)
+            ),
         )
 
-    def new_patient(self, mrn: str, given: str = "Sam", family: str = "Doe", born: date = date(1990, 5, 17)) -> Patient:
+    def new_patient(
+        self, mrn: str, given: str = "Sam", family: str = "Doe", born: date = date(1990, 5, 17)
+    ) -> Patient:
         return patient_create(
-            self.actors["owner"], PatientData(mrn=mrn, given_name=given, family_name=family, date_of_birth=born)
+            self.actors["owner"],
+            PatientData(mrn=mrn, given_name=given, family_name=family, date_of_birth=born),
         )
 
     def client_for(self, name: str) -> Client:

@@ -37,12 +37,14 @@ def env_int(name: str, default: int) -> int:
 
 
 # Development defaults are only for `make run`; a system check refuses them in production.
-DEV_SECRET_KEY = "stepwise-development-only-secret-key-change-me-0123456789"
+DEV_SECRET_KEY = "stepwise-development-only-secret-key-change-me-0123456789"  # noqa: S105
 DEV_AUDIT_KEY = "stepwise-development-only-audit-hmac-key"
 
 DEBUG = env_bool("STEPWISE_DEBUG", False)
 SECRET_KEY = env_str("STEPWISE_SECRET_KEY", DEV_SECRET_KEY)
-ALLOWED_HOSTS = [h for h in env_str("STEPWISE_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+ALLOWED_HOSTS = [
+    h for h in env_str("STEPWISE_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
+]
 CSRF_TRUSTED_ORIGINS = [o for o in env_str("STEPWISE_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 # The key of the audit log's hash chain (HMAC-SHA256). Rotate only with a verified chain.
@@ -118,7 +120,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"

@@ -21,12 +21,14 @@ class MembershipMiddleware:
         request.actor = None  # type: ignore[attr-defined]
         request.membership = None  # type: ignore[attr-defined]
         if request.user.is_authenticated:
-            membership = membership_for_user(request.user, request.session.get(ACTIVE_ORG_SESSION_KEY))
+            membership = membership_for_user(
+                request.user, request.session.get(ACTIVE_ORG_SESSION_KEY)
+            )
             if membership is None:
                 # A signed-in account with no organization has nothing to see.
                 logout(request)
                 return render(request, "accounts/no_membership.html", status=403)
-            membership.user = request.user  # type: ignore[assignment]
+            membership.user = request.user
             request.membership = membership  # type: ignore[attr-defined]
             request.actor = actor_from_membership(membership)  # type: ignore[attr-defined]
         return self.get_response(request)

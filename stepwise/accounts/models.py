@@ -11,8 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from stepwise.core.roles import ROLE_LABELS, Role
 from stepwise.core.models import Organization, TimeStamped
+from stepwise.core.roles import ROLE_LABELS, Role
 
 ROLE_CHOICES = [(r.value, ROLE_LABELS[r]) for r in Role]
 
@@ -20,8 +20,12 @@ ROLE_CHOICES = [(r.value, ROLE_LABELS[r]) for r in Role]
 class Membership(TimeStamped):
     """A user's role in one organization. One Django user per person."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(max_length=30, choices=ROLE_CHOICES)
     is_active = models.BooleanField(default=True)
 
@@ -29,7 +33,9 @@ class Membership(TimeStamped):
         ordering = ["organization_id", "user_id"]
         constraints = [
             models.UniqueConstraint(fields=["organization", "user"], name="membership_one_per_org"),
-            models.CheckConstraint(condition=models.Q(role__in=[r.value for r in Role]), name="membership_role_valid"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=[r.value for r in Role]), name="membership_role_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -40,7 +46,7 @@ class Membership(TimeStamped):
         return ROLE_LABELS[Role(self.role)]
 
 
-TOKEN_PREFIX = "stw_"
+TOKEN_PREFIX = "stw_"  # noqa: S105 (a prefix, not a secret)
 
 
 def hash_token(raw: str) -> str:
@@ -51,11 +57,15 @@ class ApiToken(TimeStamped):
     """A personal access token; only its SHA-256 is stored, the token is shown once."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
     name = models.CharField(max_length=100)
     token_hash = models.CharField(max_length=64, unique=True)
-    hint = models.CharField(max_length=12, help_text="The token's first characters, to recognise it.")
+    hint = models.CharField(
+        max_length=12, help_text="The token's first characters, to recognise it."
+    )
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)

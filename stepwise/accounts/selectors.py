@@ -9,11 +9,15 @@ from stepwise.accounts.models import ApiToken, Membership
 from stepwise.core.actor import Actor
 
 
-def membership_for_user(user: AbstractBaseUser | AnonymousUser, organization_id: int | None = None) -> Membership | None:
+def membership_for_user(
+    user: AbstractBaseUser | AnonymousUser, organization_id: int | None = None
+) -> Membership | None:
     """The user's active membership: the chosen organization's, else their first."""
     if not user.is_authenticated:
         return None
-    memberships = Membership.objects.select_related("organization").filter(user_id=user.pk, is_active=True)
+    memberships = Membership.objects.select_related("organization").filter(
+        user_id=user.pk, is_active=True
+    )
     if organization_id is not None:
         chosen = next((m for m in memberships if m.organization_id == organization_id), None)
         if chosen:
@@ -32,4 +36,8 @@ def actor_from_membership(membership: Membership) -> Actor:
 
 
 def tokens_for_user(user_id: int) -> QuerySet[ApiToken]:
-    return ApiToken.objects.filter(user_id=user_id).select_related("organization").order_by("-created_at")
+    return (
+        ApiToken.objects.filter(user_id=user_id)
+        .select_related("organization")
+        .order_by("-created_at")
+    )

@@ -10,15 +10,15 @@ from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import Prefetch
 
-from stepwise.core.access import require_permission
-from stepwise.core.roles import Permission
 from stepwise.care.models import Episode, Stay
 from stepwise.care.selectors import episodes_for_patient, open_stays_by_patient
 from stepwise.care.timeline import EpisodeTimeline, episode_timeline
+from stepwise.core.access import require_permission
 from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
 from stepwise.core.errors import NotFound
 from stepwise.core.models import AuditAction, AuditOutcome
+from stepwise.core.roles import Permission
 from stepwise.patients.models import CareTeamMember, Contact, Patient
 from stepwise.patients.selectors import patient_get, patient_search
 
@@ -88,7 +88,9 @@ class PatientRow:
     stay: Stay | None
 
 
-def patient_list_page(actor: Actor, query: str, page_number: str | int | None, per_page: int) -> tuple[Page, list[PatientRow]]:  # type: ignore[type-arg]
+def patient_list_page(
+    actor: Actor, query: str, page_number: str | int | None, per_page: int
+) -> tuple[Page, list[PatientRow]]:  # type: ignore[type-arg]
     """One page of the patient list or search, with each patient's current program.
 
     Three queries (count, page, current stays) plus the audit row.
@@ -122,7 +124,9 @@ def patient_record_read(actor: Actor, public_id: uuid.UUID | str) -> Patient:
     return patient
 
 
-def episode_timeline_read(actor: Actor, episode_public_id: uuid.UUID | str, now: datetime) -> EpisodeTimeline:
+def episode_timeline_read(
+    actor: Actor, episode_public_id: uuid.UUID | str, now: datetime
+) -> EpisodeTimeline:
     """One episode's timeline (episode, stays, events), with its audit row."""
     try:
         key = uuid.UUID(str(episode_public_id))
@@ -138,7 +142,9 @@ def episode_timeline_read(actor: Actor, episode_public_id: uuid.UUID | str, now:
     if episode is None:
         _audit_refused_lookup(actor, key)
         raise NotFound()
-    require_permission(actor, Permission.CHART_READ, patient_public_id=episode.patient.public_id, category="chart")
+    require_permission(
+        actor, Permission.CHART_READ, patient_public_id=episode.patient.public_id, category="chart"
+    )
     with transaction.atomic():
         audit_record(
             action=AuditAction.READ,

@@ -20,7 +20,7 @@ def local_to_aware(value: datetime | None, time_zone: str) -> datetime | None:
 
 
 class ProgramChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
-    def label_from_instance(self, obj: Program) -> str:  # type: ignore[override]
+    def label_from_instance(self, obj: Program) -> str:
         beds = ""
         if obj.bed_capacity is not None:
             beds = f" · {obj.bed_capacity} beds"
@@ -55,8 +55,10 @@ class TransitionForm(forms.Form):
         queryset=Program.objects.none(), to_field_name="public_id", label="Move to program"
     )
     kind = forms.ChoiceField(
-        choices=[(KIND_AUTOMATIC, "Work it out from the levels")]
-        + [(k.value, label) for k, label in rules.TRANSITION_LABELS.items()],
+        choices=[
+            (KIND_AUTOMATIC, "Work it out from the levels"),
+            *((k.value, label) for k, label in rules.TRANSITION_LABELS.items()),
+        ],
         required=False,
         widget=forms.RadioSelect,
         label="Kind of move",
@@ -73,7 +75,7 @@ class TransitionForm(forms.Form):
 
 class DischargeForm(forms.Form):
     reason = forms.TypedChoiceField(
-        choices=[("", "Choose a reason")] + list(rules.DISCHARGE_REASONS),
+        choices=[("", "Choose a reason"), *rules.DISCHARGE_REASONS],
         coerce=int,
         label="Reason for discharge (TEDS)",
     )

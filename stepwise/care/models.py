@@ -9,10 +9,11 @@ from stepwise.care import rules
 from stepwise.core.models import Facility, TenantScoped
 from stepwise.patients.models import Patient
 
-ASAM_LEVEL_CHOICES = sorted(
-    {(lv.code, f"{lv.code} {lv.name}") for lv in rules.LEVELS_3RD + rules.LEVELS_4TH},
-    key=lambda c: c[0],
-)
+# Codes only: one code (e.g. 3.7) can mean different levels in the two editions;
+# the name comes from the program's edition (Program.level).
+ASAM_LEVEL_CHOICES = [
+    (code, code) for code in dict.fromkeys(lv.code for lv in rules.LEVELS_3RD + rules.LEVELS_4TH)
+]
 
 
 def _level_in_edition(edition: int) -> models.Q:
@@ -25,23 +26,33 @@ class Program(TenantScoped):
     facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="programs")
     name = models.CharField(max_length=200)
     asam_level = models.CharField("ASAM level", max_length=10, choices=ASAM_LEVEL_CHOICES)
-    asam_edition = models.PositiveSmallIntegerField("ASAM edition", default=3, choices=[(3, "3rd"), (4, "4th")])
-    teds_service = models.PositiveSmallIntegerField("TEDS service setting", choices=rules.TEDS_SERVICES)
+    asam_edition = models.PositiveSmallIntegerField(
+        "ASAM edition", default=3, choices=[(3, "3rd"), (4, "4th")]
+    )
+    teds_service = models.PositiveSmallIntegerField(
+        "TEDS service setting", choices=rules.TEDS_SERVICES
+    )
     is_24_hour = models.BooleanField("24-hour", default=False)
-    bed_capacity = models.PositiveIntegerField(null=True, blank=True, help_text="Empty for ambulatory programs.")
+    bed_capacity = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Empty for ambulatory programs."
+    )
     otp_certified = models.BooleanField("may dispense methadone (OTP-certified)", default=False)
     is_active = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["facility__name", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["organization", "facility", "name"], name="program_name_unique"),
+            models.UniqueConstraint(
+                fields=["organization", "facility", "name"], name="program_name_unique"
+            ),
             # The level must exist in the edition it claims (R-ASAM-1: editions never mix).
             models.CheckConstraint(
-                condition=_level_in_edition(3) | _level_in_edition(4), name="program_level_in_edition"
+                condition=_level_in_edition(3) | _level_in_edition(4),
+                name="program_level_in_edition",
             ),
             models.CheckConstraint(
-                condition=models.Q(teds_service__gte=1, teds_service__lte=8), name="program_teds_service_valid"
+                condition=models.Q(teds_service__gte=1, teds_service__lte=8),
+                name="program_teds_service_valid",
             ),
             models.CheckConstraint(
                 condition=models.Q(bed_capacity__isnull=True) | models.Q(bed_capacity__gte=1),
@@ -76,16 +87,22 @@ class Episode(TenantScoped):
     """One TEDS treatment episode: admission, stays in programs, discharge."""
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="episodes")
-    status = models.CharField(max_length=12, choices=EpisodeStatus.choices, default=EpisodeStatus.OPEN)
+    status = models.CharField(
+        max_length=12, choices=EpisodeStatus.choices, default=EpisodeStatus.OPEN
+    )
     admitted_at = models.DateTimeField()
     referral_source = models.SmallIntegerField(choices=rules.REFERRAL_SOURCES, default=-9)
     discharged_at = models.DateTimeField(null=True, blank=True)
-    discharge_reason = models.PositiveSmallIntegerField(choices=rules.DISCHARGE_REASONS, null=True, blank=True)
+    discharge_reason = models.PositiveSmallIntegerField(
+        choices=rules.DISCHARGE_REASONS, null=True, blank=True
+    )
     discharge_note = models.TextField(blank=True)
     previous_episode = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="readmission"
     )
-    admitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    admitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     discharged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -94,9 +111,13 @@ class Episode(TenantScoped):
         ordering = ["-admitted_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["patient"], condition=models.Q(status="open"), name="episode_one_open_per_patient"
+                fields=["patient"],
+                condition=models.Q(status="open"),
+                name="episode_one_open_per_patient",
             ),
-            models.CheckConstraint(condition=models.Q(status__in=EpisodeStatus.values), name="episode_status_valid"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=EpisodeStatus.values), name="episode_status_valid"
+            ),
             models.CheckConstraint(
                 condition=(
                     models.Q(
@@ -112,17 +133,22 @@ class Episode(TenantScoped):
                 name="episode_discharge_complete",
             ),
             models.CheckConstraint(
-                condition=models.Q(discharged_at__isnull=True) | models.Q(discharged_at__gt=models.F("admitted_at")),
+                condition=models.Q(discharged_at__isnull=True)
+                | models.Q(discharged_at__gt=models.F("admitted_at")),
                 name="episode_discharge_after_admission",
             ),
             models.CheckConstraint(
-                condition=models.Q(referral_source__in=[code for code, _ in rules.REFERRAL_SOURCES]),
+                condition=models.Q(
+                    referral_source__in=[code for code, _ in rules.REFERRAL_SOURCES]
+                ),
                 name="episode_referral_valid",
             ),
         ]
         indexes = [
             # The chart: a patient's episodes, newest first.
-            models.Index(fields=["organization", "patient", "admitted_at"], name="episode_org_patient_idx"),
+            models.Index(
+                fields=["organization", "patient", "admitted_at"], name="episode_org_patient_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -150,35 +176,52 @@ class Stay(TenantScoped):
     ended_at = models.DateTimeField(null=True, blank=True)
     entry_kind = models.CharField(max_length=12, choices=StayEntry.choices)
     entry_reason = models.TextField(blank=True)
-    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["episode_id", "sequence"]
         constraints = [
             models.UniqueConstraint(fields=["episode", "sequence"], name="stay_sequence_unique"),
             models.UniqueConstraint(
-                fields=["episode"], condition=models.Q(ended_at__isnull=True), name="stay_one_open_per_episode"
+                fields=["episode"],
+                condition=models.Q(ended_at__isnull=True),
+                name="stay_one_open_per_episode",
             ),
             models.CheckConstraint(
-                condition=models.Q(ended_at__isnull=True) | models.Q(ended_at__gt=models.F("started_at")),
+                condition=models.Q(ended_at__isnull=True)
+                | models.Q(ended_at__gt=models.F("started_at")),
                 name="stay_ends_after_start",
             ),
-            models.CheckConstraint(condition=models.Q(entry_kind__in=StayEntry.values), name="stay_entry_valid"),
+            models.CheckConstraint(
+                condition=models.Q(entry_kind__in=StayEntry.values), name="stay_entry_valid"
+            ),
             # Only the first stay is an admission; every later one is a transition with a reason.
             models.CheckConstraint(
                 condition=models.Q(sequence=1, entry_kind="admission")
-                | (models.Q(sequence__gt=1) & ~models.Q(entry_kind="admission") & ~models.Q(entry_reason="")),
+                | (
+                    models.Q(sequence__gt=1)
+                    & ~models.Q(entry_kind="admission")
+                    & ~models.Q(entry_reason="")
+                ),
                 name="stay_entry_matches_sequence",
             ),
         ]
         indexes = [
             # Census: open stays per program.
             models.Index(
-                fields=["organization", "program"], condition=models.Q(ended_at__isnull=True), name="stay_open_idx"
+                fields=["organization", "program"],
+                condition=models.Q(ended_at__isnull=True),
+                name="stay_open_idx",
             ),
             # Census: stays started or ended today per program.
-            models.Index(fields=["organization", "program", "started_at"], name="stay_program_start_idx"),
-            models.Index(fields=["organization", "program", "ended_at"], name="stay_program_end_idx"),
+            models.Index(
+                fields=["organization", "program", "started_at"], name="stay_program_start_idx"
+            ),
+            models.Index(
+                fields=["organization", "program", "ended_at"], name="stay_program_end_idx"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from itertools import pairwise
 
 CONTINUING_CARE = "CC"
 
@@ -151,7 +152,7 @@ def stay_sequence_errors(spans: Sequence[Span]) -> list[str]:
             errors.append(f"stay {index} ends before it starts")
         if span.end is None and index != len(spans):
             errors.append(f"stay {index} is open but is not the last stay")
-    for index, (before, after) in enumerate(zip(spans, spans[1:], strict=False), start=1):
+    for index, (before, after) in enumerate(pairwise(spans), start=1):
         if before.end is None:
             continue
         if after.start > before.end:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import uuid
 import zoneinfo
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 
@@ -69,7 +71,14 @@ def open_stays_by_patient(actor: Actor, patient_ids: list[int]) -> dict[int, Sta
             ended_at__isnull=True,
         )
         .select_related("program", "episode")
-        .only("id", "started_at", "program__name", "program__asam_level", "episode__patient_id", "episode__public_id")
+        .only(
+            "id",
+            "started_at",
+            "program__name",
+            "program__asam_level",
+            "episode__patient_id",
+            "episode__public_id",
+        )
     )
     return {stay.episode.patient_id: stay for stay in stays}
 
@@ -116,7 +125,9 @@ def census(actor: Actor, now: datetime) -> list[CensusRow]:
     ended_today = Q()
     for facility_id, facility in facilities.items():
         start, end = facility_day_bounds(facility, now)
-        started_today |= Q(program__facility_id=facility_id, started_at__gte=start, started_at__lt=end)
+        started_today |= Q(
+            program__facility_id=facility_id, started_at__gte=start, started_at__lt=end
+        )
         ended_today |= Q(program__facility_id=facility_id, ended_at__gte=start, ended_at__lt=end)
     if not programs:
         return []
@@ -135,7 +146,7 @@ def census(actor: Actor, now: datetime) -> list[CensusRow]:
     by_program = {row["program_id"]: row for row in counts}
     rows = []
     for program in programs:
-        row = by_program.get(program.pk, {})
+        row: Mapping[str, Any] = by_program.get(program.pk, {})
         rows.append(
             CensusRow(
                 program=program,
@@ -146,4 +157,3 @@ def census(actor: Actor, now: datetime) -> list[CensusRow]:
             )
         )
     return rows
-

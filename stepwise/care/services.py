@@ -11,14 +11,14 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from stepwise.core.access import require_permission
-from stepwise.core.roles import Permission
 from stepwise.care import rules
 from stepwise.care.models import Episode, EpisodeStatus, Program, Stay, StayEntry
+from stepwise.core.access import require_permission
 from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
 from stepwise.core.errors import Conflict, NotFound, ValidationFailed
 from stepwise.core.models import AuditAction
+from stepwise.core.roles import Permission
 from stepwise.patients.models import Patient
 
 # Clocks of tablets and servers differ a little; a time this far ahead is still "now".
@@ -44,7 +44,9 @@ def _when(at: datetime | None, field: str) -> datetime:
 
 
 def _occupied_beds(program: Program) -> int:
-    return Stay.objects.filter(organization_id=program.organization_id, program=program, ended_at__isnull=True).count()
+    return Stay.objects.filter(
+        organization_id=program.organization_id, program=program, ended_at__isnull=True
+    ).count()
 
 
 def _lock_program_with_bed(program: Program) -> None:
@@ -62,7 +64,9 @@ def _lock_program_with_bed(program: Program) -> None:
 
 def _check_program_usable(program: Program, field: str) -> None:
     if not program.is_active:
-        raise ValidationFailed({field: f"{program.name} is not taking patients (inactive program)."})
+        raise ValidationFailed(
+            {field: f"{program.name} is not taking patients (inactive program)."}
+        )
 
 
 def episode_admit(
@@ -74,7 +78,9 @@ def episode_admit(
     referral_source: int = -9,
 ) -> Episode:
     """Open a treatment episode with its first stay; links it to the previous episode."""
-    require_permission(actor, Permission.CARE_WRITE, patient_public_id=patient.public_id, category=CATEGORY)
+    require_permission(
+        actor, Permission.CARE_WRITE, patient_public_id=patient.public_id, category=CATEGORY
+    )
     _same_org(actor, patient, program)
     admitted_at = _when(at, "admitted_at")
     _check_program_usable(program, "program")
@@ -83,10 +89,9 @@ def episode_admit(
         raise ValidationFailed({"referral_source": f"Allowed values: {allowed}."})
     with transaction.atomic():
         Patient.objects.select_for_update().get(pk=patient.pk)
-        open_episode = (
-            Episode.objects.filter(organization_id=actor.organization_id, patient=patient, status=EpisodeStatus.OPEN)
-            .first()
-        )
+        open_episode = Episode.objects.filter(
+            organization_id=actor.organization_id, patient=patient, status=EpisodeStatus.OPEN
+        ).first()
         if open_episode is not None:
             raise Conflict(
                 f"{patient.display_name} already has an open episode (admitted "
@@ -97,9 +102,15 @@ def episode_admit(
             .order_by("-admitted_at")
             .first()
         )
-        if previous is not None and previous.discharged_at and admitted_at <= previous.discharged_at:
+        if (
+            previous is not None
+            and previous.discharged_at
+            and admitted_at <= previous.discharged_at
+        ):
             raise ValidationFailed(
-                {"admitted_at": f"The previous episode ended {previous.discharged_at:%Y-%m-%d %H:%M} UTC; admit after it."}
+                {
+                    "admitted_at": f"The previous episode ended {previous.discharged_at:%Y-%m-%d %H:%M} UTC; admit after it."
+                }
             )
         _lock_program_with_bed(program)
         episode = Episode.objects.create(
@@ -149,7 +160,9 @@ def _current_stay(episode: Episode) -> Stay:
 def _lock_open_episode(actor: Actor, episode: Episode) -> Episode:
     locked = Episode.objects.select_for_update().get(pk=episode.pk)
     if locked.status != EpisodeStatus.OPEN:
-        raise Conflict(f"This episode was discharged on {locked.discharged_at:%Y-%m-%d}; admit the patient again.")
+        raise Conflict(
+            f"This episode was discharged on {locked.discharged_at:%Y-%m-%d}; admit the patient again."
+        )
     return locked
 
 
@@ -164,7 +177,9 @@ def stay_transition(
 ) -> Stay:
     """Close the current stay and open the next one, in one transaction."""
     patient_public_id = episode.patient.public_id
-    require_permission(actor, Permission.CARE_WRITE, patient_public_id=patient_public_id, category=CATEGORY)
+    require_permission(
+        actor, Permission.CARE_WRITE, patient_public_id=patient_public_id, category=CATEGORY
+    )
     _same_org(actor, episode, to_program)
     moved_at = _when(at, "at")
     errors: dict[str, str] = {}
@@ -185,7 +200,9 @@ def stay_transition(
             raise ValidationFailed({"kind": kind_error})
         if moved_at <= current.started_at:
             raise ValidationFailed(
-                {"at": f"The current stay began {current.started_at:%Y-%m-%d %H:%M} UTC; the move must be later."}
+                {
+                    "at": f"The current stay began {current.started_at:%Y-%m-%d %H:%M} UTC; the move must be later."
+                }
             )
         _lock_program_with_bed(to_program)
         current.ended_at = moved_at
@@ -202,7 +219,9 @@ def stay_transition(
                 entered_by_id=actor.user_id,
             )
         except IntegrityError:
-            raise Conflict("Another change to this episode happened at the same time; reload and try again.") from None
+            raise Conflict(
+                "Another change to this episode happened at the same time; reload and try again."
+            ) from None
         audit_record(
             action=AuditAction.TRANSITION,
             actor=actor,
@@ -210,7 +229,11 @@ def stay_transition(
             category=CATEGORY,
             object_type="stay",
             object_id=new_stay.public_id,
-            detail={"from": str(current.program.public_id), "to": str(to_program.public_id), "kind": kind},
+            detail={
+                "from": str(current.program.public_id),
+                "to": str(to_program.public_id),
+                "kind": kind,
+            },
         )
     return new_stay
 
@@ -225,18 +248,24 @@ def episode_discharge(
 ) -> Episode:
     """Close the episode and its last stay with a TEDS reason for discharge."""
     patient_public_id = episode.patient.public_id
-    require_permission(actor, Permission.CARE_WRITE, patient_public_id=patient_public_id, category=CATEGORY)
+    require_permission(
+        actor, Permission.CARE_WRITE, patient_public_id=patient_public_id, category=CATEGORY
+    )
     _same_org(actor, episode)
     discharged_at = _when(at, "at")
     if reason not in dict(rules.DISCHARGE_REASONS):
         allowed = ", ".join(f"{c} ({t})" for c, t in rules.DISCHARGE_REASONS)
-        raise ValidationFailed({"reason": f"Choose a TEDS reason for discharge; allowed values: {allowed}."})
+        raise ValidationFailed(
+            {"reason": f"Choose a TEDS reason for discharge; allowed values: {allowed}."}
+        )
     with transaction.atomic():
         locked = _lock_open_episode(actor, episode)
         current = _current_stay(episode)
         if discharged_at <= current.started_at:
             raise ValidationFailed(
-                {"at": f"The current stay began {current.started_at:%Y-%m-%d %H:%M} UTC; discharge must be later."}
+                {
+                    "at": f"The current stay began {current.started_at:%Y-%m-%d %H:%M} UTC; discharge must be later."
+                }
             )
         current.ended_at = discharged_at
         current.save(update_fields=["ended_at", "updated_at"])
@@ -246,7 +275,14 @@ def episode_discharge(
         locked.discharge_note = note.strip()
         locked.discharged_by_id = actor.user_id
         locked.save(
-            update_fields=["status", "discharged_at", "discharge_reason", "discharge_note", "discharged_by", "updated_at"]
+            update_fields=[
+                "status",
+                "discharged_at",
+                "discharge_reason",
+                "discharge_note",
+                "discharged_by",
+                "updated_at",
+            ]
         )
         audit_record(
             action=AuditAction.DISCHARGE,

@@ -53,7 +53,15 @@ def episode_timeline(episode: Episode, now: datetime) -> EpisodeTimeline:
         if index == 0:
             referral = REFERRAL_LABELS.get(episode.referral_source, "")
             detail = f"Referral: {referral}" if episode.referral_source != -9 else ""
-            events.append(TimelineEvent("admission", stay.started_at, f"Admitted to {where}", detail, _who(stay.entered_by)))
+            events.append(
+                TimelineEvent(
+                    "admission",
+                    stay.started_at,
+                    f"Admitted to {where}",
+                    detail,
+                    _who(stay.entered_by),
+                )
+            )
         else:
             label = TRANSITION_LABELS.get(stay.entry_kind, stay.entry_kind)
             before = stays[index - 1].program

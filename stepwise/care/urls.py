@@ -8,6 +8,14 @@ urlpatterns = [
     path("patients/", views.patient_list, name="patient_list"),
     path("patients/<uuid:public_id>/", views.chart, name="chart"),
     path("patients/<uuid:public_id>/admit/", views.admit, name="admit"),
-    path("patients/<uuid:public_id>/episodes/<uuid:episode_id>/transition/", views.transition, name="transition"),
-    path("patients/<uuid:public_id>/episodes/<uuid:episode_id>/discharge/", views.discharge, name="discharge"),
+    path(
+        "patients/<uuid:public_id>/episodes/<uuid:episode_id>/transition/",
+        views.transition,
+        name="transition",
+    ),
+    path(
+        "patients/<uuid:public_id>/episodes/<uuid:episode_id>/discharge/",
+        views.discharge,
+        name="discharge",
+    ),
 ]

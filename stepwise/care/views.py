@@ -9,15 +9,21 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from stepwise.core.access import require_permission
-from stepwise.core.roles import Permission
 from stepwise.care import rules
 from stepwise.care.chart import chart_read, patient_for, patient_list_page
-from stepwise.care.forms import KIND_AUTOMATIC, AdmitForm, DischargeForm, TransitionForm, local_to_aware
+from stepwise.care.forms import (
+    KIND_AUTOMATIC,
+    AdmitForm,
+    DischargeForm,
+    TransitionForm,
+    local_to_aware,
+)
 from stepwise.care.models import Episode, Stay
 from stepwise.care.selectors import census, episode_get, programs_of
 from stepwise.care.services import episode_admit, episode_discharge, stay_transition
+from stepwise.core.access import require_permission
 from stepwise.core.errors import Conflict, NotFound, ValidationFailed
+from stepwise.core.roles import Permission
 from stepwise.core.web import actor_of, apply_errors, clinical_view, is_htmx
 
 
@@ -43,7 +49,9 @@ def census_view(request: HttpRequest) -> HttpResponse:
 def patient_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     query = request.GET.get("q", "")
-    page, rows = patient_list_page(actor, query, request.GET.get("page"), settings.PATIENTS_PER_PAGE)
+    page, rows = patient_list_page(
+        actor, query, request.GET.get("page"), settings.PATIENTS_PER_PAGE
+    )
     template = "care/_patient_results.html" if is_htmx(request) else "care/patient_list.html"
     return render(request, template, {"page": page, "rows": rows, "q": query})
 
@@ -57,7 +65,11 @@ def chart(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 def _open_stay(episode: Episode) -> Stay:
-    stay = Stay.objects.select_related("program__facility").filter(episode=episode, ended_at__isnull=True).first()
+    stay = (
+        Stay.objects.select_related("program__facility")
+        .filter(episode=episode, ended_at__isnull=True)
+        .first()
+    )
     if stay is None:
         raise NotFound()
     return stay
@@ -126,7 +138,9 @@ def transition(request: HttpRequest, public_id: str, episode_id: str) -> HttpRes
             status = 409
         else:
             label = rules.TRANSITION_LABELS[rules.TransitionKind(kind)]
-            messages.success(request, f"{label}: {patient.display_name} moved to {to_program.name}.")
+            messages.success(
+                request, f"{label}: {patient.display_name} moved to {to_program.name}."
+            )
             return redirect("care:chart", public_id=patient.public_id)
     if form.errors and status == 200:
         status = 422

@@ -6,11 +6,11 @@ import uuid
 
 from django.db import transaction
 
-from stepwise.core.roles import Permission, role_can
 from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
 from stepwise.core.errors import AccessDenied
 from stepwise.core.models import AuditAction, AuditOutcome
+from stepwise.core.roles import Permission, role_can
 
 
 def require_permission(

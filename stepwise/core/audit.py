@@ -158,7 +158,9 @@ def _verify_chain(chain: int, head: AuditChainHead | None) -> ChainBreak | None:
         if event.prev_hash != prev_hash:
             return ChainBreak(chain, event.pk, event.seq, "previous-hash link does not match")
         if not hmac.compare_digest(event.hash, link_hash(prev_hash, canonical_content(event))):
-            return ChainBreak(chain, event.pk, event.seq, "content does not match its hash (row edited)")
+            return ChainBreak(
+                chain, event.pk, event.seq, "content does not match its hash (row edited)"
+            )
         prev_hash = event.hash
         expected_seq += 1
     last_seq = expected_seq - 1
@@ -168,7 +170,9 @@ def _verify_chain(chain: int, head: AuditChainHead | None) -> ChainBreak | None:
         return None
     if head.seq != last_seq or head.last_hash != prev_hash:
         return ChainBreak(
-            chain, None, None, f"head says {head.seq} rows, found {last_seq} (rows removed from the end)"
+            chain,
+            None,
+            None,
+            f"head says {head.seq} rows, found {last_seq} (rows removed from the end)",
         )
     return None
-

@@ -22,9 +22,14 @@ def check_secrets(app_configs: Any, **kwargs: Any) -> list[Error]:
 def check_time_zone_and_audit(app_configs: Any, **kwargs: Any) -> list[Error | Warning]:
     found: list[Error | Warning] = []
     if settings.TIME_ZONE != "UTC":
-        found.append(Error("TIME_ZONE must be UTC; facilities carry their own zones.", id="stepwise.E003"))
+        found.append(
+            Error("TIME_ZONE must be UTC; facilities carry their own zones.", id="stepwise.E003")
+        )
     if not settings.AUDIT_ENABLED:
         found.append(
-            Warning("The audit log is off (STEPWISE_AUDIT_ENABLED=0): for benchmarks only.", id="stepwise.W001")
+            Warning(
+                "The audit log is off (STEPWISE_AUDIT_ENABLED=0): for benchmarks only.",
+                id="stepwise.W001",
+            )
         )
     return found

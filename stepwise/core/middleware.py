@@ -8,8 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import middleware as auth_middleware
-
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
 from stepwise.core.context import RequestContext, reset_request_context, set_request_context
 
@@ -62,7 +61,9 @@ class ContentSecurityPolicyMiddleware:
             # Swagger UI (served locally) sets inline styles; its scripts stay same-origin.
             response.setdefault(
                 "Content-Security-Policy",
-                CONTENT_SECURITY_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
+                CONTENT_SECURITY_POLICY.replace(
+                    "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+                ),
             )
         else:
             response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
@@ -76,10 +77,10 @@ class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
     def process_view(
         self,
         request: HttpRequest,
-        view_func: Callable[..., HttpResponse],
-        view_args: list[Any],
+        view_func: Callable[..., HttpResponseBase],
+        view_args: tuple[Any, ...],
         view_kwargs: dict[str, Any],
-    ) -> HttpResponse | None:
+    ) -> HttpResponseBase | None:
         if request.path_info.startswith("/api/"):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)

@@ -57,7 +57,9 @@ class Facility(TenantScoped):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["organization", "name"], name="facility_name_unique_in_org"),
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="facility_name_unique_in_org"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -135,10 +137,13 @@ class AuditEvent(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.action} ({self.outcome})"
+
     def save(self, *args: object, **kwargs: object) -> None:
         if self.pk is not None:
             raise ValueError("Audit events are append-only.")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        super().save(*args, **kwargs)
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise ValueError("Audit events are append-only.")
@@ -150,3 +155,6 @@ class AuditChainHead(models.Model):
     chain = models.PositiveSmallIntegerField(primary_key=True)
     seq = models.PositiveBigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"audit chain {self.chain} at {self.seq}"

@@ -36,7 +36,14 @@ class Permission(StrEnum):
     CENSUS_READ = "census.read"
 
 
-_CLINICAL = {Role.ADMISSIONS, Role.NURSE, Role.PHYSICIAN, Role.COUNSELOR, Role.CASE_MANAGER, Role.DIRECTOR}
+_CLINICAL = {
+    Role.ADMISSIONS,
+    Role.NURSE,
+    Role.PHYSICIAN,
+    Role.COUNSELOR,
+    Role.CASE_MANAGER,
+    Role.DIRECTOR,
+}
 
 # The privacy officer reads charts to review access but changes nothing clinical;
 # the administrator runs the system and sees no clinical content.

@@ -26,7 +26,9 @@ class Patient(TenantScoped):
     ethnicity = models.CharField(max_length=2, choices=teds.ETHNICITY, default=teds.MISSING)
     education = models.CharField(max_length=2, choices=teds.EDUCATION, default=teds.MISSING)
     employment = models.CharField(max_length=2, choices=teds.EMPLOYMENT, default=teds.MISSING)
-    living_arrangement = models.CharField(max_length=2, choices=teds.LIVING_ARRANGEMENT, default=teds.MISSING)
+    living_arrangement = models.CharField(
+        max_length=2, choices=teds.LIVING_ARRANGEMENT, default=teds.MISSING
+    )
     phone = models.CharField(max_length=40, blank=True)
     email = models.EmailField(blank=True)
     # Lower-cased "family given preferred" kept in step by the services, for search.
@@ -35,19 +37,30 @@ class Patient(TenantScoped):
     class Meta:
         ordering = ["family_name", "given_name", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["organization", "mrn"], name="patient_mrn_unique_in_org"),
+            models.UniqueConstraint(
+                fields=["organization", "mrn"], name="patient_mrn_unique_in_org"
+            ),
             models.CheckConstraint(condition=_in("sex", teds.SEX), name="patient_sex_valid"),
             models.CheckConstraint(condition=_in("race", teds.RACE), name="patient_race_valid"),
-            models.CheckConstraint(condition=_in("ethnicity", teds.ETHNICITY), name="patient_ethnicity_valid"),
-            models.CheckConstraint(condition=_in("education", teds.EDUCATION), name="patient_education_valid"),
-            models.CheckConstraint(condition=_in("employment", teds.EMPLOYMENT), name="patient_employment_valid"),
             models.CheckConstraint(
-                condition=_in("living_arrangement", teds.LIVING_ARRANGEMENT), name="patient_livarag_valid"
+                condition=_in("ethnicity", teds.ETHNICITY), name="patient_ethnicity_valid"
+            ),
+            models.CheckConstraint(
+                condition=_in("education", teds.EDUCATION), name="patient_education_valid"
+            ),
+            models.CheckConstraint(
+                condition=_in("employment", teds.EMPLOYMENT), name="patient_employment_valid"
+            ),
+            models.CheckConstraint(
+                condition=_in("living_arrangement", teds.LIVING_ARRANGEMENT),
+                name="patient_livarag_valid",
             ),
         ]
         indexes = [
             # The patient list: one organization's patients in name order.
-            models.Index(fields=["organization", "family_name", "given_name"], name="patient_org_name_idx"),
+            models.Index(
+                fields=["organization", "family_name", "given_name"], name="patient_org_name_idx"
+            ),
             # Search by date of birth.
             models.Index(fields=["organization", "date_of_birth"], name="patient_org_dob_idx"),
             # Search by name prefix (family or given name start the search_name words).
@@ -98,7 +111,8 @@ class Contact(TenantScoped):
         ordering = ["-is_emergency_contact", "name"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(relationship__in=ContactRelationship.values), name="contact_relationship_valid"
+                condition=models.Q(relationship__in=ContactRelationship.values),
+                name="contact_relationship_valid",
             ),
         ]
         indexes = [models.Index(fields=["organization", "patient"], name="contact_org_patient_idx")]
@@ -119,18 +133,22 @@ class CareTeamMember(TenantScoped):
     """Links a staff member to a patient they look after."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="care_team")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="care_teams")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="care_teams"
+    )
     team_role = models.CharField(max_length=30, choices=CareTeamRole.choices)
 
     class Meta:
         ordering = ["team_role", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["patient", "user", "team_role"], name="careteam_unique_role"),
-            models.CheckConstraint(condition=models.Q(team_role__in=CareTeamRole.values), name="careteam_role_valid"),
+            models.UniqueConstraint(
+                fields=["patient", "user", "team_role"], name="careteam_unique_role"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(team_role__in=CareTeamRole.values), name="careteam_role_valid"
+            ),
         ]
         indexes = [models.Index(fields=["organization", "user"], name="careteam_org_user_idx")]
 
     def __str__(self) -> str:
         return f"{self.user} as {self.get_team_role_display()}"
-
-

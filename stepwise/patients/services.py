@@ -11,13 +11,19 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from stepwise.core.access import require_permission
-from stepwise.core.roles import Permission
 from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
 from stepwise.core.errors import Conflict, NotFound, ValidationFailed
 from stepwise.core.models import AuditAction
+from stepwise.core.roles import Permission
 from stepwise.patients import teds
-from stepwise.patients.models import CareTeamMember, CareTeamRole, Contact, ContactRelationship, Patient
+from stepwise.patients.models import (
+    CareTeamMember,
+    CareTeamRole,
+    Contact,
+    ContactRelationship,
+    Patient,
+)
 
 CODED_FIELDS: dict[str, list[tuple[str, str]]] = {
     "sex": teds.SEX,
@@ -102,7 +108,9 @@ def patient_create(actor: Actor, data: PatientData) -> Patient:
             )
     except IntegrityError:
         if Patient.objects.filter(organization=actor.organization, mrn=patient.mrn).exists():
-            raise ValidationFailed({"mrn": f"Record number {patient.mrn} is already in use."}) from None
+            raise ValidationFailed(
+                {"mrn": f"Record number {patient.mrn} is already in use."}
+            ) from None
         raise
     return patient
 
@@ -117,7 +125,9 @@ def contact_add(
     email: str = "",
     is_emergency_contact: bool = False,
 ) -> Contact:
-    require_permission(actor, Permission.PATIENT_WRITE, patient_public_id=patient.public_id, category="contacts")
+    require_permission(
+        actor, Permission.PATIENT_WRITE, patient_public_id=patient.public_id, category="contacts"
+    )
     if patient.organization_id != actor.organization_id:
         raise NotFound()
     errors: dict[str, str] = {}
@@ -150,15 +160,25 @@ def contact_add(
     return contact
 
 
-def care_team_add(actor: Actor, patient: Patient, *, user_id: int, team_role: str) -> CareTeamMember:
-    require_permission(actor, Permission.CARE_WRITE, patient_public_id=patient.public_id, category="care_team")
+def care_team_add(
+    actor: Actor, patient: Patient, *, user_id: int, team_role: str
+) -> CareTeamMember:
+    require_permission(
+        actor, Permission.CARE_WRITE, patient_public_id=patient.public_id, category="care_team"
+    )
     if patient.organization_id != actor.organization_id:
         raise NotFound()
     if team_role not in CareTeamRole.values:
         raise ValidationFailed({"team_role": f"Allowed values: {', '.join(CareTeamRole.values)}."})
-    staff = get_user_model().objects.filter(
-        pk=user_id, memberships__organization_id=actor.organization_id, memberships__is_active=True
-    ).first()
+    staff = (
+        get_user_model()
+        .objects.filter(
+            pk=user_id,
+            memberships__organization_id=actor.organization_id,
+            memberships__is_active=True,
+        )
+        .first()
+    )
     if staff is None:
         raise ValidationFailed({"user": "Choose a staff member of this organization."})
     with transaction.atomic():
@@ -166,7 +186,9 @@ def care_team_add(actor: Actor, patient: Patient, *, user_id: int, team_role: st
             organization=actor.organization, patient=patient, user=staff, team_role=team_role
         )
         if not created:
-            raise Conflict(f"{staff.get_username()} is already on the care team as {member.get_team_role_display()}.")
+            raise Conflict(
+                f"{staff.get_username()} is already on the care team as {member.get_team_role_display()}."
+            )
         audit_record(
             action=AuditAction.CREATE,
             actor=actor,

@@ -7,8 +7,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from stepwise.core.access import require_permission
-from stepwise.core.roles import Permission
 from stepwise.core.errors import ValidationFailed
+from stepwise.core.roles import Permission
 from stepwise.core.web import actor_of, apply_errors, clinical_view
 from stepwise.patients.forms import PatientForm
 from stepwise.patients.services import patient_create
@@ -27,4 +27,6 @@ def patient_new(request: HttpRequest) -> HttpResponse:
             apply_errors(form, exc)
         else:
             return redirect("care:chart", public_id=patient.public_id)
-    return render(request, "patients/patient_new.html", {"form": form}, status=422 if form.errors else 200)
+    return render(
+        request, "patients/patient_new.html", {"form": form}, status=422 if form.errors else 200
+    )

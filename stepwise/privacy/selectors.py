@@ -63,9 +63,9 @@ def _patient_ids_for(actor: Actor, text: str) -> list[uuid.UUID]:
         return [uuid.UUID(text)]
     except ValueError:
         return list(
-            Patient.objects.filter(organization_id=actor.organization_id, mrn__iexact=text).values_list(
-                "public_id", flat=True
-            )
+            Patient.objects.filter(
+                organization_id=actor.organization_id, mrn__iexact=text
+            ).values_list("public_id", flat=True)
         )
 
 
@@ -78,7 +78,9 @@ def audit_events(actor: Actor, filters: AuditFilter) -> QuerySet[AuditEvent]:
     if filters.action:
         events = events.filter(action=filters.action)
     if filters.since:
-        events = events.filter(occurred_at__gte=datetime.combine(filters.since, time.min, tzinfo=UTC))
+        events = events.filter(
+            occurred_at__gte=datetime.combine(filters.since, time.min, tzinfo=UTC)
+        )
     if filters.until:
         end = datetime.combine(filters.until + timedelta(days=1), time.min, tzinfo=UTC)
         events = events.filter(occurred_at__lt=end)
@@ -89,7 +91,7 @@ def audit_events(actor: Actor, filters: AuditFilter) -> QuerySet[AuditEvent]:
 
 def patient_names(actor: Actor, public_ids: list[uuid.UUID]) -> dict[uuid.UUID, Patient]:
     """Patients named on one page of the log, in one query."""
-    found = Patient.objects.filter(organization_id=actor.organization_id, public_id__in=public_ids).only(
-        "public_id", "given_name", "family_name", "mrn"
-    )
+    found = Patient.objects.filter(
+        organization_id=actor.organization_id, public_id__in=public_ids
+    ).only("public_id", "given_name", "family_name", "mrn")
     return {p.public_id: p for p in found}

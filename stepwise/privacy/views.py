@@ -9,9 +9,9 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from stepwise.core.access import require_permission
-from stepwise.core.roles import Permission
 from stepwise.core.audit import audit_record
 from stepwise.core.models import AuditAction
+from stepwise.core.roles import Permission
 from stepwise.core.web import actor_of, clinical_view
 from stepwise.privacy.selectors import AUDIT_SORTS, AuditFilter, audit_events, patient_names
 
@@ -29,7 +29,12 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         rows = list(page.object_list)
         names = patient_names(actor, [e.patient_public_id for e in rows if e.patient_public_id])
         # Reading the audit log is itself audited.
-        audit_record(action=AuditAction.READ, actor=actor, category="audit", detail={"filters": request.GET.urlencode()})
+        audit_record(
+            action=AuditAction.READ,
+            actor=actor,
+            category="audit",
+            detail={"filters": request.GET.urlencode()},
+        )
     query = request.GET.copy()
     query.pop("page", None)
     sort_query = query.copy()
@@ -39,7 +44,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         "privacy/audit_log.html",
         {
             "page": page,
-            "rows": [(event, names.get(event.patient_public_id)) for event in rows],
+            "rows": [(e, names.get(e.patient_public_id) if e.patient_public_id else None) for e in rows],
             "filters": filters,
             "columns": list(AUDIT_SORTS),
             "actions": AuditAction.choices,

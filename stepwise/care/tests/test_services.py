@@ -40,7 +40,10 @@ def test_the_database_also_refuses_a_second_open_episode(cast):
     episode_admit(cast.actors["owner"], cast.patient, cast.iop)
     with pytest.raises(IntegrityError), transaction.atomic():
         Episode.objects.create(
-            organization=cast.org, patient=cast.patient, admitted_at=timezone.now(), admitted_by=cast.users["owner"]
+            organization=cast.org,
+            patient=cast.patient,
+            admitted_at=timezone.now(),
+            admitted_by=cast.users["owner"],
         )
 
 
@@ -59,7 +62,9 @@ def test_transition_closes_the_stay_and_opens_the_next_at_the_same_instant(cast)
     start = timezone.now() - timedelta(days=4)
     episode = episode_admit(owner, cast.patient, cast.detox, at=start)
     moved = start + timedelta(days=3)
-    stay = stay_transition(owner, episode, cast.residential, kind="step_down", reason="Withdrawal resolved", at=moved)
+    stay = stay_transition(
+        owner, episode, cast.residential, kind="step_down", reason="Withdrawal resolved", at=moved
+    )
     first, second = episode.stays.order_by("sequence")
     assert first.ended_at == moved == second.started_at
     assert second == stay and second.entry_reason == "Withdrawal resolved"
@@ -93,7 +98,9 @@ def test_a_failed_transition_changes_nothing(cast):
     owner = cast.actors["owner"]
     episode_admit(owner, cast.new_patient("A"), cast.detox)
     episode_admit(owner, cast.new_patient("B"), cast.detox)
-    episode = episode_admit(owner, cast.patient, cast.residential, at=timezone.now() - timedelta(days=1))
+    episode = episode_admit(
+        owner, cast.patient, cast.residential, at=timezone.now() - timedelta(days=1)
+    )
     before = AuditEvent.objects.count()
     with pytest.raises(Conflict):
         stay_transition(owner, episode, cast.detox, kind="step_up", reason="Withdrawal returned")
@@ -107,7 +114,14 @@ def test_a_transition_cannot_go_back_before_the_current_stay(cast):
     start = timezone.now() - timedelta(days=2)
     episode = episode_admit(owner, cast.patient, cast.detox, at=start)
     with pytest.raises(ValidationFailed) as early:
-        stay_transition(owner, episode, cast.residential, kind="step_down", reason="x", at=start - timedelta(hours=1))
+        stay_transition(
+            owner,
+            episode,
+            cast.residential,
+            kind="step_down",
+            reason="x",
+            at=start - timedelta(hours=1),
+        )
     assert "must be later" in early.value.errors["at"]
 
 
@@ -115,8 +129,14 @@ def test_the_database_refuses_two_open_stays_in_one_episode(cast):
     episode = episode_admit(cast.actors["owner"], cast.patient, cast.detox)
     with pytest.raises(IntegrityError), transaction.atomic():
         Stay.objects.create(
-            organization=cast.org, episode=episode, program=cast.iop, sequence=2,
-            started_at=timezone.now(), entry_kind="step_down", entry_reason="x", entered_by=cast.users["owner"],
+            organization=cast.org,
+            episode=episode,
+            program=cast.iop,
+            sequence=2,
+            started_at=timezone.now(),
+            entry_kind="step_down",
+            entry_reason="x",
+            entered_by=cast.users["owner"],
         )
 
 
@@ -146,7 +166,9 @@ def test_readmission_opens_a_new_episode_linked_to_the_previous(cast):
 
 def test_future_times_are_refused(cast):
     with pytest.raises(ValidationFailed) as future:
-        episode_admit(cast.actors["owner"], cast.patient, cast.detox, at=timezone.now() + timedelta(hours=2))
+        episode_admit(
+            cast.actors["owner"], cast.patient, cast.detox, at=timezone.now() + timedelta(hours=2)
+        )
     assert "future" in future.value.errors["admitted_at"]
 
 

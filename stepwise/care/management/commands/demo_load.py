@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -38,14 +39,68 @@ STAFF_NAMES = {
 }
 
 GIVEN = [
-    "James", "Maria", "Robert", "Jennifer", "Michael", "Linda", "David", "Ashley", "Joseph", "Jessica",
-    "Thomas", "Sarah", "Kevin", "Amanda", "Brian", "Nicole", "Tyler", "Megan", "Jason", "Brittany",
-    "Luis", "Ana", "Andre", "Keisha", "Cody", "Heather", "Ryan", "Samantha", "Dustin", "Crystal",
+    "James",
+    "Maria",
+    "Robert",
+    "Jennifer",
+    "Michael",
+    "Linda",
+    "David",
+    "Ashley",
+    "Joseph",
+    "Jessica",
+    "Thomas",
+    "Sarah",
+    "Kevin",
+    "Amanda",
+    "Brian",
+    "Nicole",
+    "Tyler",
+    "Megan",
+    "Jason",
+    "Brittany",
+    "Luis",
+    "Ana",
+    "Andre",
+    "Keisha",
+    "Cody",
+    "Heather",
+    "Ryan",
+    "Samantha",
+    "Dustin",
+    "Crystal",
 ]
 FAMILY = [
-    "Rivera", "Johnson", "Nguyen", "Williams", "Brown", "Garcia", "Miller", "Davis", "Martinez", "Wilson",
-    "Anderson", "Taylor", "Thomas", "Moore", "Jackson", "White", "Harris", "Clark", "Lewis", "Walker",
-    "Young", "Allen", "King", "Wright", "Scott", "Green", "Baker", "Adams", "Nelson", "Hill",
+    "Rivera",
+    "Johnson",
+    "Nguyen",
+    "Williams",
+    "Brown",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Martinez",
+    "Wilson",
+    "Anderson",
+    "Taylor",
+    "Thomas",
+    "Moore",
+    "Jackson",
+    "White",
+    "Harris",
+    "Clark",
+    "Lewis",
+    "Walker",
+    "Young",
+    "Allen",
+    "King",
+    "Wright",
+    "Scott",
+    "Green",
+    "Baker",
+    "Adams",
+    "Nelson",
+    "Hill",
 ]
 
 
@@ -61,12 +116,24 @@ class ProgramSpec:
 
 
 PROGRAMS = [
-    ProgramSpec("detox", "Residential withdrawal management", "Riverside Recovery Center", "3.7-WM", 2, True, 16),
-    ProgramSpec("residential", "Residential treatment", "Riverside Recovery Center", "3.5", 4, True, 24),
+    ProgramSpec(
+        "detox",
+        "Residential withdrawal management",
+        "Riverside Recovery Center",
+        "3.7-WM",
+        2,
+        True,
+        16,
+    ),
+    ProgramSpec(
+        "residential", "Residential treatment", "Riverside Recovery Center", "3.5", 4, True, 24
+    ),
     ProgramSpec("php", "Day program (PHP)", "Riverside Outpatient Clinic", "2.5", 6, False, None),
     ProgramSpec("iop", "Evening IOP", "Riverside Outpatient Clinic", "2.1", 6, False, None),
     ProgramSpec("op", "Outpatient", "Riverside Outpatient Clinic", "1", 7, False, None),
-    ProgramSpec("cc", "Continuing care / aftercare", "Riverside Outpatient Clinic", "CC", 7, False, None),
+    ProgramSpec(
+        "cc", "Continuing care / aftercare", "Riverside Outpatient Clinic", "CC", 7, False, None
+    ),
 ]
 
 # Paths through the continuum, as (program key, days in it). The last stay of an
@@ -94,7 +161,8 @@ CLOSED_PATHS: list[tuple[list[tuple[str, int]], int]] = [
 def _user(username: str, first: str, last: str) -> tuple[Any, bool]:
     user_model = get_user_model()
     user, created = user_model.objects.get_or_create(
-        username=username, defaults={"first_name": first, "last_name": last, "email": f"{username}@demo.invalid"}
+        username=username,
+        defaults={"first_name": first, "last_name": last, "email": f"{username}@demo.invalid"},
     )
     if created:
         user.set_password(DEMO_PASSWORD)
@@ -120,14 +188,18 @@ class Command(BaseCommand):
 
     # --- Riverside: the main demo organization -------------------------------------------
     def _riverside(self) -> tuple[Organization, dict[Role, Actor]]:
-        org, _ = Organization.objects.get_or_create(slug="riverside", defaults={"name": "Riverside Recovery"})
+        org, _ = Organization.objects.get_or_create(
+            slug="riverside", defaults={"name": "Riverside Recovery"}
+        )
         facilities = {}
         for name, address in [
             ("Riverside Recovery Center", "12 River Road"),
             ("Riverside Outpatient Clinic", "300 Main Street"),
         ]:
             facilities[name], _ = Facility.objects.get_or_create(
-                organization=org, name=name, defaults={"time_zone": "America/New_York", "address": address}
+                organization=org,
+                name=name,
+                defaults={"time_zone": "America/New_York", "address": address},
             )
         self.programs: dict[str, Program] = {}
         for spec in PROGRAMS:
@@ -147,7 +219,9 @@ class Command(BaseCommand):
         for role in Role:
             first, last = STAFF_NAMES[role]
             user, _ = _user(role.value, first, last)
-            membership, _ = Membership.objects.get_or_create(user=user, organization=org, defaults={"role": role.value})
+            membership, _ = Membership.objects.get_or_create(
+                user=user, organization=org, defaults={"role": role.value}
+            )
             actors[role] = actor_from_membership(membership)
         return org, actors
 
@@ -168,16 +242,31 @@ class Command(BaseCommand):
             phone=f"555-01{rng.randint(0, 99):02d}",
         )
 
-    def _walk(self, actor: Actor, patient: Patient, path: list[tuple[str, int]], start: datetime, reason: int | None) -> datetime:
+    def _walk(
+        self,
+        actor: Actor,
+        patient: Patient,
+        path: list[tuple[str, int]],
+        start: datetime,
+        reason: int | None,
+    ) -> datetime:
         """Admit, move along the path and (for closed paths) discharge; returns the end."""
         at = start
         first_key, _ = path[0]
-        episode = episode_admit(actor, patient, self.programs[first_key], at=at, referral_source=self.rng.choice([1, 1, 2, 3, 7]))
-        for (before_key, days), (next_key, _) in zip(path, path[1:], strict=False):
+        episode = episode_admit(
+            actor,
+            patient,
+            self.programs[first_key],
+            at=at,
+            referral_source=self.rng.choice([1, 1, 2, 3, 7]),
+        )
+        for (before_key, days), (next_key, _) in pairwise(path):
             at += timedelta(days=days, hours=self.rng.randint(1, 6))
             before, after = self.programs[before_key], self.programs[next_key]
             kind = transition_kind_between(before.level, after.level).value
-            stay_transition(actor, episode, after, kind=kind, reason=_reason_for(before, after), at=at)
+            stay_transition(
+                actor, episode, after, kind=kind, reason=_reason_for(before, after), at=at
+            )
         if reason is not None:
             at += timedelta(days=path[-1][1], hours=self.rng.randint(1, 6))
             episode_discharge(actor, episode, reason=reason, at=at, note=_discharge_note(reason))
@@ -191,15 +280,24 @@ class Command(BaseCommand):
         plans: list[tuple[list[tuple[str, int]], int | None, bool]] = []
         for path in OPEN_PATHS:
             plans += [(path, None, False)] * 5  # 40 patients in care now
-        for path, reason in CLOSED_PATHS:
-            plans += [(path, reason, False)] * 2  # 12 discharged
-        plans += [(OPEN_PATHS[0], None, True)] * 3 + [(OPEN_PATHS[4], None, True)] * 2  # 5 readmitted
+        for path, closing in CLOSED_PATHS:
+            plans += [(path, closing, False)] * 2  # 12 discharged
+        plans += [(OPEN_PATHS[0], None, True)] * 3 + [
+            (OPEN_PATHS[4], None, True)
+        ] * 2  # 5 readmitted
         plans += [([], None, False)] * 3  # registered, not yet admitted
         for path, reason, readmitted in plans:
             index += 1
             patient = patient_create(admissions, self._patient_data(index, "RR"))
             if index % 4 == 0:
-                contact_add(admissions, patient, name=f"{self.rng.choice(GIVEN)} {patient.family_name}", relationship="parent", phone="555-0199", is_emergency_contact=True)
+                contact_add(
+                    admissions,
+                    patient,
+                    name=f"{self.rng.choice(GIVEN)} {patient.family_name}",
+                    relationship="parent",
+                    phone="555-0199",
+                    is_emergency_contact=True,
+                )
             if not path:
                 continue
             length = sum(days for _, days in path)
@@ -213,21 +311,37 @@ class Command(BaseCommand):
                 start = self.now - timedelta(days=length + self.rng.randint(10, 200))
             self._walk(admissions, patient, path, start, reason)
             CareTeamMember.objects.get_or_create(
-                organization=org, patient=patient, user_id=counselor.user_id, team_role=CareTeamRole.PRIMARY_COUNSELOR
+                organization=org,
+                patient=patient,
+                user_id=counselor.user_id,
+                team_role=CareTeamRole.PRIMARY_COUNSELOR,
             )
             if path[-1][0] == "detox" and reason is None:
-                CareTeamMember.objects.get_or_create(organization=org, patient=patient, user_id=nurse.user_id, team_role=CareTeamRole.NURSE)
+                CareTeamMember.objects.get_or_create(
+                    organization=org,
+                    patient=patient,
+                    user_id=nurse.user_id,
+                    team_role=CareTeamRole.NURSE,
+                )
 
     # --- Harbor Light: the second organization, behind the wall -------------------------
     def _harbor(self) -> None:
-        org, _ = Organization.objects.get_or_create(slug="harbor-light", defaults={"name": "Harbor Light Treatment"})
-        facility, _ = Facility.objects.get_or_create(organization=org, name="Harbor Light House", defaults={"time_zone": "America/Chicago"})
+        org, _ = Organization.objects.get_or_create(
+            slug="harbor-light", defaults={"name": "Harbor Light Treatment"}
+        )
+        facility, _ = Facility.objects.get_or_create(
+            organization=org, name="Harbor Light House", defaults={"time_zone": "America/Chicago"}
+        )
         program, _ = Program.objects.get_or_create(
-            organization=org, facility=facility, name="Harbor outpatient",
+            organization=org,
+            facility=facility,
+            name="Harbor outpatient",
             defaults={"asam_level": "1", "asam_edition": 3, "teds_service": 7},
         )
         user, _ = _user(OTHER_USERNAME, "Olivia", "Grant")
-        membership, _ = Membership.objects.get_or_create(user=user, organization=org, defaults={"role": Role.DIRECTOR.value})
+        membership, _ = Membership.objects.get_or_create(
+            user=user, organization=org, defaults={"role": Role.DIRECTOR.value}
+        )
         if Patient.objects.filter(organization=org).exists():
             return
         actor = actor_from_membership(membership)
@@ -237,10 +351,14 @@ class Command(BaseCommand):
                 episode_admit(actor, patient, program, at=self.now - timedelta(days=10 * index))
 
     def _print_logins(self) -> None:
-        self.stdout.write("\nStepwise demo logins (password for all: %s)" % DEMO_PASSWORD)
+        self.stdout.write(f"\nStepwise demo logins (password for all: {DEMO_PASSWORD})")
         for role in Role:
-            self.stdout.write(f"  {role.value:<16} {STAFF_NAMES[role][0]} {STAFF_NAMES[role][1]} — Riverside Recovery")
-        self.stdout.write(f"  {OTHER_USERNAME:<16} Olivia Grant — Harbor Light Treatment (a separate organization)\n")
+            self.stdout.write(
+                f"  {role.value:<16} {STAFF_NAMES[role][0]} {STAFF_NAMES[role][1]} — Riverside Recovery"
+            )
+        self.stdout.write(
+            f"  {OTHER_USERNAME:<16} Olivia Grant — Harbor Light Treatment (a separate organization)\n"
+        )
 
 
 def _reason_for(before: Program, after: Program) -> str:
@@ -256,5 +374,3 @@ def _discharge_note(reason: int) -> str:
         3: "Discharged by the facility after repeated rule violations.",
         4: "Transferred to a program closer to home.",
     }.get(reason, "")
-
-
