@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from stepwise.care import rules
@@ -182,3 +182,25 @@ def test_roles_and_organizations(cast):
     denied = AuditEvent.objects.get(action="access_denied")
     assert denied.actor_username == "readonly" and denied.outcome == "denied"
     assert not Episode.objects.exists()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the exclusion constraint exists on PostgreSQL only"
+)
+def test_postgresql_refuses_overlapping_stays(cast):
+    owner = cast.actors["owner"]
+    start = timezone.now() - timedelta(days=10)
+    episode = episode_admit(owner, cast.patient, cast.detox, at=start)
+    episode_discharge(owner, episode, reason=1, at=start + timedelta(days=5))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Stay.objects.create(
+            organization=cast.org,
+            episode=episode,
+            program=cast.iop,
+            sequence=2,
+            started_at=start + timedelta(days=2),
+            ended_at=start + timedelta(days=3),
+            entry_kind="step_down",
+            entry_reason="x",
+            entered_by=cast.users["owner"],
+        )

@@ -38,7 +38,7 @@ def forward(apps, schema_editor):
     head = apps.get_model("core", "AuditChainHead")
     head.objects.bulk_create([head(chain=n) for n in range(MAX_CHAINS)], ignore_conflicts=True)
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(POSTGRES_FORWARD)
+        schema_editor.execute(POSTGRES_FORWARD, params=None)
     elif schema_editor.connection.vendor == "sqlite":
         for statement in SQLITE_FORWARD:
             schema_editor.execute(statement)
