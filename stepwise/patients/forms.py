@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from stepwise.patients import teds
+from stepwise.patients.models import CareTeamRole, ContactRelationship
 from stepwise.patients.services import PatientData
 
 
@@ -23,3 +26,20 @@ class PatientForm(forms.Form):
 
     def to_data(self) -> PatientData:
         return PatientData(**self.cleaned_data)
+
+
+class ContactForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    relationship = forms.ChoiceField(choices=ContactRelationship.choices)
+    phone = forms.CharField(max_length=40, required=False)
+    email = forms.EmailField(required=False)
+    is_emergency_contact = forms.BooleanField(required=False, label="Emergency contact")
+
+
+class CareTeamForm(forms.Form):
+    user = forms.TypedChoiceField(coerce=int, label="Staff member")
+    team_role = forms.ChoiceField(choices=CareTeamRole.choices, label="Role on the team")
+
+    def __init__(self, *args: Any, staff: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["user"].choices = staff  # type: ignore[attr-defined]

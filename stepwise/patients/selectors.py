@@ -6,6 +6,7 @@ import re
 import uuid
 from datetime import date, datetime
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
 from stepwise.core.actor import Actor
@@ -59,3 +60,19 @@ def patient_search(actor: Actor, query: str) -> QuerySet[Patient]:
         by_name &= Q(search_name__startswith=word) | Q(search_name__contains=f" {word}")
     by_mrn = Q(mrn__istartswith=text)
     return found.filter(by_name | by_mrn).order_by("family_name", "given_name", "id")
+
+
+def staff_choices(actor: Actor) -> list[tuple[int, str]]:
+    """Active staff of the actor's organization, for the care-team form."""
+    staff = (
+        get_user_model()
+        .objects.filter(
+            memberships__organization_id=actor.organization_id, memberships__is_active=True
+        )
+        .order_by("last_name", "first_name", "username")
+        .values_list("id", "first_name", "last_name", "username", "memberships__role")
+    )
+    return [
+        (pk, f"{first} {last} ({role})".strip() if first else f"{username} ({role})")
+        for pk, first, last, username, role in staff
+    ]

@@ -3,4 +3,8 @@ from django.urls import path
 from stepwise.patients import views
 
 app_name = "patients"
-urlpatterns = [path("new/", views.patient_new, name="new")]
+urlpatterns = [
+    path("new/", views.patient_new, name="new"),
+    path("<uuid:public_id>/contacts/new/", views.contact_new, name="contact_new"),
+    path("<uuid:public_id>/care-team/new/", views.care_team_new, name="care_team_new"),
+]
