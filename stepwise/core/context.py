@@ -21,12 +21,13 @@ _current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar
 )
 
 
+# Outside a request (management commands, the shell): one id for the whole process.
+_PROCESS_CONTEXT = RequestContext(request_id=f"cli-{uuid.uuid4().hex[:16]}", client_address="")
+
+
 def current_request_context() -> RequestContext:
     ctx = _current.get()
-    if ctx is None:
-        # Management commands and tests: a fresh id per write, no client address.
-        return RequestContext(request_id=f"cli-{uuid.uuid4().hex[:16]}", client_address="")
-    return ctx
+    return _PROCESS_CONTEXT if ctx is None else ctx
 
 
 def set_request_context(ctx: RequestContext | None) -> contextvars.Token[RequestContext | None]:

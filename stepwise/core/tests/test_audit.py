@@ -6,12 +6,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from io import StringIO
+from itertools import pairwise
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
 from stepwise.core.audit import audit_record, audit_verify, canonical_content, link_hash
+from stepwise.core.context import RequestContext, reset_request_context, set_request_context
 from stepwise.core.models import AuditAction, AuditChainHead, AuditEvent
 
 TABLE = AuditEvent._meta.db_table
@@ -50,7 +52,7 @@ def triggers_off() -> Iterator[None]:
     yield
 
 
-def raw(sql: str, params: list[object]) -> None:
+def raw(sql: str, params: list[str | int]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
@@ -64,7 +66,7 @@ def test_an_untouched_log_verifies(events):
 
 def test_rows_link_to_the_previous_hash(events):
     assert events[0].prev_hash == "0" * 64
-    for before, after in zip(events, events[1:], strict=False):
+    for before, after in pairwise(events):
         assert after.prev_hash == before.hash
         assert after.hash == link_hash(before.hash, canonical_content(after))
     head = AuditChainHead.objects.get(chain=0)
@@ -158,9 +160,25 @@ def test_the_command_fails_and_names_the_broken_row(events):
 def test_rows_spread_over_several_chains_each_verify(db, settings):
     settings.AUDIT_CHAIN_COUNT = 8
     for n in range(40):
-        with transaction.atomic():
-            audit_record(action=AuditAction.READ, actor_username=f"u{n}")
+        token = set_request_context(
+            RequestContext(request_id=f"request-{n:04d}", client_address="10.0.0.1")
+        )
+        try:
+            for _ in range(2):
+                with transaction.atomic():
+                    audit_record(action=AuditAction.READ, actor_username=f"u{n}")
+        finally:
+            reset_request_context(token)
     assert AuditEvent.objects.values("chain").distinct().count() > 1
+    # All rows of one request are on one chain: a transaction never locks two heads.
+    for n in range(40):
+        assert (
+            AuditEvent.objects.filter(request_id=f"request-{n:04d}")
+            .values("chain")
+            .distinct()
+            .count()
+            == 1
+        )
     assert audit_verify() == []
 
 
