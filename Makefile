@@ -22,6 +22,7 @@ run: $(STAMP)
 	$(BIN)/stepwise runserver 127.0.0.1:$(PORT)
 
 test: $(STAMP)
+	mkdir -p var
 	$(BIN)/pytest
 
 lint: $(STAMP)
