@@ -1,0 +1,108 @@
+"""Helpers of the end-to-end browser tests (Playwright's sync API, Debian's Chromium).
+
+Playwright's own browser download cannot work here, so the tests drive the system
+Chromium; without it they are skipped (`apt-get install chromium`, as .ci/run does).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from playwright.sync_api import ConsoleMessage, Page, Request, expect
+
+CHROMIUM = Path("/usr/bin/chromium")
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+MISSING_CHROMIUM = (
+    f"{CHROMIUM} is missing: run `apt-get install chromium` (as .ci/run does) "
+    "to enable the browser tests"
+)
+# Set to a directory to keep full-page screenshots of the pages the tests visit.
+SHOTS_DIR = os.environ.get("STEPWISE_BROWSER_SHOTS", "")
+# Chromium reports a document served with an error status (404, 422) on the console;
+# that is the page doing its job, not a fault of the page.
+_ERROR_STATUS = "Failed to load resource: the server responded with a status of"
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@dataclass
+class Watch:
+    """Everything a page did that a strict, self-hosted app must never do: load
+    from another host, log a console error (CSP violations are console errors),
+    or throw an uncaught script error."""
+
+    origin: str
+    foreign_requests: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    error_statuses: list[str] = field(default_factory=list)
+
+    def attach(self, page: Page) -> None:
+        page.on("request", self._on_request)
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda error: self.page_errors.append(str(error)))
+
+    def _on_request(self, request: Request) -> None:
+        scheme = urlsplit(request.url).scheme
+        if scheme in {"data", "blob", "about"}:
+            return
+        if _origin(request.url) != self.origin:
+            self.foreign_requests.append(request.url)
+
+    def _on_console(self, message: ConsoleMessage) -> None:
+        if message.type != "error":
+            return
+        if message.text.startswith(_ERROR_STATUS):
+            url = message.location.get("url", "")
+            self.error_statuses.append(f"{message.text}: {url}")
+        else:
+            self.console_errors.append(message.text)
+
+    def assert_clean(self, *, error_statuses: int = 0) -> None:
+        assert self.foreign_requests == [], "loaded from another host"
+        assert self.console_errors == [], "console errors (CSP violations?)"
+        assert self.page_errors == [], "uncaught script errors"
+        assert len(self.error_statuses) == error_statuses, self.error_statuses
+
+
+@dataclass
+class Browse:
+    page: Page
+    watch: Watch
+    base_url: str
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+    def sign_in(self, username: str, password: str) -> None:
+        """Sign in through the login form, from the census's redirect to it."""
+        page = self.page
+        page.goto(self.url("/"))
+        expect(page.get_by_role("heading", name="Stepwise")).to_be_visible()
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(self.url("/"))
+
+    def shot(self, name: str) -> None:
+        if SHOTS_DIR:
+            Path(SHOTS_DIR).mkdir(parents=True, exist_ok=True)
+            self.page.screenshot(path=str(Path(SHOTS_DIR) / f"{name}.png"), full_page=True)
+
+    def scroll_width(self) -> int:
+        """The document's width: more than the viewport's means a sideways scroll."""
+        width: int = self.page.evaluate("document.documentElement.scrollWidth")
+        return width
