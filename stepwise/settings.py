@@ -115,7 +115,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # Take the write lock at BEGIN so two writers never deadlock on upgrade.
         "transaction_mode": "IMMEDIATE",
     }
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # A file (not memory) so the browser tests' live server shares it; one per
+    # test run, so two runs on one machine never write to the same file.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

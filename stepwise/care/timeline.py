@@ -21,6 +21,8 @@ class TimelineEvent:
     title: str
     detail: str = ""
     by: str = ""
+    # The facility's time zone: times are shown as the staff there lived them.
+    zone: str = "UTC"
 
 
 @dataclass
@@ -60,6 +62,7 @@ def episode_timeline(episode: Episode, now: datetime) -> EpisodeTimeline:
                     f"Admitted to {where}",
                     detail,
                     _who(stay.entered_by),
+                    program.facility.time_zone,
                 )
             )
         else:
@@ -72,6 +75,7 @@ def episode_timeline(episode: Episode, now: datetime) -> EpisodeTimeline:
                     f"{label}: {before.name} ({before.asam_level}) → {program.name} ({program.asam_level})",
                     stay.entry_reason,
                     _who(stay.entered_by),
+                    program.facility.time_zone,
                 )
             )
     if episode.discharged_at is not None and episode.discharge_reason is not None:
@@ -83,6 +87,7 @@ def episode_timeline(episode: Episode, now: datetime) -> EpisodeTimeline:
                 f"Discharged: {reason} (TEDS reason {episode.discharge_reason})",
                 episode.discharge_note,
                 _who(episode.discharged_by),
+                stays[-1].program.facility.time_zone if stays else "UTC",
             )
         )
     end = episode.discharged_at or now
