@@ -52,7 +52,11 @@ def token_create(actor: Actor, *, name: str, days: int | None = None) -> tuple[A
 def token_revoke(actor: Actor, public_id: uuid.UUID | str) -> ApiToken:
     """Revoke one of the actor's own tokens at once."""
     with transaction.atomic():
-        token = ApiToken.objects.select_for_update().filter(user_id=actor.user_id, public_id=public_id).first()
+        token = (
+            ApiToken.objects.select_for_update()
+            .filter(user_id=actor.user_id, public_id=public_id)
+            .first()
+        )
         if token is None:
             raise NotFound()
         if token.revoked_at is None:

@@ -15,7 +15,11 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 def token_lookup(raw: str) -> ApiToken | None:
     if not raw.startswith(TOKEN_PREFIX):
         return None
-    token = ApiToken.objects.select_related("user", "organization").filter(token_hash=hash_token(raw)).first()
+    token = (
+        ApiToken.objects.select_related("user", "organization")
+        .filter(token_hash=hash_token(raw))
+        .first()
+    )
     now = timezone.now()
     if token is None or not token.is_usable(now) or not token.user.is_active:
         return None

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from stepwise.accounts.forms import TokenForm
@@ -20,6 +21,7 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+@never_cache  # a new token is shown once: no cache or back button may show it again
 @clinical_view
 @require_http_methods(["GET", "POST"])
 def settings_page(request: HttpRequest) -> HttpResponse:
@@ -28,7 +30,9 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            token, raw = token_create(actor, name=form.cleaned_data["name"], days=form.cleaned_data["days"])
+            token, raw = token_create(
+                actor, name=form.cleaned_data["name"], days=form.cleaned_data["days"]
+            )
         except ValidationFailed as exc:
             apply_errors(form, exc)
         else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
@@ -22,10 +24,18 @@ from stepwise.api.schemas import (
     TimelineOut,
     TransitionIn,
 )
-from stepwise.care.chart import episode_timeline_read, patient_for, patient_list_page, patient_record_read
+from stepwise.care.chart import (
+    episode_for,
+    episode_timeline_read,
+    patient_for,
+    patient_list_page,
+    patient_record_read,
+)
 from stepwise.care.models import Episode, Program, Stay
-from stepwise.care.selectors import episode_get, program_get, programs_of
+from stepwise.care.selectors import program_get, programs_of
 from stepwise.care.services import episode_admit, episode_discharge, stay_transition
+from stepwise.core.actor import Actor
+from stepwise.core.errors import NotFound, ValidationFailed
 from stepwise.core.roles import Permission
 from stepwise.patients.models import Patient
 from stepwise.patients.services import PatientData, patient_create
@@ -34,6 +44,14 @@ router = Router()
 
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 READ_ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+
+
+def _program(actor: Actor, public_id: uuid.UUID, field: str) -> Program:
+    """A program named in the body: unknown is a 422 on that field, not a 404 of the URL."""
+    try:
+        return program_get(actor, public_id)
+    except NotFound:
+        raise ValidationFailed({field: "No program with this id in your organization."}) from None
 
 
 @router.get("/programs", response={200: list[ProgramOut], **READ_ERRORS}, tags=["programs"])
@@ -51,8 +69,8 @@ def create_patient(request: HttpRequest, payload: PatientIn) -> tuple[int, Patie
 @router.get("/patients", response={200: PatientPage, **READ_ERRORS}, tags=["patients"])
 def list_patients(
     request: HttpRequest,
-    q: Query[str] = "",  # type: ignore[assignment]
-    page: Query[int] = 1,  # type: ignore[assignment]
+    q: Query[str] = "",
+    page: Query[int] = 1,
 ) -> dict[str, object]:
     """List or search patients by name, date of birth (YYYY-MM-DD) or record number."""
     found, rows = patient_list_page(api_actor(request), q, page, settings.PATIENTS_PER_PAGE)
@@ -80,37 +98,50 @@ def read_patient(request: HttpRequest, patient_id: str) -> Patient:
     return patient_record_read(api_actor(request), patient_id)
 
 
-@router.post("/patients/{patient_id}/admit", response={201: EpisodeOut, **ERRORS}, tags=["episodes"])
+@router.post(
+    "/patients/{patient_id}/admit", response={201: EpisodeOut, **ERRORS}, tags=["episodes"]
+)
 def admit(request: HttpRequest, patient_id: str, payload: AdmitIn) -> tuple[int, Episode]:
     """Open an episode with its first stay. 409 if the beds are full or an episode is open."""
     actor = api_actor(request)
     patient = patient_for(actor, patient_id, permission=Permission.CARE_WRITE)
-    program = program_get(actor, payload.program)
+    program = _program(actor, payload.program, "program")
     episode = episode_admit(
         actor, patient, program, at=payload.admitted_at, referral_source=payload.referral_source
     )
     return 201, episode
 
 
-@router.post("/episodes/{episode_id}/transition", response={201: StayOut, **ERRORS}, tags=["episodes"])
+@router.post(
+    "/episodes/{episode_id}/transition", response={201: StayOut, **ERRORS}, tags=["episodes"]
+)
 def transition(request: HttpRequest, episode_id: str, payload: TransitionIn) -> tuple[int, Stay]:
     """Close the current stay and open the next: step_down, step_up or transfer, with a reason."""
     actor = api_actor(request)
-    episode = episode_get(actor, episode_id)
-    to_program = program_get(actor, payload.to_program)
-    stay = stay_transition(actor, episode, to_program, kind=payload.kind, reason=payload.reason, at=payload.at)
+    episode = episode_for(actor, episode_id, permission=Permission.CARE_WRITE)
+    to_program = _program(actor, payload.to_program, "to_program")
+    stay = stay_transition(
+        actor, episode, to_program, kind=payload.kind, reason=payload.reason, at=payload.at
+    )
     return 201, stay
 
 
-@router.post("/episodes/{episode_id}/discharge", response={200: EpisodeOut, **ERRORS}, tags=["episodes"])
+@router.post(
+    "/episodes/{episode_id}/discharge", response={200: EpisodeOut, **ERRORS}, tags=["episodes"]
+)
 def discharge(request: HttpRequest, episode_id: str, payload: DischargeIn) -> Episode:
     """Close the episode with a TEDS reason for discharge (1-7)."""
     actor = api_actor(request)
-    episode = episode_get(actor, episode_id)
-    return episode_discharge(actor, episode, reason=payload.reason, at=payload.at, note=payload.note)
+    episode = episode_for(actor, episode_id, permission=Permission.CARE_WRITE)
+    return episode_discharge(
+        actor, episode, reason=payload.reason, at=payload.at, note=payload.note
+    )
 
 
-@router.get("/episodes/{episode_id}/timeline", response={200: TimelineOut, **READ_ERRORS}, tags=["episodes"])
+@router.get(
+    "/episodes/{episode_id}/timeline", response={200: TimelineOut, **READ_ERRORS}, tags=["episodes"]
+)
 def timeline(request: HttpRequest, episode_id: str) -> dict[str, object]:
-    found = episode_timeline_read(api_actor(request), episode_id, timezone.now())
+    actor = api_actor(request)
+    found = episode_timeline_read(actor, episode_id, timezone.now())
     return {"episode": found.episode, "stays": found.stays, "events": found.events}

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import date, datetime
+from typing import Any
 
+from django.utils import timezone
 from ninja import Field, Schema
+from pydantic import ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from stepwise.care.models import Episode, Program, Stay
 from stepwise.patients import teds
 from stepwise.patients.models import Patient
+from stepwise.patients.services import CODED_FIELDS, PatientData, validate_patient_data
 
 
 class ErrorOut(Schema):
@@ -17,8 +23,16 @@ class ErrorOut(Schema):
     errors: dict[str, str] | None = None
 
 
+# A valid record, to check one field at a time against the service's rules.
+_VALID_PATIENT = PatientData(
+    mrn="x", given_name="x", family_name="x", date_of_birth=date(2000, 1, 1)
+)
+
+
 class PatientIn(Schema):
-    mrn: str = Field(min_length=1, max_length=32, description="Medical record number, unique in the organization")
+    mrn: str = Field(
+        min_length=1, max_length=32, description="Medical record number, unique in the organization"
+    )
     given_name: str = Field(min_length=1, max_length=100)
     family_name: str = Field(min_length=1, max_length=100)
     preferred_name: str = Field("", max_length=100)
@@ -28,9 +42,23 @@ class PatientIn(Schema):
     ethnicity: str = Field(teds.MISSING, description="TEDS ethnicity code 1-5, or -9")
     education: str = Field(teds.MISSING, description="TEDS education code 1-5, or -9")
     employment: str = Field(teds.MISSING, description="TEDS employment code 1-4, or -9")
-    living_arrangement: str = Field(teds.MISSING, description="TEDS living arrangement code 1-3, or -9")
+    living_arrangement: str = Field(
+        teds.MISSING, description="TEDS living arrangement code 1-3, or -9"
+    )
     phone: str = Field("", max_length=40)
     email: str = Field("", max_length=254)
+
+    @field_validator("mrn", "given_name", "family_name", "date_of_birth", "email", *CODED_FIELDS)
+    @classmethod
+    def _service_rules(cls, value: Any, info: ValidationInfo) -> Any:
+        """Apply the service's per-field rules here too, beside the type checks, so one
+        422 names every invalid field (not the type errors first, the rest next time)."""
+        name = str(info.field_name)
+        probe = dataclasses.replace(_VALID_PATIENT, **{name: value})
+        message = validate_patient_data(probe, timezone.localdate()).get(name)
+        if message:
+            raise PydanticCustomError("invalid", "{message}", {"message": message})
+        return value
 
 
 class ProgramOut(Schema):

@@ -42,12 +42,16 @@ def on_schema_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     errors: dict[str, str] = {}
     for item in exc.errors:
         errors.setdefault(_field_name(list(item.get("loc", []))), str(item.get("msg", "invalid")))
-    return api.create_response(request, {"detail": "Invalid request.", "errors": errors}, status=422)
+    return api.create_response(
+        request, {"detail": "Invalid request.", "errors": errors}, status=422
+    )
 
 
 @api.exception_handler(ValidationFailed)
 def on_validation_failed(request: HttpRequest, exc: ValidationFailed) -> HttpResponse:
-    return api.create_response(request, {"detail": "Invalid request.", "errors": exc.errors}, status=422)
+    return api.create_response(
+        request, {"detail": "Invalid request.", "errors": exc.errors}, status=422
+    )
 
 
 @api.exception_handler(StepwiseError)
@@ -58,7 +62,9 @@ def on_stepwise_error(request: HttpRequest, exc: StepwiseError) -> HttpResponse:
 @api.exception_handler(AuthenticationError)
 def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     response = api.create_response(
-        request, {"detail": "A valid personal access token is required (Authorization: Bearer …)."}, status=401
+        request,
+        {"detail": "A valid personal access token is required (Authorization: Bearer …)."},
+        status=401,
     )
     response["WWW-Authenticate"] = "Bearer"
     return response

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Prefetch
 
 from stepwise.care.models import Episode, Stay
-from stepwise.care.selectors import episodes_for_patient, open_stays_by_patient
+from stepwise.care.selectors import episode_get, episodes_for_patient, open_stays_by_patient
 from stepwise.care.timeline import EpisodeTimeline, episode_timeline
 from stepwise.core.access import require_permission
 from stepwise.core.actor import Actor
@@ -40,13 +40,16 @@ class Chart:
         return self.timelines[0].current_stay if self.timelines else None
 
 
-def _audit_refused_lookup(actor: Actor, public_id: uuid.UUID | str) -> None:
+def _audit_refused_lookup(
+    actor: Actor, public_id: uuid.UUID | str, object_type: str = "patient"
+) -> None:
+    """A record asked for that is not in the actor's organization (or no record at all)."""
     with transaction.atomic():
         audit_record(
             action=AuditAction.ACCESS_DENIED,
             actor=actor,
             category="chart",
-            object_type="patient",
+            object_type=object_type,
             object_id=str(public_id)[:64],
             outcome=AuditOutcome.DENIED,
             detail={"why": "not found in this organization"},
@@ -62,6 +65,19 @@ def patient_for(actor: Actor, public_id: uuid.UUID | str, *, permission: Permiss
         raise
     require_permission(actor, permission, patient_public_id=patient.public_id, category="chart")
     return patient
+
+
+def episode_for(actor: Actor, public_id: uuid.UUID | str, *, permission: Permission) -> Episode:
+    """The episode, if in the actor's organization and the role allows; audits refusals."""
+    try:
+        episode = episode_get(actor, public_id)
+    except NotFound:
+        _audit_refused_lookup(actor, public_id, "episode")
+        raise
+    require_permission(
+        actor, permission, patient_public_id=episode.patient.public_id, category="chart"
+    )
+    return episode
 
 
 def chart_read(actor: Actor, public_id: uuid.UUID | str, now: datetime) -> Chart:
@@ -131,6 +147,7 @@ def episode_timeline_read(
     try:
         key = uuid.UUID(str(episode_public_id))
     except ValueError:
+        _audit_refused_lookup(actor, episode_public_id, "episode")
         raise NotFound() from None
     stays = Stay.objects.select_related("program__facility", "entered_by").order_by("sequence")
     episode = (
@@ -140,7 +157,7 @@ def episode_timeline_read(
         .first()
     )
     if episode is None:
-        _audit_refused_lookup(actor, key)
+        _audit_refused_lookup(actor, key, "episode")
         raise NotFound()
     require_permission(
         actor, Permission.CHART_READ, patient_public_id=episode.patient.public_id, category="chart"

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from stepwise.care import rules
-from stepwise.care.chart import chart_read, patient_for, patient_list_page
+from stepwise.care.chart import chart_read, episode_for, patient_for, patient_list_page
 from stepwise.care.forms import (
     KIND_AUTOMATIC,
     AdmitForm,
@@ -19,7 +19,7 @@ from stepwise.care.forms import (
     local_to_aware,
 )
 from stepwise.care.models import Episode, Stay
-from stepwise.care.selectors import census, episode_get, programs_of
+from stepwise.care.selectors import census, programs_of
 from stepwise.care.services import episode_admit, episode_discharge, stay_transition
 from stepwise.core.access import require_permission
 from stepwise.core.errors import Conflict, NotFound, ValidationFailed
@@ -110,7 +110,7 @@ def admit(request: HttpRequest, public_id: str) -> HttpResponse:
 def transition(request: HttpRequest, public_id: str, episode_id: str) -> HttpResponse:
     actor = actor_of(request)
     patient = patient_for(actor, public_id, permission=Permission.CARE_WRITE)
-    episode = episode_get(actor, episode_id)
+    episode = episode_for(actor, episode_id, permission=Permission.CARE_WRITE)
     if episode.patient_id != patient.pk or not episode.is_open:
         raise NotFound()
     current = _open_stay(episode)
@@ -153,7 +153,7 @@ def transition(request: HttpRequest, public_id: str, episode_id: str) -> HttpRes
 def discharge(request: HttpRequest, public_id: str, episode_id: str) -> HttpResponse:
     actor = actor_of(request)
     patient = patient_for(actor, public_id, permission=Permission.CARE_WRITE)
-    episode = episode_get(actor, episode_id)
+    episode = episode_for(actor, episode_id, permission=Permission.CARE_WRITE)
     if episode.patient_id != patient.pk or not episode.is_open:
         raise NotFound()
     current = _open_stay(episode)

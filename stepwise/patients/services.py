@@ -7,6 +7,8 @@ from datetime import date
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -66,6 +68,11 @@ def validate_patient_data(data: PatientData, today: date) -> dict[str, str]:
         errors["date_of_birth"] = "The date of birth cannot be in the future."
     elif data.date_of_birth.year < 1900:
         errors["date_of_birth"] = "The date of birth must be in 1900 or later."
+    if data.email.strip():
+        try:
+            validate_email(data.email.strip())
+        except DjangoValidationError:
+            errors["email"] = "Enter a valid email address."
     for name, choices in CODED_FIELDS.items():
         value = getattr(data, name)
         if value not in dict(choices):

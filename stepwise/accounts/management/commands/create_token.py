@@ -26,8 +26,12 @@ class Command(BaseCommand):
         if membership is None:
             raise CommandError(f"{user.get_username()} belongs to no organization.")
         try:
-            token, raw = token_create(actor_from_membership(membership), name=options["name"], days=options["days"])
+            token, raw = token_create(
+                actor_from_membership(membership), name=options["name"], days=options["days"]
+            )
         except ValidationFailed as exc:
             raise CommandError(exc.message) from None
-        self.stdout.write(f"Token {token.hint}… for {user.get_username()} expires {token.expires_at:%Y-%m-%d}.")
+        self.stdout.write(
+            f"Token {token.hint}… for {user.get_username()} expires {token.expires_at:%Y-%m-%d}."
+        )
         self.stdout.write(raw)
