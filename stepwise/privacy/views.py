@@ -44,7 +44,9 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         "privacy/audit_log.html",
         {
             "page": page,
-            "rows": [(e, names.get(e.patient_public_id) if e.patient_public_id else None) for e in rows],
+            "rows": [
+                (e, names.get(e.patient_public_id) if e.patient_public_id else None) for e in rows
+            ],
             "filters": filters,
             "columns": list(AUDIT_SORTS),
             "actions": AuditAction.choices,
