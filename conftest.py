@@ -9,10 +9,14 @@
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 import pytest
+from django.apps import apps
+from django.db import connection
 from django.test import Client
 
 from stepwise.accounts.models import Membership
@@ -127,3 +131,36 @@ class Cast:
 @pytest.fixture
 def cast(db: Any, django_user_model: Any) -> Cast:
     return Cast(django_user_model)
+
+
+# The migration that makes the audit log append-only in the database and seeds its
+# chain heads. Tests on committed data (live server, threads) must empty the
+# database afterwards, which those triggers rightly refuse: they are lifted for the
+# flush, and triggers and heads are put back for the next test.
+AUDIT_APPEND_ONLY = importlib.import_module("stepwise.core.migrations.0002_audit_append_only")
+
+
+def _audit_log_as_migrated() -> None:
+    with connection.schema_editor() as editor:
+        AUDIT_APPEND_ONLY.backward(apps, editor)  # idempotent, whatever came before
+        AUDIT_APPEND_ONLY.forward(apps, editor)
+
+
+@pytest.fixture(scope="module")
+def _audit_log_restored(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
+    """After the module's last flush, later tests get the triggers and chain heads back."""
+    yield
+    with django_db_blocker.unblock():
+        _audit_log_as_migrated()
+        # This teardown may run in another context than the session's (Playwright's
+        # event loop); close what it opened so the test database can be dropped.
+        connection.close()
+
+
+@pytest.fixture
+def live_db(_audit_log_restored: None, transactional_db: Any) -> Iterator[None]:
+    """A committed database other threads see, emptied after the test."""
+    _audit_log_as_migrated()  # the previous test's flush emptied the chain heads too
+    yield
+    with connection.schema_editor() as editor:
+        AUDIT_APPEND_ONLY.backward(apps, editor)

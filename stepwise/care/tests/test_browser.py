@@ -5,7 +5,6 @@ no console error (a CSP violation is one)."""
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,8 +12,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.apps import apps
-from django.db import connection
 from django.utils import timezone
 from playwright.sync_api import Browser, expect, sync_playwright
 
@@ -30,10 +27,6 @@ pytestmark = [
 
 RESIDENTIAL = "Residential — ASAM 3.5 · Main · 10 beds"
 EVENING_IOP = "Evening IOP — ASAM 2.1 · Main"
-# The migration that makes the audit log append-only in the database (and seeds its
-# chain heads): a live-server test must empty the database afterwards, which those
-# triggers rightly refuse, so they are lifted for the flush and put back after it.
-AUDIT_APPEND_ONLY = importlib.import_module("stepwise.core.migrations.0002_audit_append_only")
 
 
 @pytest.fixture(scope="module")
@@ -49,30 +42,6 @@ def chromium() -> Iterator[Browser]:
             )
             yield browser
             browser.close()
-
-
-def _audit_log_as_migrated() -> None:
-    with connection.schema_editor() as editor:
-        AUDIT_APPEND_ONLY.backward(apps, editor)  # idempotent, whatever came before
-        AUDIT_APPEND_ONLY.forward(apps, editor)
-
-
-@pytest.fixture(scope="module")
-def _audit_log_restored(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
-    """After the last flush of this module, the rest of the suite gets the audit
-    log's triggers and chain heads back."""
-    yield
-    with django_db_blocker.unblock():
-        _audit_log_as_migrated()
-
-
-@pytest.fixture
-def live_db(_audit_log_restored: None, transactional_db: Any) -> Iterator[None]:
-    """A database the live server's thread sees: committed, and emptied after the test."""
-    _audit_log_as_migrated()  # the previous test's flush emptied the chain heads too
-    yield
-    with connection.schema_editor() as editor:
-        AUDIT_APPEND_ONLY.backward(apps, editor)
 
 
 @pytest.fixture
