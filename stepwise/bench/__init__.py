@@ -1,0 +1,23 @@
+"""The Stepwise benchmark: `make bench`, or `python -m stepwise.bench --help`.
+
+The top-level process never imports the Django settings. For each database
+(SQLite always, PostgreSQL when DATABASE_URL points at one) and each size it
+makes a fresh database, then starts `python -m stepwise.bench --worker pages`
+with that DATABASE_URL: the worker migrates, runs `synth` with a fixed seed and
+times three pages through Django's test client. Afterwards the throughput of
+audited chart reads is measured over real HTTP against gunicorn, with the audit
+log on and off. Results go to the console and to docs/benchmarks.md.
+
+Modules: `run` (the top level), `worker` (inside Django), `load` (gunicorn and
+the HTTP load generator), `report` (Markdown).
+"""
+
+from __future__ import annotations
+
+# Fixed so that every run measures the same synthetic patients.
+DEFAULT_SEED = 2026
+DEFAULT_SIZES = (1_000, 100_000)
+DEFAULT_REPEAT = 50
+SYNTH_SLUG = "synth"
+# The signed-in clinician of every measurement: a counselor of the synthetic organization.
+CLINICIAN = f"{SYNTH_SLUG}-counselor"

@@ -1,0 +1,235 @@
+"""The part of the benchmark that runs inside Django, one process per database.
+
+The database comes from DATABASE_URL, as everywhere in Stepwise; the parent sets
+it. Results are written as JSON to the file named by `--out`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import random
+import sqlite3
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+def _log(message: str) -> None:
+    print(f"  [worker] {message}", file=sys.stderr, flush=True)
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stepwise.settings")
+    import django
+
+    django.setup()
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    """Nearest-rank percentile: the smallest sample at or above `fraction` of them."""
+    ordered = sorted(samples)
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return ordered[rank - 1]
+
+
+@dataclass
+class PageResult:
+    page: str
+    example: str
+    requests: int
+    median_ms: float
+    p95_ms: float
+    min_ms: float
+    max_ms: float
+    queries_min: int
+    queries_max: int
+    note: str = ""
+
+
+@dataclass
+class PagesResult:
+    database: str
+    vendor: str
+    version: str
+    size: int
+    seed: int
+    migrate_s: float
+    synth_s: float
+    patients: int
+    episodes: int
+    open_episodes: int
+    stays: int
+    pages: list[PageResult] = field(default_factory=list)
+
+
+def database_version() -> tuple[str, str]:
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            row = cursor.fetchone()
+        return "PostgreSQL", str(row[0]) if row else "?"
+    if connection.vendor == "sqlite":
+        return "SQLite", sqlite3.sqlite_version
+    return connection.vendor, "?"
+
+
+def chart_paths(count: int, seed: int) -> tuple[list[str], list[int]]:
+    """Charts of different patients whose open episode has moved at least once,
+    with each one's number of stays over all its episodes."""
+    from django.db.models import Count
+
+    from stepwise.bench import SYNTH_SLUG
+    from stepwise.care.models import Episode, Stay
+
+    candidates = list(
+        Episode.objects.filter(organization__slug=SYNTH_SLUG, status="open")
+        .annotate(moves=Count("stays"))
+        .filter(moves__gte=2)
+        .order_by("id")
+        .values_list("patient_id", "patient__public_id")[:5000]
+    )
+    if not candidates:
+        raise SystemExit("No patient has an open episode with two stays; is the data there?")
+    chosen = random.Random(seed).sample(candidates, min(count, len(candidates)))
+    stays = dict(
+        Stay.objects.filter(episode__patient_id__in=[pk for pk, _ in chosen])
+        .values("episode__patient_id")
+        .annotate(n=Count("id"))
+        .values_list("episode__patient_id", "n")
+    )
+    return [f"/patients/{public_id}/" for _, public_id in chosen], [stays[pk] for pk, _ in chosen]
+
+
+def signed_in_client() -> Any:
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from stepwise.bench import CLINICIAN
+
+    user = get_user_model().objects.get(username=CLINICIAN)
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(user)
+    return client
+
+
+def measure_page(
+    client: Any, name: str, paths: list[str], repeat: int, note: str = ""
+) -> PageResult:
+    """A warm-up, then the query count of up to 10 requests, then `repeat` timed requests."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def get(path: str) -> None:
+        response = client.get(path)
+        if response.status_code != 200:
+            raise SystemExit(f"GET {path} answered {response.status_code}")
+
+    for i in range(5):
+        get(paths[i % len(paths)])
+    counts = []
+    for i in range(min(10, max(len(paths), 3))):
+        with CaptureQueriesContext(connection) as captured:
+            get(paths[i % len(paths)])
+        counts.append(len(captured.captured_queries))
+    timings = []
+    for i in range(repeat):
+        path = paths[i % len(paths)]
+        started = time.perf_counter()
+        get(path)
+        timings.append((time.perf_counter() - started) * 1000)
+    return PageResult(
+        page=name,
+        example=paths[0],
+        requests=repeat,
+        median_ms=round(statistics.median(timings), 2),
+        p95_ms=round(percentile(timings, 0.95), 2),
+        min_ms=round(min(timings), 2),
+        max_ms=round(max(timings), 2),
+        queries_min=min(counts),
+        queries_max=max(counts),
+        note=note,
+    )
+
+
+def run_pages(size: int, seed: int, repeat: int) -> PagesResult:
+    """Migrate, synthesize `size` patients, then time the three pages."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    from stepwise.bench import SYNTH_SLUG
+    from stepwise.care.models import Episode, Stay
+    from stepwise.patients.models import Patient
+
+    vendor, version = database_version()
+    _log(f"{vendor} {version}: migrate")
+    started = time.monotonic()
+    call_command("migrate", interactive=False, verbosity=0)
+    migrate_s = time.monotonic() - started
+    _log(f"synth --patients {size} --seed {seed}")
+    started = time.monotonic()
+    call_command("synth", patients=size, seed=seed, org_slug=SYNTH_SLUG, stdout=io.StringIO())
+    synth_s = time.monotonic() - started
+    if connection.vendor == "postgresql":
+        # What autovacuum does soon after a bulk load: planner statistics, visibility map.
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+    result = PagesResult(
+        database=vendor,
+        vendor=connection.vendor,
+        version=version,
+        size=size,
+        seed=seed,
+        migrate_s=round(migrate_s, 1),
+        synth_s=round(synth_s, 1),
+        patients=Patient.objects.filter(organization__slug=SYNTH_SLUG).count(),
+        episodes=Episode.objects.filter(organization__slug=SYNTH_SLUG).count(),
+        open_episodes=Episode.objects.filter(organization__slug=SYNTH_SLUG, status="open").count(),
+        stays=Stay.objects.filter(organization__slug=SYNTH_SLUG).count(),
+    )
+    client = signed_in_client()
+    charts, stays = chart_paths(max(repeat, 10), seed)
+    chart_note = f"{len(charts)} patients, {min(stays)} to {max(stays)} stays each"
+    pages: list[tuple[str, list[str], str]] = [
+        ("Patient list", ["/patients/"], "first page, 25 patients"),
+        ("Chart", charts, chart_note),
+        ("Census", ["/"], "6 programs"),
+    ]
+    for name, paths, note in pages:
+        _log(f"measure {name} ({repeat} requests)")
+        result.pages.append(measure_page(client, name, paths, repeat, note))
+    return result
+
+
+def run_session(seed: int, count: int) -> dict[str, Any]:
+    """A signed-in session (stored in the database) and chart paths, for the HTTP load."""
+    from django.conf import settings
+
+    client = signed_in_client()
+    paths, _ = chart_paths(count, seed)
+    return {
+        "cookie_name": settings.SESSION_COOKIE_NAME,
+        "cookie": client.cookies[settings.SESSION_COOKIE_NAME].value,
+        "paths": paths,
+    }
+
+
+JOBS: dict[str, Callable[[Any], Any]] = {
+    "pages": lambda args: asdict(run_pages(args.size, args.seed, args.repeat)),
+    "session": lambda args: run_session(args.seed, 200),
+}
+
+
+def main(args: Any) -> int:
+    setup_django()
+    result = JOBS[args.worker](args)
+    Path(args.out).write_text(json.dumps(result, indent=2))
+    return 0
