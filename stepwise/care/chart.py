@@ -8,10 +8,14 @@ from datetime import datetime
 
 from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import Prefetch
 
 from stepwise.care.models import Episode, Stay
-from stepwise.care.selectors import episode_get, episodes_for_patient, open_stays_by_patient
+from stepwise.care.selectors import (
+    episode_get,
+    episode_with_stays,
+    episodes_for_patient,
+    open_stays_by_patient,
+)
 from stepwise.care.timeline import EpisodeTimeline, episode_timeline
 from stepwise.core.access import require_permission
 from stepwise.core.actor import Actor
@@ -145,20 +149,10 @@ def episode_timeline_read(
 ) -> EpisodeTimeline:
     """One episode's timeline (episode, stays, events), with its audit row."""
     try:
-        key = uuid.UUID(str(episode_public_id))
-    except ValueError:
+        episode = episode_with_stays(actor, episode_public_id)
+    except NotFound:
         _audit_refused_lookup(actor, episode_public_id, "episode")
-        raise NotFound() from None
-    stays = Stay.objects.select_related("program__facility", "entered_by").order_by("sequence")
-    episode = (
-        Episode.objects.filter(organization_id=actor.organization_id, public_id=key)
-        .select_related("patient", "admitted_by", "discharged_by", "previous_episode")
-        .prefetch_related(Prefetch("stays", queryset=stays))
-        .first()
-    )
-    if episode is None:
-        _audit_refused_lookup(actor, key, "episode")
-        raise NotFound()
+        raise
     require_permission(
         actor, Permission.CHART_READ, patient_public_id=episode.patient.public_id, category="chart"
     )

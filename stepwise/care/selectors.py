@@ -12,6 +12,7 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet
 from stepwise.care.models import Episode, Program, Stay
 from stepwise.core.actor import Actor
 from stepwise.core.errors import NotFound
+from stepwise.core.ids import public_id_or_404
 from stepwise.core.models import Facility
 from stepwise.patients.models import Patient
 
@@ -24,10 +25,7 @@ def programs_of(actor: Actor, *, active_only: bool = True) -> QuerySet[Program]:
 
 
 def program_get(actor: Actor, public_id: uuid.UUID | str) -> Program:
-    try:
-        key = uuid.UUID(str(public_id))
-    except ValueError:
-        raise NotFound() from None
+    key = public_id_or_404(public_id)
     program = programs_of(actor, active_only=False).filter(public_id=key).first()
     if program is None:
         raise NotFound()
@@ -35,10 +33,7 @@ def program_get(actor: Actor, public_id: uuid.UUID | str) -> Program:
 
 
 def episode_get(actor: Actor, public_id: uuid.UUID | str) -> Episode:
-    try:
-        key = uuid.UUID(str(public_id))
-    except ValueError:
-        raise NotFound() from None
+    key = public_id_or_404(public_id)
     episode = (
         Episode.objects.filter(organization_id=actor.organization_id, public_id=key)
         .select_related("patient")
@@ -49,15 +44,39 @@ def episode_get(actor: Actor, public_id: uuid.UUID | str) -> Episode:
     return episode
 
 
+def _episodes_with_stays(actor: Actor) -> QuerySet[Episode]:
+    """Episodes with what their timeline shows: stays, programs, facilities, staff."""
+    stays = Stay.objects.select_related("program__facility", "entered_by").order_by("sequence")
+    return (
+        Episode.objects.filter(organization_id=actor.organization_id)
+        .select_related("patient", "admitted_by", "discharged_by", "previous_episode")
+        .prefetch_related(Prefetch("stays", queryset=stays))
+    )
+
+
 def episodes_for_patient(actor: Actor, patient: Patient) -> list[Episode]:
     """A patient's episodes, newest first, each with its stays and their programs (2 queries)."""
-    stays = Stay.objects.select_related("program__facility", "entered_by").order_by("sequence")
-    return list(
-        Episode.objects.filter(organization_id=actor.organization_id, patient=patient)
-        .select_related("admitted_by", "discharged_by", "previous_episode")
-        .prefetch_related(Prefetch("stays", queryset=stays))
-        .order_by("-admitted_at")
+    return list(_episodes_with_stays(actor).filter(patient=patient).order_by("-admitted_at"))
+
+
+def episode_with_stays(actor: Actor, public_id: uuid.UUID | str) -> Episode:
+    """One episode with its stays and their programs (2 queries); NotFound otherwise."""
+    episode = _episodes_with_stays(actor).filter(public_id=public_id_or_404(public_id)).first()
+    if episode is None:
+        raise NotFound()
+    return episode
+
+
+def open_stay(episode: Episode) -> Stay:
+    """The episode's current stay with its program and facility; NotFound if closed."""
+    stay = (
+        Stay.objects.select_related("program__facility")
+        .filter(organization_id=episode.organization_id, episode=episode, ended_at__isnull=True)
+        .first()
     )
+    if stay is None:
+        raise NotFound()
+    return stay
 
 
 def open_stays_by_patient(actor: Actor, patient_ids: list[int]) -> dict[int, Stay]:

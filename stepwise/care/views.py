@@ -18,13 +18,12 @@ from stepwise.care.forms import (
     TransitionForm,
     local_to_aware,
 )
-from stepwise.care.models import Episode, Stay
-from stepwise.care.selectors import census, programs_of
+from stepwise.care.selectors import census, open_stay, programs_of
 from stepwise.care.services import episode_admit, episode_discharge, stay_transition
 from stepwise.core.access import require_permission
-from stepwise.core.errors import Conflict, NotFound, ValidationFailed
+from stepwise.core.errors import NotFound
 from stepwise.core.roles import Permission
-from stepwise.core.web import actor_of, apply_errors, clinical_view, is_htmx
+from stepwise.core.web import actor_of, clinical_view, form_page_status, is_htmx, submit
 
 
 @clinical_view
@@ -64,17 +63,6 @@ def chart(request: HttpRequest, public_id: str) -> HttpResponse:
     return render(request, "care/chart.html", {"chart": data, "patient": data.patient})
 
 
-def _open_stay(episode: Episode) -> Stay:
-    stay = (
-        Stay.objects.select_related("program__facility")
-        .filter(episode=episode, ended_at__isnull=True)
-        .first()
-    )
-    if stay is None:
-        raise NotFound()
-    return stay
-
-
 @clinical_view
 @require_http_methods(["GET", "POST"])
 def admit(request: HttpRequest, public_id: str) -> HttpResponse:
@@ -84,25 +72,21 @@ def admit(request: HttpRequest, public_id: str) -> HttpResponse:
     status = 200
     if request.method == "POST" and form.is_valid():
         program = form.cleaned_data["program"]
-        try:
-            episode_admit(
+        episode, status = submit(
+            form,
+            lambda: episode_admit(
                 actor,
                 patient,
                 program,
                 at=local_to_aware(form.cleaned_data["admitted_at"], program.facility.time_zone),
                 referral_source=form.cleaned_data["referral_source"],
-            )
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        except Conflict as exc:
-            form.add_error(None, exc.message)
-            status = 409
-        else:
+            ),
+        )
+        if episode is not None:
             messages.success(request, f"{patient.display_name} is admitted to {program.name}.")
             return redirect("care:chart", public_id=patient.public_id)
-    if form.errors and status == 200:
-        status = 422
-    return render(request, "care/admit.html", {"patient": patient, "form": form}, status=status)
+    context = {"patient": patient, "form": form}
+    return render(request, "care/admit.html", context, status=form_page_status(form, status))
 
 
 @clinical_view
@@ -113,7 +97,7 @@ def transition(request: HttpRequest, public_id: str, episode_id: str) -> HttpRes
     episode = episode_for(actor, episode_id, permission=Permission.CARE_WRITE)
     if episode.patient_id != patient.pk or not episode.is_open:
         raise NotFound()
-    current = _open_stay(episode)
+    current = open_stay(episode)
     programs = programs_of(actor).exclude(pk=current.program_id)
     form = TransitionForm(request.POST or None, programs=programs)
     status = 200
@@ -122,30 +106,25 @@ def transition(request: HttpRequest, public_id: str, episode_id: str) -> HttpRes
         kind = form.cleaned_data["kind"]
         if kind == KIND_AUTOMATIC:
             kind = rules.transition_kind_between(current.program.level, to_program.level).value
-        try:
-            stay_transition(
+        stay, status = submit(
+            form,
+            lambda: stay_transition(
                 actor,
                 episode,
                 to_program,
                 kind=kind,
                 reason=form.cleaned_data["reason"],
                 at=local_to_aware(form.cleaned_data["at"], current.program.facility.time_zone),
-            )
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        except Conflict as exc:
-            form.add_error(None, exc.message)
-            status = 409
-        else:
+            ),
+        )
+        if stay is not None:
             label = rules.TRANSITION_LABELS[rules.TransitionKind(kind)]
             messages.success(
                 request, f"{label}: {patient.display_name} moved to {to_program.name}."
             )
             return redirect("care:chart", public_id=patient.public_id)
-    if form.errors and status == 200:
-        status = 422
     context = {"patient": patient, "episode": episode, "current": current, "form": form}
-    return render(request, "care/transition.html", context, status=status)
+    return render(request, "care/transition.html", context, status=form_page_status(form, status))
 
 
 @clinical_view
@@ -156,27 +135,22 @@ def discharge(request: HttpRequest, public_id: str, episode_id: str) -> HttpResp
     episode = episode_for(actor, episode_id, permission=Permission.CARE_WRITE)
     if episode.patient_id != patient.pk or not episode.is_open:
         raise NotFound()
-    current = _open_stay(episode)
+    current = open_stay(episode)
     form = DischargeForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
-        try:
-            episode_discharge(
+        closed, status = submit(
+            form,
+            lambda: episode_discharge(
                 actor,
                 episode,
                 reason=form.cleaned_data["reason"],
                 at=local_to_aware(form.cleaned_data["at"], current.program.facility.time_zone),
                 note=form.cleaned_data["note"],
-            )
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        except Conflict as exc:
-            form.add_error(None, exc.message)
-            status = 409
-        else:
+            ),
+        )
+        if closed is not None:
             messages.success(request, f"{patient.display_name} is discharged.")
             return redirect("care:chart", public_id=patient.public_id)
-    if form.errors and status == 200:
-        status = 422
     context = {"patient": patient, "episode": episode, "current": current, "form": form}
-    return render(request, "care/discharge.html", context, status=status)
+    return render(request, "care/discharge.html", context, status=form_page_status(form, status))

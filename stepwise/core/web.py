@@ -11,9 +11,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from stepwise.core.actor import Actor
-from stepwise.core.errors import AccessDenied, NotFound, ValidationFailed
+from stepwise.core.errors import AccessDenied, Conflict, NotFound, ValidationFailed
 
 ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponse])
+Result = TypeVar("Result")
 
 
 def actor_of(request: HttpRequest) -> Actor:
@@ -46,3 +47,24 @@ def apply_errors(form: forms.Form, error: ValidationFailed) -> None:
     """Put a service's per-field messages on the form's fields (others on the form)."""
     for field, message in error.errors.items():
         form.add_error(field if field in form.fields else None, message)
+
+
+def submit(form: forms.Form, call: Callable[[], Result]) -> tuple[Result | None, int]:
+    """Run a valid form's service; a refusal lands on the form instead of a page error.
+
+    Returns the service's result (None if refused) and the page's status:
+    200 done, 422 invalid field, 409 refused by the current state (beds full...).
+    """
+    try:
+        return call(), 200
+    except ValidationFailed as exc:
+        apply_errors(form, exc)
+        return None, 422
+    except Conflict as exc:
+        form.add_error(None, exc.message)
+        return None, 409
+
+
+def form_page_status(form: forms.Form, status: int = 200) -> int:
+    """422 for a form shown again with errors, unless a refusal already set the status."""
+    return 422 if status == 200 and form.errors else status

@@ -11,6 +11,7 @@ from django.db.models import Q, QuerySet
 
 from stepwise.core.actor import Actor
 from stepwise.core.errors import NotFound
+from stepwise.core.ids import public_id_or_404
 from stepwise.patients.models import Patient
 
 _DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y")
@@ -22,10 +23,7 @@ def patients_of(actor: Actor) -> QuerySet[Patient]:
 
 def patient_get(actor: Actor, public_id: uuid.UUID | str) -> Patient:
     """The patient if it belongs to the actor's organization; NotFound otherwise."""
-    try:
-        key = uuid.UUID(str(public_id))
-    except ValueError:
-        raise NotFound() from None
+    key = public_id_or_404(public_id)
     patient = patients_of(actor).filter(public_id=key).first()
     if patient is None:
         raise NotFound()
