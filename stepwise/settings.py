@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "stepwise.core.middleware.LoginRequiredMiddleware",
     "stepwise.accounts.middleware.MembershipMiddleware",
+    "stepwise.core.middleware.RoutePermissionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "stepwise.core.middleware.ContentSecurityPolicyMiddleware",

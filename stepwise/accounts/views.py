@@ -13,7 +13,8 @@ from stepwise.accounts.forms import TokenForm
 from stepwise.accounts.selectors import tokens_for_user
 from stepwise.accounts.services import token_create, token_revoke
 from stepwise.core.errors import ValidationFailed
-from stepwise.core.web import actor_of, apply_errors, clinical_view
+from stepwise.core.roles import Permission
+from stepwise.core.web import actor_of, apply_errors, staff_view
 
 
 class LoginView(auth_views.LoginView):
@@ -22,7 +23,7 @@ class LoginView(auth_views.LoginView):
 
 
 @never_cache  # a new token is shown once: no cache or back button may show it again
-@clinical_view
+@staff_view(Permission.ACCOUNT_SELF)
 @require_http_methods(["GET", "POST"])
 def settings_page(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
@@ -46,7 +47,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-@clinical_view
+@staff_view(Permission.ACCOUNT_SELF)
 @require_POST
 def token_revoke_view(request: HttpRequest, public_id: str) -> HttpResponse:
     token = token_revoke(actor_of(request), public_id)

@@ -20,17 +20,15 @@ from stepwise.care.forms import (
 )
 from stepwise.care.selectors import census, open_stay, programs_of
 from stepwise.care.services import episode_admit, episode_discharge, stay_transition
-from stepwise.core.access import require_permission
 from stepwise.core.errors import NotFound
 from stepwise.core.roles import Permission
-from stepwise.core.web import actor_of, clinical_view, form_page_status, is_htmx, submit
+from stepwise.core.web import actor_of, form_page_status, is_htmx, staff_view, submit
 
 
-@clinical_view
+@staff_view(Permission.CENSUS_READ)
 @require_GET
 def census_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    require_permission(actor, Permission.CENSUS_READ, category="census")
     rows = census(actor, timezone.now())
     totals = {
         "occupied": sum(r.occupied for r in rows if r.program.bed_capacity is not None),
@@ -43,7 +41,7 @@ def census_view(request: HttpRequest) -> HttpResponse:
     return render(request, template, {"rows": rows, "totals": totals})
 
 
-@clinical_view
+@staff_view(Permission.PATIENT_LIST)
 @require_GET
 def patient_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
@@ -55,7 +53,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, {"page": page, "rows": rows, "q": query})
 
 
-@clinical_view
+@staff_view(Permission.CHART_READ)
 @require_GET
 def chart(request: HttpRequest, public_id: str) -> HttpResponse:
     actor = actor_of(request)
@@ -63,7 +61,7 @@ def chart(request: HttpRequest, public_id: str) -> HttpResponse:
     return render(request, "care/chart.html", {"chart": data, "patient": data.patient})
 
 
-@clinical_view
+@staff_view(Permission.CARE_WRITE)
 @require_http_methods(["GET", "POST"])
 def admit(request: HttpRequest, public_id: str) -> HttpResponse:
     actor = actor_of(request)
@@ -89,7 +87,7 @@ def admit(request: HttpRequest, public_id: str) -> HttpResponse:
     return render(request, "care/admit.html", context, status=form_page_status(form, status))
 
 
-@clinical_view
+@staff_view(Permission.CARE_WRITE)
 @require_http_methods(["GET", "POST"])
 def transition(request: HttpRequest, public_id: str, episode_id: str) -> HttpResponse:
     actor = actor_of(request)
@@ -127,7 +125,7 @@ def transition(request: HttpRequest, public_id: str, episode_id: str) -> HttpRes
     return render(request, "care/transition.html", context, status=form_page_status(form, status))
 
 
-@clinical_view
+@staff_view(Permission.CARE_WRITE)
 @require_http_methods(["GET", "POST"])
 def discharge(request: HttpRequest, public_id: str, episode_id: str) -> HttpResponse:
     actor = actor_of(request)

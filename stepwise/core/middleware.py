@@ -7,8 +7,10 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import logging
+
 from django.contrib.auth import middleware as auth_middleware
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseForbidden
 
 from stepwise.core.context import RequestContext, reset_request_context, set_request_context
 
@@ -84,3 +86,34 @@ class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
         if request.path_info.startswith("/api/"):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+logger = logging.getLogger(__name__)
+
+
+class RoutePermissionMiddleware:
+    """Denied by default: a page whose view declares no permission is refused.
+
+    Views declare with ``core.web.staff_view(Permission...)`` or ``core.web.public_view``.
+    API operations are checked the same way when the API is built (``api.permissions``).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., HttpResponseBase],
+        view_args: tuple[Any, ...],
+        view_kwargs: dict[str, Any],
+    ) -> HttpResponseBase | None:
+        from stepwise.core.web import declared_permission
+
+        if request.path_info.startswith("/api/") or declared_permission(view_func):
+            return None
+        logger.error("Refused %s: its view declares no permission", request.path_info)
+        return HttpResponseForbidden("This page is not available.")

@@ -1,4 +1,10 @@
-"""Roles and what each may do. Pure data: no Django imports."""
+"""Roles and what each may do: the one table of access. Pure data, no Django imports.
+
+Two questions decide every access:
+- may this role do this at all (``role_can``)?
+- for a patient's record, must the actor be on that patient's care team
+  (``needs_care_relationship``)? Roles whose job spans the facility are not.
+"""
 
 from __future__ import annotations
 
@@ -29,35 +35,89 @@ ROLE_LABELS: dict[Role, str] = {
 
 
 class Permission(StrEnum):
+    # Any signed-in member: their own account, password, second factor, tokens.
+    ACCOUNT_SELF = "account.self"
+    CENSUS_READ = "census.read"
+    PATIENT_LIST = "patient.list"
+    PATIENT_CREATE = "patient.create"
     CHART_READ = "chart.read"
     PATIENT_WRITE = "patient.write"
     CARE_WRITE = "care.write"
+    BREAK_GLASS = "chart.break_glass"
+    BREAK_GLASS_REVIEW = "chart.break_glass_review"
+    CONSENT_READ = "consent.read"
+    CONSENT_WRITE = "consent.write"
+    DISCLOSURE_RELEASE = "disclosure.release"
+    DISCLOSURE_EMERGENCY = "disclosure.emergency"
+    DISCLOSURE_ACCOUNTING = "disclosure.accounting"
     AUDIT_READ = "audit.read"
-    CENSUS_READ = "census.read"
+    STAFF_ADMIN = "staff.admin"
 
 
-_CLINICAL = {
-    Role.ADMISSIONS,
-    Role.NURSE,
-    Role.PHYSICIAN,
-    Role.COUNSELOR,
-    Role.CASE_MANAGER,
-    Role.DIRECTOR,
-}
+# Clinicians whose access to a chart follows the care team.
+_TREATING = frozenset({Role.NURSE, Role.PHYSICIAN, Role.COUNSELOR, Role.CASE_MANAGER})
+# Roles whose job spans the facility for what they are granted: admissions for
+# intake, the director for oversight, the privacy officer for review.
+_FACILITY_WIDE = frozenset({Role.ADMISSIONS, Role.DIRECTOR, Role.PRIVACY_OFFICER})
+_CLINICAL = _TREATING | {Role.ADMISSIONS, Role.DIRECTOR}
+_EVERYONE = frozenset(Role)
 
-# The privacy officer reads charts to review access but changes nothing clinical;
-# the administrator runs the system and sees no clinical content.
+# The privacy officer reads charts to review access and releases records, but changes
+# nothing clinical; the administrator runs the system and sees no clinical content.
 GRANTS: dict[Permission, frozenset[Role]] = {
+    Permission.ACCOUNT_SELF: _EVERYONE,
+    Permission.CENSUS_READ: _EVERYONE,
+    Permission.PATIENT_LIST: frozenset(_CLINICAL | {Role.PRIVACY_OFFICER}),
+    Permission.PATIENT_CREATE: frozenset({Role.ADMISSIONS, Role.DIRECTOR} | _TREATING),
     Permission.CHART_READ: frozenset(_CLINICAL | {Role.PRIVACY_OFFICER}),
     Permission.PATIENT_WRITE: frozenset(_CLINICAL),
     Permission.CARE_WRITE: frozenset(_CLINICAL),
+    Permission.BREAK_GLASS: _TREATING,
+    Permission.BREAK_GLASS_REVIEW: frozenset({Role.PRIVACY_OFFICER, Role.DIRECTOR}),
+    Permission.CONSENT_READ: frozenset(_CLINICAL | {Role.PRIVACY_OFFICER}),
+    Permission.CONSENT_WRITE: frozenset(_CLINICAL | {Role.PRIVACY_OFFICER}),
+    Permission.DISCLOSURE_RELEASE: frozenset(_CLINICAL | {Role.PRIVACY_OFFICER}),
+    Permission.DISCLOSURE_EMERGENCY: frozenset(_CLINICAL | {Role.PRIVACY_OFFICER}),
+    Permission.DISCLOSURE_ACCOUNTING: frozenset({Role.PRIVACY_OFFICER, Role.DIRECTOR}),
     Permission.AUDIT_READ: frozenset({Role.DIRECTOR, Role.PRIVACY_OFFICER}),
-    Permission.CENSUS_READ: frozenset(set(Role)),
+    Permission.STAFF_ADMIN: frozenset({Role.ADMIN}),
 }
+
+# Permissions that act on one patient's record: treating roles need a care
+# relationship (care team, or an active break-glass access) for these.
+PATIENT_SCOPED = frozenset(
+    {
+        Permission.CHART_READ,
+        Permission.PATIENT_WRITE,
+        Permission.CARE_WRITE,
+        Permission.CONSENT_READ,
+        Permission.CONSENT_WRITE,
+        Permission.DISCLOSURE_RELEASE,
+        Permission.DISCLOSURE_EMERGENCY,
+    }
+)
 
 
 def role_can(role: str, permission: Permission) -> bool:
     try:
         return Role(role) in GRANTS[permission]
+    except ValueError:
+        return False
+
+
+def needs_care_relationship(role: str, permission: Permission) -> bool:
+    """True when this role may use the permission only for patients it cares for."""
+    if permission not in PATIENT_SCOPED:
+        return False
+    try:
+        return Role(role) not in _FACILITY_WIDE
+    except ValueError:
+        return True
+
+
+def sees_all_patients(role: str) -> bool:
+    """Whether the patient list shows the whole organization or only the actor's patients."""
+    try:
+        return Role(role) in _FACILITY_WIDE
     except ValueError:
         return False

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
+from stepwise.core.web import public_view
 
-@login_not_required
+
+@public_view
 @require_GET
 def health(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:

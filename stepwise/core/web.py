@@ -10,8 +10,10 @@ from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from stepwise.core.access import require_permission
 from stepwise.core.actor import Actor
 from stepwise.core.errors import AccessDenied, Conflict, NotFound, ValidationFailed
+from stepwise.core.roles import Permission
 
 ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponse])
 Result = TypeVar("Result")
@@ -22,6 +24,46 @@ def actor_of(request: HttpRequest) -> Actor:
     if actor is None:
         raise Http404()
     return actor
+
+
+# The attribute a view's permission is declared on; a route without it is refused
+# (RoutePermissionMiddleware) and fails the route walker test.
+PERMISSION_ATTRIBUTE = "stepwise_permission"
+# Declared by routes anyone may reach (sign-in, health): they show no patient data.
+PUBLIC = "public"
+
+
+def public_view(view: ViewFunc) -> ViewFunc:
+    """Declare a route open to anyone, signed in or not. It must show no patient data."""
+    setattr(view, PERMISSION_ATTRIBUTE, PUBLIC)
+    view.login_required = False  # type: ignore[attr-defined]  # Django's own marker
+    return view
+
+
+def declared_permission(view: Callable[..., Any]) -> str | None:
+    return getattr(view, PERMISSION_ATTRIBUTE, None)
+
+
+def staff_view(permission: Permission) -> Callable[[ViewFunc], ViewFunc]:
+    """Declare the permission a page needs, refuse other roles (audited, 403),
+    and map service errors to pages. Patient-level checks (care team) stay in the
+    services and selectors the view calls."""
+
+    def decorate(view: ViewFunc) -> ViewFunc:
+        mapped = clinical_view(view)
+
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                require_permission(actor_of(request), permission, category="route")
+            except AccessDenied as exc:
+                return render(request, "403.html", {"message": exc.message}, status=403)
+            return mapped(request, *args, **kwargs)
+
+        setattr(wrapper, PERMISSION_ATTRIBUTE, str(permission))
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
 
 
 def clinical_view(view: ViewFunc) -> ViewFunc:

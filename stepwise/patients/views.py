@@ -9,13 +9,13 @@ from django.views.decorators.http import require_http_methods
 
 from stepwise.core.access import require_permission
 from stepwise.core.roles import Permission
-from stepwise.core.web import actor_of, clinical_view, form_page_status, submit
+from stepwise.core.web import actor_of, form_page_status, staff_view, submit
 from stepwise.patients.forms import CareTeamForm, ContactForm, PatientForm
 from stepwise.patients.selectors import patient_get, staff_choices
 from stepwise.patients.services import care_team_add, contact_add, patient_create
 
 
-@clinical_view
+@staff_view(Permission.PATIENT_CREATE)
 @require_http_methods(["GET", "POST"])
 def patient_new(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
@@ -32,7 +32,7 @@ def patient_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-@clinical_view
+@staff_view(Permission.PATIENT_WRITE)
 @require_http_methods(["GET", "POST"])
 def contact_new(request: HttpRequest, public_id: str) -> HttpResponse:
     actor = actor_of(request)
@@ -53,7 +53,7 @@ def contact_new(request: HttpRequest, public_id: str) -> HttpResponse:
     )
 
 
-@clinical_view
+@staff_view(Permission.CARE_WRITE)
 @require_http_methods(["GET", "POST"])
 def care_team_new(request: HttpRequest, public_id: str) -> HttpResponse:
     actor = actor_of(request)

@@ -12,13 +12,13 @@ from stepwise.core.access import require_permission
 from stepwise.core.audit import audit_record
 from stepwise.core.models import AuditAction
 from stepwise.core.roles import Permission
-from stepwise.core.web import actor_of, clinical_view
+from stepwise.core.web import actor_of, staff_view
 from stepwise.privacy.selectors import AUDIT_SORTS, AuditFilter, audit_events, patient_names
 
 PAGE_SIZE = 50
 
 
-@clinical_view
+@staff_view(Permission.AUDIT_READ)
 @require_GET
 def audit_log(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
