@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django import forms
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponseBase
 from django.shortcuts import render
 
 from stepwise.core.access import require_permission
@@ -15,7 +15,7 @@ from stepwise.core.actor import Actor
 from stepwise.core.errors import AccessDenied, Conflict, NotFound, ValidationFailed
 from stepwise.core.roles import Permission
 
-ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponse])
+ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponseBase])
 Result = TypeVar("Result")
 
 
@@ -53,7 +53,7 @@ def staff_view(permission: Permission) -> Callable[[ViewFunc], ViewFunc]:
         mapped = clinical_view(view)
 
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             try:
                 require_permission(actor_of(request), permission, category="route")
             except AccessDenied as exc:
@@ -70,7 +70,7 @@ def clinical_view(view: ViewFunc) -> ViewFunc:
     """Map service errors to pages: unknown or foreign records 404, refused roles 403."""
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             return view(request, *args, **kwargs)
         except NotFound:
