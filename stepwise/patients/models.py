@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from django.conf import settings
 from django.db import models
@@ -152,3 +152,51 @@ class CareTeamMember(TenantScoped):
 
     def __str__(self) -> str:
         return f"{self.user} as {self.get_team_role_display()}"
+
+
+class BreakGlassAccess(TenantScoped):
+    """Emergency access to a chart by a clinician outside the care team (HIPAA
+    164.312(a)(2)(ii)): given with a reason and a re-entered password, for a set
+    time, and reviewed afterwards by the privacy officer."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="break_glass")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="break_glass"
+    )
+    reason = models.TextField()
+    started_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="break_glass_reviews",
+    )
+    review_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("started_at")),
+                name="breakglass_expires_after_start",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(reason=""), name="breakglass_reason_required"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "user", "patient", "expires_at"],
+                name="breakglass_active_idx",
+            ),
+            models.Index(fields=["organization", "reviewed_at"], name="breakglass_review_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Emergency access by {self.user} from {self.started_at:%Y-%m-%d %H:%M}"
+
+    def is_active(self, now: datetime) -> bool:
+        return self.started_at <= now < self.expires_at
