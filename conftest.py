@@ -101,12 +101,10 @@ class Cast:
             self.users[name] = user
             self.actors[name] = actor_from_membership(membership)
         self.patient = self.new_patient("RR-1", "Ana", "Rivera")
-        CareTeamMember.objects.create(
-            organization=self.org,
-            patient=self.patient,
-            user=self.users["owner"],
-            team_role="primary_counselor",
-        )
+        # The owner registered the patient, which put them on the care team.
+        assert CareTeamMember.objects.filter(
+            patient=self.patient, user=self.users["owner"], team_role="primary_counselor"
+        ).exists()
         self.other_patient = patient_create(
             self.actors["outsider"],
             PatientData(

@@ -162,3 +162,5 @@ LOGGING = {
 
 PATIENTS_PER_PAGE = 25
 API_TOKEN_DEFAULT_DAYS = env_int("STEPWISE_API_TOKEN_DAYS", 90)
+# How long an emergency (break-glass) access to a chart lasts.
+BREAK_GLASS_MINUTES = env_int("STEPWISE_BREAK_GLASS_MINUTES", 60)

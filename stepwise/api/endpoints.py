@@ -10,6 +10,7 @@ from django.utils import timezone
 from ninja import Query, Router
 
 from stepwise.api.auth import api_actor
+from stepwise.api.permissions import requires
 from stepwise.api.schemas import (
     AdmitIn,
     DischargeIn,
@@ -55,18 +56,21 @@ def _program(actor: Actor, public_id: uuid.UUID, field: str) -> Program:
 
 
 @router.get("/programs", response={200: list[ProgramOut], **READ_ERRORS}, tags=["programs"])
+@requires(Permission.CENSUS_READ)
 def list_programs(request: HttpRequest) -> list[Program]:
     """The organization's active programs, to admit and transfer into."""
     return list(programs_of(api_actor(request)))
 
 
 @router.post("/patients", response={201: PatientOut, **ERRORS}, tags=["patients"])
+@requires(Permission.PATIENT_CREATE)
 def create_patient(request: HttpRequest, payload: PatientIn) -> tuple[int, Patient]:
     """Register a patient. Coded fields take TEDS codes; -9 means unknown."""
     return 201, patient_create(api_actor(request), PatientData(**payload.dict()))
 
 
 @router.get("/patients", response={200: PatientPage, **READ_ERRORS}, tags=["patients"])
+@requires(Permission.PATIENT_LIST)
 def list_patients(
     request: HttpRequest,
     q: Query[str] = "",
@@ -94,6 +98,7 @@ def list_patients(
 
 
 @router.get("/patients/{patient_id}", response={200: PatientOut, **READ_ERRORS}, tags=["patients"])
+@requires(Permission.CHART_READ)
 def read_patient(request: HttpRequest, patient_id: str) -> Patient:
     return patient_record_read(api_actor(request), patient_id)
 
@@ -101,6 +106,7 @@ def read_patient(request: HttpRequest, patient_id: str) -> Patient:
 @router.post(
     "/patients/{patient_id}/admit", response={201: EpisodeOut, **ERRORS}, tags=["episodes"]
 )
+@requires(Permission.CARE_WRITE)
 def admit(request: HttpRequest, patient_id: str, payload: AdmitIn) -> tuple[int, Episode]:
     """Open an episode with its first stay. 409 if the beds are full or an episode is open."""
     actor = api_actor(request)
@@ -115,6 +121,7 @@ def admit(request: HttpRequest, patient_id: str, payload: AdmitIn) -> tuple[int,
 @router.post(
     "/episodes/{episode_id}/transition", response={201: StayOut, **ERRORS}, tags=["episodes"]
 )
+@requires(Permission.CARE_WRITE)
 def transition(request: HttpRequest, episode_id: str, payload: TransitionIn) -> tuple[int, Stay]:
     """Close the current stay and open the next: step_down, step_up or transfer, with a reason."""
     actor = api_actor(request)
@@ -129,6 +136,7 @@ def transition(request: HttpRequest, episode_id: str, payload: TransitionIn) -> 
 @router.post(
     "/episodes/{episode_id}/discharge", response={200: EpisodeOut, **ERRORS}, tags=["episodes"]
 )
+@requires(Permission.CARE_WRITE)
 def discharge(request: HttpRequest, episode_id: str, payload: DischargeIn) -> Episode:
     """Close the episode with a TEDS reason for discharge (1-7)."""
     actor = api_actor(request)
@@ -141,6 +149,7 @@ def discharge(request: HttpRequest, episode_id: str, payload: DischargeIn) -> Ep
 @router.get(
     "/episodes/{episode_id}/timeline", response={200: TimelineOut, **READ_ERRORS}, tags=["episodes"]
 )
+@requires(Permission.CHART_READ)
 def timeline(request: HttpRequest, episode_id: str) -> dict[str, object]:
     actor = api_actor(request)
     found = episode_timeline_read(actor, episode_id, timezone.now())

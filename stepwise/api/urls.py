@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 from ninja import NinjaAPI
@@ -11,6 +12,7 @@ from ninja.errors import AuthenticationError, ValidationError
 
 from stepwise.api.auth import PersonalToken
 from stepwise.api.endpoints import router
+from stepwise.api.permissions import operations_without_permission, public_operation
 from stepwise.core.errors import StepwiseError, ValidationFailed
 
 api = NinjaAPI(
@@ -28,6 +30,7 @@ api.add_router("", router)
 
 
 @api.get("/health", auth=None, tags=["system"])
+@public_operation
 def health(request: HttpRequest) -> dict[str, str]:
     return {"status": "ok"}
 
@@ -69,5 +72,9 @@ def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRe
     response["WWW-Authenticate"] = "Bearer"
     return response
 
+
+_undeclared = operations_without_permission(api)
+if _undeclared:  # denied by default: an operation without a permission must not be served
+    raise ImproperlyConfigured(f"API operations without a declared permission: {_undeclared}")
 
 urlpatterns = [path("", api.urls)]

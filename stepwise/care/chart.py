@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.core.paginator import Page, Paginator
 from django.db import transaction
+from django.utils import timezone
 
 from stepwise.care.models import Episode, Stay
 from stepwise.care.selectors import (
@@ -22,7 +23,8 @@ from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
 from stepwise.core.errors import NotFound
 from stepwise.core.models import AuditAction, AuditOutcome
-from stepwise.core.roles import Permission
+from stepwise.core.roles import Permission, sees_all_patients
+from stepwise.patients.access import AccessBasis, cared_for, require_patient_access
 from stepwise.patients.models import CareTeamMember, Contact, Patient
 from stepwise.patients.selectors import patient_get, patient_search
 
@@ -60,15 +62,28 @@ def _audit_refused_lookup(
         )
 
 
-def patient_for(actor: Actor, public_id: uuid.UUID | str, *, permission: Permission) -> Patient:
-    """The patient, if in the actor's organization and the role allows; audits refusals."""
+def patient_access(
+    actor: Actor, public_id: uuid.UUID | str, *, permission: Permission, category: str = "chart"
+) -> tuple[Patient, AccessBasis]:
+    """The patient and why the actor may reach it: in the actor's organization, the
+    role allows, and treating roles care for the patient. Refusals are audited."""
     try:
         patient = patient_get(actor, public_id)
     except NotFound:
         _audit_refused_lookup(actor, public_id)
         raise
-    require_permission(actor, permission, patient_public_id=patient.public_id, category="chart")
-    return patient
+    basis = require_patient_access(actor, permission, patient, category=category)
+    return patient, basis
+
+
+def patient_for(actor: Actor, public_id: uuid.UUID | str, *, permission: Permission) -> Patient:
+    """The patient, if the actor may use the permission on it (see patient_access)."""
+    return patient_access(actor, public_id, permission=permission)[0]
+
+
+def _read_detail(basis: AccessBasis) -> dict[str, str]:
+    """Reads under emergency access are marked as such in the audit log."""
+    return {"access": basis.value} if basis is AccessBasis.BREAK_GLASS else {}
 
 
 def episode_for(actor: Actor, public_id: uuid.UUID | str, *, permission: Permission) -> Episode:
@@ -78,15 +93,13 @@ def episode_for(actor: Actor, public_id: uuid.UUID | str, *, permission: Permiss
     except NotFound:
         _audit_refused_lookup(actor, public_id, "episode")
         raise
-    require_permission(
-        actor, permission, patient_public_id=episode.patient.public_id, category="chart"
-    )
+    require_patient_access(actor, permission, episode.patient, category="chart")
     return episode
 
 
 def chart_read(actor: Actor, public_id: uuid.UUID | str, now: datetime) -> Chart:
     """Everything the chart page shows, in a fixed number of queries, with its audit row."""
-    patient = patient_for(actor, public_id, permission=Permission.CHART_READ)
+    patient, basis = patient_access(actor, public_id, permission=Permission.CHART_READ)
     with transaction.atomic():
         contacts = list(patient.contacts.all())
         care_team = list(patient.care_team.select_related("user"))
@@ -98,6 +111,7 @@ def chart_read(actor: Actor, public_id: uuid.UUID | str, now: datetime) -> Chart
             category="chart",
             object_type="patient",
             object_id=patient.public_id,
+            detail=_read_detail(basis),
         )
     return Chart(patient=patient, contacts=contacts, care_team=care_team, timelines=timelines)
 
@@ -113,11 +127,15 @@ def patient_list_page(
 ) -> tuple[Page, list[PatientRow]]:  # type: ignore[type-arg]
     """One page of the patient list or search, with each patient's current program.
 
-    Three queries (count, page, current stays) plus the audit row.
+    Three queries (count, page, current stays) plus the audit row. Treating
+    clinicians see the patients they care for; facility-wide roles see all.
     """
-    require_permission(actor, Permission.CHART_READ, category="patient_list")
+    require_permission(actor, Permission.PATIENT_LIST, category="patient_list")
+    found = patient_search(actor, query)
+    if not sees_all_patients(actor.role):
+        found = cared_for(actor, found, timezone.now())
     with transaction.atomic():
-        page = Paginator(patient_search(actor, query), per_page).get_page(page_number)
+        page = Paginator(found, per_page).get_page(page_number)
         patients = list(page.object_list)
         stays = open_stays_by_patient(actor, [p.pk for p in patients])
         audit_record(
@@ -131,7 +149,9 @@ def patient_list_page(
 
 def patient_record_read(actor: Actor, public_id: uuid.UUID | str) -> Patient:
     """One patient's demographic record, with its audit row."""
-    patient = patient_for(actor, public_id, permission=Permission.CHART_READ)
+    patient, basis = patient_access(
+        actor, public_id, permission=Permission.CHART_READ, category="demographics"
+    )
     with transaction.atomic():
         audit_record(
             action=AuditAction.READ,
@@ -140,6 +160,7 @@ def patient_record_read(actor: Actor, public_id: uuid.UUID | str) -> Patient:
             category="demographics",
             object_type="patient",
             object_id=patient.public_id,
+            detail=_read_detail(basis),
         )
     return patient
 
@@ -153,8 +174,8 @@ def episode_timeline_read(
     except NotFound:
         _audit_refused_lookup(actor, episode_public_id, "episode")
         raise
-    require_permission(
-        actor, Permission.CHART_READ, patient_public_id=episode.patient.public_id, category="chart"
+    basis = require_patient_access(
+        actor, Permission.CHART_READ, episode.patient, category="episodes"
     )
     with transaction.atomic():
         audit_record(
@@ -164,5 +185,6 @@ def episode_timeline_read(
             category="episodes",
             object_type="episode",
             object_id=episode.public_id,
+            detail=_read_detail(basis),
         )
     return episode_timeline(episode, now)

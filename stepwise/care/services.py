@@ -13,12 +13,12 @@ from django.utils import timezone
 
 from stepwise.care import rules
 from stepwise.care.models import Episode, EpisodeStatus, Program, Stay, StayEntry
-from stepwise.core.access import require_permission
 from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
 from stepwise.core.errors import Conflict, NotFound, ValidationFailed
 from stepwise.core.models import AuditAction
 from stepwise.core.roles import Permission
+from stepwise.patients.access import require_patient_access
 from stepwise.patients.models import Patient
 
 # Clocks of tablets and servers differ a little; a time this far ahead is still "now".
@@ -78,10 +78,8 @@ def episode_admit(
     referral_source: int = -9,
 ) -> Episode:
     """Open a treatment episode with its first stay; links it to the previous episode."""
-    require_permission(
-        actor, Permission.CARE_WRITE, patient_public_id=patient.public_id, category=CATEGORY
-    )
     _same_org(actor, patient, program)
+    require_patient_access(actor, Permission.CARE_WRITE, patient, category=CATEGORY)
     admitted_at = _when(at, "admitted_at")
     _check_program_usable(program, "program")
     if referral_source not in dict(rules.REFERRAL_SOURCES):
@@ -177,10 +175,8 @@ def stay_transition(
 ) -> Stay:
     """Close the current stay and open the next one, in one transaction."""
     patient_public_id = episode.patient.public_id
-    require_permission(
-        actor, Permission.CARE_WRITE, patient_public_id=patient_public_id, category=CATEGORY
-    )
     _same_org(actor, episode, to_program)
+    require_patient_access(actor, Permission.CARE_WRITE, episode.patient, category=CATEGORY)
     moved_at = _when(at, "at")
     errors: dict[str, str] = {}
     if kind not in rules.TransitionKind.__members__.values():
@@ -248,10 +244,8 @@ def episode_discharge(
 ) -> Episode:
     """Close the episode and its last stay with a TEDS reason for discharge."""
     patient_public_id = episode.patient.public_id
-    require_permission(
-        actor, Permission.CARE_WRITE, patient_public_id=patient_public_id, category=CATEGORY
-    )
     _same_org(actor, episode)
+    require_patient_access(actor, Permission.CARE_WRITE, episode.patient, category=CATEGORY)
     discharged_at = _when(at, "at")
     if reason not in dict(rules.DISCHARGE_REASONS):
         allowed = ", ".join(f"{c} ({t})" for c, t in rules.DISCHARGE_REASONS)

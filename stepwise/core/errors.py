@@ -27,6 +27,18 @@ class AccessDenied(StepwiseError):
         super().__init__(message)
 
 
+class OutsideCareTeam(AccessDenied):
+    """The role may do this, but not for a patient whose care team the actor is not on.
+
+    Carries only the record's public id, so the refusal page can offer emergency
+    access without showing anything about the patient.
+    """
+
+    def __init__(self, record_public_id: str) -> None:
+        super().__init__("Only this patient's care team has access to this record.")
+        self.record_public_id = record_public_id
+
+
 class Conflict(StepwiseError):
     """The request is valid but the current state forbids it (beds full, open episode)."""
 

@@ -12,8 +12,9 @@ from django.shortcuts import render
 
 from stepwise.core.access import require_permission
 from stepwise.core.actor import Actor
-from stepwise.core.errors import AccessDenied, Conflict, NotFound, ValidationFailed
-from stepwise.core.roles import Permission
+from stepwise.core.errors import AccessDenied, Conflict, NotFound, OutsideCareTeam, ValidationFailed
+from stepwise.core.ids import requested_patient
+from stepwise.core.roles import Permission, role_can
 
 ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponseBase])
 Result = TypeVar("Result")
@@ -55,7 +56,12 @@ def staff_view(permission: Permission) -> Callable[[ViewFunc], ViewFunc]:
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             try:
-                require_permission(actor_of(request), permission, category="route")
+                require_permission(
+                    actor_of(request),
+                    permission,
+                    patient_public_id=requested_patient(kwargs),
+                    category="route",
+                )
             except AccessDenied as exc:
                 return render(request, "403.html", {"message": exc.message}, status=403)
             return mapped(request, *args, **kwargs)
@@ -75,6 +81,13 @@ def clinical_view(view: ViewFunc) -> ViewFunc:
             return view(request, *args, **kwargs)
         except NotFound:
             raise Http404() from None
+        except OutsideCareTeam as exc:
+            offer = role_can(actor_of(request).role, Permission.BREAK_GLASS)
+            context = {
+                "message": exc.message,
+                "break_glass_id": exc.record_public_id if offer else "",
+            }
+            return render(request, "403.html", context, status=403)
         except AccessDenied as exc:
             return render(request, "403.html", {"message": exc.message}, status=403)
 

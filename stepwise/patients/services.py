@@ -17,8 +17,9 @@ from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
 from stepwise.core.errors import Conflict, NotFound, ValidationFailed
 from stepwise.core.models import AuditAction
-from stepwise.core.roles import Permission
+from stepwise.core.roles import Permission, Role, needs_care_relationship
 from stepwise.patients import teds
+from stepwise.patients.access import require_patient_access
 from stepwise.patients.models import (
     CareTeamMember,
     CareTeamRole,
@@ -80,8 +81,38 @@ def validate_patient_data(data: PatientData, today: date) -> dict[str, str]:
     return errors
 
 
+# A treating clinician who registers a patient joins the care team, or the care-team
+# wall would shut them out of the record they just opened.
+_TEAM_ROLE_OF = {
+    Role.COUNSELOR: CareTeamRole.PRIMARY_COUNSELOR,
+    Role.NURSE: CareTeamRole.NURSE,
+    Role.PHYSICIAN: CareTeamRole.PRESCRIBER,
+    Role.CASE_MANAGER: CareTeamRole.CASE_MANAGER,
+}
+
+
+def _join_care_team_as_registrar(actor: Actor, patient: Patient) -> None:
+    if not needs_care_relationship(actor.role, Permission.CHART_READ):
+        return
+    member = CareTeamMember.objects.create(
+        organization_id=actor.organization_id,
+        patient=patient,
+        user_id=actor.user_id,
+        team_role=_TEAM_ROLE_OF.get(Role(actor.role), CareTeamRole.OTHER),
+    )
+    audit_record(
+        action=AuditAction.CREATE,
+        actor=actor,
+        patient_public_id=patient.public_id,
+        category="care_team",
+        object_type="care_team_member",
+        object_id=member.public_id,
+        detail={"why": "registered the patient"},
+    )
+
+
 def patient_create(actor: Actor, data: PatientData) -> Patient:
-    require_permission(actor, Permission.PATIENT_WRITE, category="demographics")
+    require_permission(actor, Permission.PATIENT_CREATE, category="demographics")
     errors = validate_patient_data(data, timezone.localdate())
     if errors:
         raise ValidationFailed(errors)
@@ -113,6 +144,7 @@ def patient_create(actor: Actor, data: PatientData) -> Patient:
                 object_type="patient",
                 object_id=patient.public_id,
             )
+            _join_care_team_as_registrar(actor, patient)
     except IntegrityError:
         if Patient.objects.filter(organization=actor.organization, mrn=patient.mrn).exists():
             raise ValidationFailed(
@@ -132,11 +164,9 @@ def contact_add(
     email: str = "",
     is_emergency_contact: bool = False,
 ) -> Contact:
-    require_permission(
-        actor, Permission.PATIENT_WRITE, patient_public_id=patient.public_id, category="contacts"
-    )
     if patient.organization_id != actor.organization_id:
         raise NotFound()
+    require_patient_access(actor, Permission.PATIENT_WRITE, patient, category="contacts")
     errors: dict[str, str] = {}
     if not name.strip():
         errors["name"] = "This field is required."
@@ -170,11 +200,9 @@ def contact_add(
 def care_team_add(
     actor: Actor, patient: Patient, *, user_id: int, team_role: str
 ) -> CareTeamMember:
-    require_permission(
-        actor, Permission.CARE_WRITE, patient_public_id=patient.public_id, category="care_team"
-    )
     if patient.organization_id != actor.organization_id:
         raise NotFound()
+    require_patient_access(actor, Permission.CARE_WRITE, patient, category="care_team")
     if team_role not in CareTeamRole.values:
         raise ValidationFailed({"team_role": f"Allowed values: {', '.join(CareTeamRole.values)}."})
     staff = (

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from stepwise.core.access import require_permission
 from stepwise.core.roles import Permission
 from stepwise.core.web import actor_of, form_page_status, staff_view, submit
+from stepwise.patients.access import require_patient_access
+from stepwise.patients.break_glass import (
+    break_glass_get,
+    break_glass_open,
+    break_glass_queue,
+    break_glass_review,
+)
+from stepwise.patients.break_glass_forms import BreakGlassForm, BreakGlassReviewForm
 from stepwise.patients.forms import CareTeamForm, ContactForm, PatientForm
 from stepwise.patients.selectors import patient_get, staff_choices
 from stepwise.patients.services import care_team_add, contact_add, patient_create
@@ -19,7 +28,6 @@ from stepwise.patients.services import care_team_add, contact_add, patient_creat
 @require_http_methods(["GET", "POST"])
 def patient_new(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    require_permission(actor, Permission.PATIENT_WRITE, category="demographics")
     form = PatientForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -37,9 +45,7 @@ def patient_new(request: HttpRequest) -> HttpResponse:
 def contact_new(request: HttpRequest, public_id: str) -> HttpResponse:
     actor = actor_of(request)
     patient = patient_get(actor, public_id)
-    require_permission(
-        actor, Permission.PATIENT_WRITE, patient_public_id=patient.public_id, category="contacts"
-    )
+    require_patient_access(actor, Permission.PATIENT_WRITE, patient, category="contacts")
     form = ContactForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -58,9 +64,7 @@ def contact_new(request: HttpRequest, public_id: str) -> HttpResponse:
 def care_team_new(request: HttpRequest, public_id: str) -> HttpResponse:
     actor = actor_of(request)
     patient = patient_get(actor, public_id)
-    require_permission(
-        actor, Permission.CARE_WRITE, patient_public_id=patient.public_id, category="care_team"
-    )
+    require_patient_access(actor, Permission.CARE_WRITE, patient, category="care_team")
     form = CareTeamForm(request.POST or None, staff=staff_choices(actor))
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -80,3 +84,68 @@ def care_team_new(request: HttpRequest, public_id: str) -> HttpResponse:
     return render(
         request, "patients/patient_form.html", context, status=form_page_status(form, status)
     )
+
+
+@staff_view(Permission.BREAK_GLASS)
+@require_http_methods(["GET", "POST"])
+def break_glass(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Emergency access. The page shows nothing of the patient until access is given."""
+    actor = actor_of(request)
+    patient = patient_get(actor, public_id)
+    form = BreakGlassForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        access, status = submit(
+            form,
+            lambda: break_glass_open(
+                actor,
+                patient,
+                reason=form.cleaned_data["reason"],
+                password=form.cleaned_data["password"],
+                now=timezone.now(),
+            ),
+        )
+        if access is not None:
+            messages.warning(
+                request,
+                f"Emergency access until {timezone.localtime(access.expires_at):%H:%M}. "
+                "Every page you open is recorded and reviewed by the privacy officer.",
+            )
+            return redirect("care:chart", public_id=patient.public_id)
+    context = {"form": form, "minutes": settings.BREAK_GLASS_MINUTES}
+    return render(
+        request, "patients/break_glass.html", context, status=form_page_status(form, status)
+    )
+
+
+@staff_view(Permission.BREAK_GLASS_REVIEW)
+@require_GET
+def break_glass_queue_view(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    context = {
+        "pending": list(break_glass_queue(actor, reviewed=False)),
+        "reviewed": list(break_glass_queue(actor, reviewed=True)[:50]),
+        "form": BreakGlassReviewForm(),
+        "now": timezone.now(),
+    }
+    return render(request, "patients/break_glass_queue.html", context)
+
+
+@staff_view(Permission.BREAK_GLASS_REVIEW)
+@require_POST
+def break_glass_review_view(request: HttpRequest, access_id: str) -> HttpResponse:
+    actor = actor_of(request)
+    access = break_glass_get(actor, access_id)
+    form = BreakGlassReviewForm(request.POST)
+    if form.is_valid():
+        done, _status = submit(
+            form,
+            lambda: break_glass_review(
+                actor, access, note=form.cleaned_data["note"], now=timezone.now()
+            ),
+        )
+        if done is not None:
+            messages.success(request, "The emergency access is reviewed.")
+            return redirect("patients:break_glass_queue")
+    messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect("patients:break_glass_queue")

@@ -13,6 +13,7 @@ from stepwise.accounts.models import ApiToken, Membership
 from stepwise.accounts.services import token_create, token_revoke
 from stepwise.api.tests.support import BASE
 from stepwise.core.models import AuditEvent
+from stepwise.patients.services import care_team_add
 
 
 def test_health_needs_no_token(api):
@@ -172,6 +173,7 @@ def test_a_token_of_a_user_who_lost_the_membership_is_401(api, cast):
 def test_a_token_works_only_in_its_own_organization(api, cast):
     """A member of two organizations who leaves one: that organization's tokens stop working."""
     user = cast.users["colleague"]
+    care_team_add(cast.actors["owner"], cast.patient, user_id=user.pk, team_role="nurse")
     Membership.objects.create(user=user, organization=cast.other_org, role="director")
     _, raw = token_create(cast.actors["colleague"], name="riverside", days=30)
     headers = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}

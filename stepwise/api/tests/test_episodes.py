@@ -70,7 +70,7 @@ def test_admit_returns_201_with_the_episode_and_audits(api, cast):
 
 def test_admit_defaults_to_now_and_an_unknown_referral(api, cast):
     before = timezone.now()
-    body = api.post("colleague", admit_path(cast.patient), {"program": str(cast.iop.public_id)})
+    body = api.post("owner", admit_path(cast.patient), {"program": str(cast.iop.public_id)})
     assert body.status_code == 201
     episode = Episode.objects.get(public_id=body.json()["id"])
     assert before <= episode.admitted_at <= timezone.now()
@@ -427,7 +427,7 @@ def test_timeline_lists_admission_transition_and_discharge_with_reasons(api, cas
         owner, episode, reason=4, at=start + timedelta(days=9), note="To a program near family"
     )
 
-    response = api.get("colleague", f"/episodes/{episode.public_id}/timeline")
+    response = api.get("owner", f"/episodes/{episode.public_id}/timeline")
     assert response.status_code == 200
     body = response.json()
     assert body["episode"]["id"] == str(episode.public_id)
@@ -452,7 +452,7 @@ def test_an_open_episode_timeline_has_only_what_happened(api, cast):
     assert body["stays"][0]["ended_at"] is None and body["episode"]["discharged_at"] is None
 
 
-@pytest.mark.parametrize("who", ["owner", "colleague", "readonly"])
+@pytest.mark.parametrize("who", ["owner", "director", "readonly"])
 def test_each_timeline_read_is_audited_with_the_patient(api, cast, who):
     episode = admitted(cast)
     assert api.get(who, f"/episodes/{episode.public_id}/timeline").status_code == 200

@@ -59,14 +59,15 @@ EXPECTED = {
         "audit": 403,
         "settings": 200,
     },
+    # A nurse not on the patient's care team.
     "colleague": {
         "census": 200,
         "patient_list": 200,
         "patient_new": 200,
-        "chart": 200,
-        "admit": 200,
-        "transition": 200,
-        "discharge": 200,
+        "chart": 403,
+        "admit": 403,
+        "transition": 403,
+        "discharge": 403,
         "audit": 403,
         "settings": 200,
     },
@@ -233,7 +234,7 @@ def test_admit_into_a_full_program_says_so(cast):
 
 def test_transition_works_out_the_kind_and_requires_a_reason(cast):
     episode = open_episode(cast)
-    client = cast.client_for("colleague")
+    client = cast.client_for("owner")
     url = routes(cast, episode)["transition"]
     response = client.post(
         url, {"to_program": cast.residential.public_id, "kind": "", "reason": ""}

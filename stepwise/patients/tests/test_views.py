@@ -17,7 +17,8 @@ def urls(cast) -> dict[str, str]:
     ("who", "contact", "care_team"),
     [
         ("owner", 200, 200),
-        ("colleague", 200, 200),
+        ("director", 200, 200),
+        ("colleague", 403, 403),  # not on the care team
         ("readonly", 403, 403),
         ("admin", 403, 403),
         ("outsider", 404, 404),
