@@ -55,22 +55,34 @@ def _program(actor: Actor, public_id: uuid.UUID, field: str) -> Program:
         raise ValidationFailed({field: "No program with this id in your organization."}) from None
 
 
-@router.get("/programs", response={200: list[ProgramOut], **READ_ERRORS}, tags=["programs"])
-@requires(Permission.CENSUS_READ)
+@router.get(
+    "/programs",
+    response={200: list[ProgramOut], **READ_ERRORS},
+    tags=["programs"],
+    auth=requires(Permission.CENSUS_READ),
+)
 def list_programs(request: HttpRequest) -> list[Program]:
     """The organization's active programs, to admit and transfer into."""
     return list(programs_of(api_actor(request)))
 
 
-@router.post("/patients", response={201: PatientOut, **ERRORS}, tags=["patients"])
-@requires(Permission.PATIENT_CREATE)
+@router.post(
+    "/patients",
+    response={201: PatientOut, **ERRORS},
+    tags=["patients"],
+    auth=requires(Permission.PATIENT_CREATE),
+)
 def create_patient(request: HttpRequest, payload: PatientIn) -> tuple[int, Patient]:
     """Register a patient. Coded fields take TEDS codes; -9 means unknown."""
     return 201, patient_create(api_actor(request), PatientData(**payload.dict()))
 
 
-@router.get("/patients", response={200: PatientPage, **READ_ERRORS}, tags=["patients"])
-@requires(Permission.PATIENT_LIST)
+@router.get(
+    "/patients",
+    response={200: PatientPage, **READ_ERRORS},
+    tags=["patients"],
+    auth=requires(Permission.PATIENT_LIST),
+)
 def list_patients(
     request: HttpRequest,
     q: Query[str] = "",
@@ -97,16 +109,22 @@ def list_patients(
     }
 
 
-@router.get("/patients/{patient_id}", response={200: PatientOut, **READ_ERRORS}, tags=["patients"])
-@requires(Permission.CHART_READ)
+@router.get(
+    "/patients/{patient_id}",
+    response={200: PatientOut, **READ_ERRORS},
+    tags=["patients"],
+    auth=requires(Permission.CHART_READ),
+)
 def read_patient(request: HttpRequest, patient_id: str) -> Patient:
     return patient_record_read(api_actor(request), patient_id)
 
 
 @router.post(
-    "/patients/{patient_id}/admit", response={201: EpisodeOut, **ERRORS}, tags=["episodes"]
+    "/patients/{patient_id}/admit",
+    response={201: EpisodeOut, **ERRORS},
+    tags=["episodes"],
+    auth=requires(Permission.CARE_WRITE),
 )
-@requires(Permission.CARE_WRITE)
 def admit(request: HttpRequest, patient_id: str, payload: AdmitIn) -> tuple[int, Episode]:
     """Open an episode with its first stay. 409 if the beds are full or an episode is open."""
     actor = api_actor(request)
@@ -119,9 +137,11 @@ def admit(request: HttpRequest, patient_id: str, payload: AdmitIn) -> tuple[int,
 
 
 @router.post(
-    "/episodes/{episode_id}/transition", response={201: StayOut, **ERRORS}, tags=["episodes"]
+    "/episodes/{episode_id}/transition",
+    response={201: StayOut, **ERRORS},
+    tags=["episodes"],
+    auth=requires(Permission.CARE_WRITE),
 )
-@requires(Permission.CARE_WRITE)
 def transition(request: HttpRequest, episode_id: str, payload: TransitionIn) -> tuple[int, Stay]:
     """Close the current stay and open the next: step_down, step_up or transfer, with a reason."""
     actor = api_actor(request)
@@ -134,9 +154,11 @@ def transition(request: HttpRequest, episode_id: str, payload: TransitionIn) -> 
 
 
 @router.post(
-    "/episodes/{episode_id}/discharge", response={200: EpisodeOut, **ERRORS}, tags=["episodes"]
+    "/episodes/{episode_id}/discharge",
+    response={200: EpisodeOut, **ERRORS},
+    tags=["episodes"],
+    auth=requires(Permission.CARE_WRITE),
 )
-@requires(Permission.CARE_WRITE)
 def discharge(request: HttpRequest, episode_id: str, payload: DischargeIn) -> Episode:
     """Close the episode with a TEDS reason for discharge (1-7)."""
     actor = api_actor(request)
@@ -147,9 +169,11 @@ def discharge(request: HttpRequest, episode_id: str, payload: DischargeIn) -> Ep
 
 
 @router.get(
-    "/episodes/{episode_id}/timeline", response={200: TimelineOut, **READ_ERRORS}, tags=["episodes"]
+    "/episodes/{episode_id}/timeline",
+    response={200: TimelineOut, **READ_ERRORS},
+    tags=["episodes"],
+    auth=requires(Permission.CHART_READ),
 )
-@requires(Permission.CHART_READ)
 def timeline(request: HttpRequest, episode_id: str) -> dict[str, object]:
     actor = api_actor(request)
     found = episode_timeline_read(actor, episode_id, timezone.now())

@@ -1,68 +1,83 @@
 """Every API operation declares its permission, as every page does; none may be left out.
 
-``requires`` checks the role before the operation runs (patient-level checks, such
-as the care team, stay in the services). ``operations_without_permission`` lists
+An operation names its permission as its authentication: ``auth=requires(Permission.X)``.
+The token is checked first, then the role, before the request body is even read, so a
+refused caller learns nothing (not even whether the body was valid). Patient-level
+checks (the care team) stay in the services. ``operations_without_permission`` lists
 operations that declare nothing; the API refuses to start with any.
 """
 
 from __future__ import annotations
 
-import functools
-import inspect
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from django.http import HttpRequest
-from ninja import NinjaAPI, Router
+from ninja import NinjaAPI
+from ninja.operation import Operation
 
-from stepwise.api.auth import api_actor
+from stepwise.api.auth import PersonalToken
 from stepwise.core.access import require_permission
+from stepwise.core.actor import Actor
 from stepwise.core.ids import requested_patient
 from stepwise.core.roles import Permission
-from stepwise.core.web import PERMISSION_ATTRIBUTE, PUBLIC, declared_permission
+from stepwise.core.web import PERMISSION_ATTRIBUTE, PUBLIC
 
-Operation = TypeVar("Operation", bound=Callable[..., Any])
-
-
-def requires(permission: Permission) -> Callable[[Operation], Operation]:
-    def decorate(operation: Operation) -> Operation:
-        @functools.wraps(operation)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-            require_permission(
-                api_actor(request),
-                permission,
-                patient_public_id=requested_patient(kwargs),
-                category="api",
-            )
-            return operation(request, *args, **kwargs)
-
-        # Ninja reads parameters from the signature; give it the operation's, with its
-        # annotations resolved in the operation's own module.
-        wrapper.__signature__ = inspect.signature(operation, eval_str=True)  # type: ignore[attr-defined]
-        setattr(wrapper, PERMISSION_ATTRIBUTE, str(permission))
-        return wrapper  # type: ignore[return-value]
-
-    return decorate
+View = TypeVar("View", bound=Callable[..., Any])
 
 
-def public_operation(operation: Operation) -> Operation:
-    """An operation anyone may call without a token; it must return no patient data."""
-    setattr(operation, PERMISSION_ATTRIBUTE, PUBLIC)
-    return operation
+class PermissionToken(PersonalToken):
+    """A personal access token whose role must grant one permission."""
+
+    def __init__(self, permission: Permission) -> None:
+        super().__init__()
+        self.permission = permission
+
+    def authenticate(self, request: HttpRequest, token: str) -> Actor | None:
+        actor = super().authenticate(request, token)
+        if actor is None:
+            return None
+        match = request.resolver_match
+        require_permission(
+            actor,
+            self.permission,
+            patient_public_id=requested_patient(match.kwargs if match else {}),
+            category="api",
+        )
+        return actor
 
 
-def api_operations(api: NinjaAPI) -> Iterator[tuple[str, list[str], Callable[..., Any]]]:
-    """(path, methods, view function) of every operation of the API."""
-    routers: list[tuple[str, Router]] = [(prefix, router) for prefix, router in api._routers]
-    for prefix, router in routers:
+def requires(permission: Permission) -> PermissionToken:
+    return PermissionToken(permission)
+
+
+def public_operation(view: View) -> View:
+    """An operation anyone may call without a token (``auth=None``); no patient data."""
+    setattr(view, PERMISSION_ATTRIBUTE, PUBLIC)
+    return view
+
+
+def api_operations(api: NinjaAPI) -> Iterator[tuple[str, Operation]]:
+    """(path, operation) of every operation of the API."""
+    for prefix, router in api._routers:
         for path, path_view in router.path_operations.items():
             for operation in path_view.operations:
-                yield f"{prefix}{path}", list(operation.methods), operation.view_func
+                yield f"{prefix}{path}", operation
+
+
+def operation_permission(operation: Operation) -> str | None:
+    """The permission an operation declares, PUBLIC, or None if it declares nothing."""
+    callbacks = list(operation.auth_callbacks)
+    if not callbacks:
+        return PUBLIC if getattr(operation.view_func, PERMISSION_ATTRIBUTE, None) else None
+    if len(callbacks) == 1 and isinstance(callbacks[0], PermissionToken):
+        return str(callbacks[0].permission)
+    return None
 
 
 def operations_without_permission(api: NinjaAPI) -> list[str]:
     return [
-        f"{' '.join(methods)} {path}"
-        for path, methods, view in api_operations(api)
-        if not declared_permission(view)
+        f"{' '.join(operation.methods)} {path}"
+        for path, operation in api_operations(api)
+        if operation_permission(operation) is None
     ]
