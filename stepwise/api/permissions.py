@@ -17,10 +17,11 @@ from ninja import NinjaAPI
 from ninja.operation import Operation
 
 from stepwise.api.auth import PersonalToken
+from stepwise.care.chart import episode_for, patient_for
 from stepwise.core.access import require_permission
 from stepwise.core.actor import Actor
 from stepwise.core.ids import requested_patient
-from stepwise.core.roles import Permission
+from stepwise.core.roles import PATIENT_SCOPED, Permission
 from stepwise.core.web import PERMISSION_ATTRIBUTE, PUBLIC
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -37,13 +38,17 @@ class PermissionToken(PersonalToken):
         actor = super().authenticate(request, token)
         if actor is None:
             return None
-        match = request.resolver_match
+        path = request.resolver_match.kwargs if request.resolver_match else {}
         require_permission(
-            actor,
-            self.permission,
-            patient_public_id=requested_patient(match.kwargs if match else {}),
-            category="api",
+            actor, self.permission, patient_public_id=requested_patient(path), category="api"
         )
+        if self.permission in PATIENT_SCOPED:
+            # The record the path names, checked (organization, care team) before the
+            # body is read; the operation itself checks again through its service.
+            if "patient_id" in path:
+                patient_for(actor, path["patient_id"], permission=self.permission)
+            elif "episode_id" in path:
+                episode_for(actor, path["episode_id"], permission=self.permission)
         return actor
 
 

@@ -1,0 +1,231 @@
+"""The route walker: every page and every API operation, as every member of the cast.
+
+It reads the routes from the URL configuration and the API, so routes added later
+are walked without touching this file. For each route it works out from the role
+table (core.roles) whether each person may use it, requests it, and compares:
+a route that is open to someone it should not be, a route that declares no
+permission, a server error, or a refusal that shows a planted patient's name
+fails the test.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from stepwise.accounts.services import token_create
+from stepwise.api.permissions import api_operations, operation_permission
+from stepwise.api.urls import api
+from stepwise.care.models import Episode
+from stepwise.care.services import episode_admit
+from stepwise.core.roles import Permission, needs_care_relationship, role_can
+from stepwise.core.web import PUBLIC, declared_permission
+from stepwise.patients.models import Patient
+
+# The planted patient: this name must never appear in a refusal.
+CANARY_GIVEN, CANARY_FAMILY = "Quillon", "Canarywood"
+CAST = ["owner", "colleague", "readonly", "admin", "director", "outsider"]
+# Path parameters that name the planted patient or its episode.
+PATIENT_PARAMETERS = {"public_id", "patient_id", "episode_id"}
+_PARAMETER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>|\{(?P<api_name>\w+)\}")
+
+
+@dataclass(frozen=True)
+class Route:
+    path: str  # with <converter:name> or {name} placeholders
+    methods: tuple[str, ...]
+    permission: str | None
+    is_api: bool
+
+    @property
+    def parameters(self) -> set[str]:
+        return {m["name"] or m["api_name"] for m in _PARAMETER.finditer(self.path)}
+
+    @property
+    def names_the_patient(self) -> bool:
+        return bool(self.parameters & PATIENT_PARAMETERS)
+
+
+def _page_routes(patterns: list[Any], prefix: str = "") -> Iterator[Route]:
+    for entry in patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            if route.startswith("api/"):
+                continue  # walked through the API's own operations below
+            yield from _page_routes(entry.url_patterns, route)
+        elif isinstance(entry, URLPattern):
+            yield Route("/" + route, ("GET", "POST"), declared_permission(entry.callback), False)
+
+
+def _api_routes() -> Iterator[Route]:
+    for path, operation in api_operations(api):
+        yield Route(
+            "/api/v1" + path, tuple(operation.methods), operation_permission(operation), True
+        )
+
+
+def all_routes() -> list[Route]:
+    return [*_page_routes(get_resolver().url_patterns), *_api_routes()]
+
+
+def test_every_route_declares_a_permission():
+    undeclared = [r.path for r in all_routes() if r.permission is None]
+    assert undeclared == []
+
+
+def test_declared_permissions_are_known():
+    known = {str(p) for p in Permission} | {PUBLIC}
+    assert {r.permission for r in all_routes()} <= known
+
+
+def test_an_undeclared_page_is_refused(cast, settings):
+    """Denied by default: a view that declares nothing is not served to anyone."""
+    from django.http import HttpResponse
+    from django.urls import path
+
+    def undeclared(request):
+        return HttpResponse("open")
+
+    module = type("Urls", (), {"urlpatterns": [path("undeclared/", undeclared)]})
+    settings.ROOT_URLCONF = module
+    assert cast.client_for("director").get("/undeclared/").status_code == 403
+
+
+class Walk:
+    """The cast, the planted patient on the owner's care team, and a client per person."""
+
+    def __init__(self, cast: Any) -> None:
+        self.cast = cast
+        self.canary: Patient = cast.new_patient("RR-CANARY", CANARY_GIVEN, CANARY_FAMILY)
+        self.episode: Episode = episode_admit(
+            cast.actors["owner"],
+            self.canary,
+            cast.iop,
+            at=timezone.now() - timedelta(days=2),
+        )
+        self.clients = {who: cast.client_for(who) for who in CAST}
+        self.tokens = {
+            who: token_create(cast.actors[who], name="walker", days=1)[1] for who in CAST
+        }
+
+    def url(self, route: Route) -> str:
+        def fill(match: re.Match[str]) -> str:
+            name = match["name"] or match["api_name"]
+            if name in ("public_id", "patient_id"):
+                return str(self.canary.public_id)
+            if name == "episode_id":
+                return str(self.episode.public_id)
+            if match["converter"] == "int":
+                return "0"
+            return str(uuid.uuid4())  # a record no one has: allowed roles get 404
+
+        return _PARAMETER.sub(fill, route.path)
+
+    def may(self, who: str, route: Route) -> bool:
+        """What the role table says: may this person use this route on the planted patient?"""
+        if route.permission == PUBLIC:
+            return True
+        role = self.cast.actors[who].role
+        permission = Permission(route.permission)
+        if not role_can(role, permission):
+            return False
+        if route.names_the_patient:
+            if who == "outsider":
+                return False
+            if needs_care_relationship(role, permission) and who != "owner":
+                return False
+        return True
+
+    def request(self, who: str | None, route: Route, method: str) -> Any:
+        url = self.url(route)
+        if route.is_api:
+            client = Client()
+            headers = {"HTTP_AUTHORIZATION": f"Bearer {self.tokens[who]}"} if who else {}
+            if method == "GET":
+                return client.get(url, **headers)
+            return client.generic(method, url, json.dumps({}), "application/json", **headers)
+        client = self.clients[who] if who else Client()
+        return client.get(url) if method == "GET" else client.post(url, {})
+
+
+@pytest.fixture
+def walk(cast) -> Walk:
+    return Walk(cast)
+
+
+def _assert_reveals_nothing(response: Any, context: tuple[Any, ...]) -> None:
+    body = response.content.decode(errors="replace")
+    assert CANARY_FAMILY not in body and CANARY_GIVEN not in body, context
+    assert "RR-CANARY" not in body, context
+
+
+@pytest.mark.parametrize("who", CAST)
+def test_each_route_is_open_exactly_to_whom_the_role_table_says(walk, who):
+    """GET every route; POST every route the person may not use (a refused write
+    must be refused before anything is read or written)."""
+    mismatches = []
+    for route in all_routes():
+        if route.permission == PUBLIC:
+            continue  # sign-in, sign-out, health: walked separately below
+        allowed = walk.may(who, route)
+        methods = [m for m in route.methods if m == "GET" or not allowed]
+        for method in methods:
+            response = walk.request(who, route, method)
+            context = (who, method, route.path, response.status_code)
+            assert response.status_code < 500, context
+            # 405 (a GET-only page posted to) refuses too, and reveals nothing.
+            refused = response.status_code in (403, 404, 405) and not (
+                allowed and response.status_code == 404
+            )
+            if allowed and response.status_code == 403:
+                mismatches.append(("refused but allowed", *context))
+            if not allowed and not refused:
+                mismatches.append(("served but not allowed", *context))
+            if response.status_code in (403, 404):
+                _assert_reveals_nothing(response, context)
+    assert mismatches == [], "\n".join(map(str, mismatches))
+
+
+def test_without_sign_in_every_page_sends_to_sign_in_and_every_operation_is_401(walk):
+    for route in all_routes():
+        if route.permission == PUBLIC:
+            continue
+        for method in route.methods:
+            response = walk.request(None, route, method)
+            context = (method, route.path, response.status_code)
+            if route.is_api:
+                assert response.status_code == 401, context
+            else:
+                assert response.status_code == 302, context
+                assert response["Location"].startswith("/login/"), context
+            _assert_reveals_nothing(response, context)
+
+
+def test_public_routes_show_no_patient(walk):
+    for route in all_routes():
+        if route.permission != PUBLIC:
+            continue
+        response = walk.request(None, route, "GET")
+        assert response.status_code < 500, route.path
+        _assert_reveals_nothing(response, (route.path,))
+
+
+def test_the_walk_covers_the_routes_that_matter(walk):
+    """Guards the walker itself: it must find the chart, the API and the break-glass form."""
+    paths = {r.path for r in all_routes()}
+    assert "/patients/<uuid:public_id>/" in paths
+    assert "/patients/<uuid:public_id>/emergency-access/" in paths
+    assert "/api/v1/patients/{patient_id}" in paths
+    chart = next(r for r in all_routes() if r.path == "/patients/<uuid:public_id>/")
+    assert walk.may("owner", chart) and not walk.may("colleague", chart)
+    assert walk.may("readonly", chart) and not walk.may("admin", chart)
