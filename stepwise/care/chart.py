@@ -81,6 +81,24 @@ def patient_for(actor: Actor, public_id: uuid.UUID | str, *, permission: Permiss
     return patient_access(actor, public_id, permission=permission)[0]
 
 
+def patient_for_form(
+    actor: Actor, public_id: uuid.UUID | str, *, permission: Permission, form: str
+) -> Patient:
+    """The patient a form page shows in its header; that showing is a read, audited."""
+    patient, basis = patient_access(actor, public_id, permission=permission)
+    with transaction.atomic():
+        audit_record(
+            action=AuditAction.READ,
+            actor=actor,
+            patient_public_id=patient.public_id,
+            category="demographics",
+            object_type="patient",
+            object_id=patient.public_id,
+            detail={"form": form, **_read_detail(basis)},
+        )
+    return patient
+
+
 def _read_detail(basis: AccessBasis) -> dict[str, str]:
     """Reads under emergency access are marked as such in the audit log."""
     return {"access": basis.value} if basis is AccessBasis.BREAK_GLASS else {}

@@ -420,3 +420,11 @@ def test_census_query_count_is_constant_and_counts_today(cast):
     assert row is not None
     cells = re.findall(r'<td class="num">(.*?)</td>', row.group(1), re.S)
     assert cells[1].strip().startswith("6") and cells[3].strip() == "6"  # occupied, admitted today
+
+
+def test_opening_a_form_that_shows_the_patient_is_an_audited_read(cast):
+    response = cast.client_for("owner").get(f"{chart_url(cast)}admit/")
+    assert response.status_code == 200
+    (read,) = AuditEvent.objects.filter(action="read", actor_username="owner")
+    assert read.patient_public_id == cast.patient.public_id
+    assert read.category == "demographics" and read.detail == {"form": "admit"}
