@@ -136,7 +136,7 @@ class Walk:
         if route.permission == PUBLIC:
             return True
         role = self.cast.actors[who].role
-        permission = Permission(route.permission)
+        permission = Permission(str(route.permission))
         if not role_can(role, permission):
             return False
         if route.names_the_patient:
@@ -150,7 +150,9 @@ class Walk:
         url = self.url(route)
         if route.is_api:
             client = Client()
-            headers = {"HTTP_AUTHORIZATION": f"Bearer {self.tokens[who]}"} if who else {}
+            headers: dict[str, Any] = (
+                {"HTTP_AUTHORIZATION": f"Bearer {self.tokens[who]}"} if who else {}
+            )
             if method == "GET":
                 return client.get(url, **headers)
             return client.generic(method, url, json.dumps({}), "application/json", **headers)

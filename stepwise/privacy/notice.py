@@ -1,0 +1,48 @@
+"""The §2.32 notice that goes with every disclosure, in its current version.
+
+Version 1 is seeded by migration 0002 with the text of 42 CFR 2.32(a) as amended
+by the 2024 final rule (89 FR 12472). A later amendment is a new version, added
+by a new data migration; versions already attached to disclosures never change.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from stepwise.privacy.models import DisclosureNotice
+
+# The seeded version, kept here too so that a database emptied under the app (test
+# flushes, a restore of data without migrations) gets the same text back.
+VERSION_1: dict[str, Any] = {
+    "long_text": (
+        "This record which has been disclosed to you is protected by Federal confidentiality "
+        "rules (42 CFR part 2). These rules prohibit you from using or disclosing this record, "
+        "or testimony that describes the information contained in this record, in any civil, "
+        "criminal, administrative, or legislative proceedings by any Federal, State, or local "
+        "authority, against the patient, unless authorized by the consent of the patient, "
+        "except as provided at 42 CFR 2.12(c)(5) or as authorized by a court in accordance with "
+        "42 CFR 2.64 or 2.65. In addition, the Federal rules prohibit you from making any other "
+        "use or disclosure of this record unless at least one of the following applies:\n"
+        "(i) Further use or disclosure is expressly permitted by the written consent of the "
+        "individual whose information is being disclosed in this record or as otherwise "
+        "permitted by 42 CFR part 2.\n"
+        "(ii) You are a covered entity or business associate and have received the record for "
+        "treatment, payment, or health care operations, or\n"
+        "(iii) You have received the record from a covered entity or business associate as "
+        "permitted by 45 CFR part 164, subparts A and E.\n"
+        "A general authorization for the release of medical or other information is NOT "
+        "sufficient to meet the required elements of written consent to further use or "
+        "redisclose the record (see 42 CFR 2.31)."
+    ),
+    "short_text": "42 CFR part 2 prohibits unauthorized use or disclosure of these records.",
+    "citation": "42 CFR 2.32(a)(1) and (a)(2), as amended by 89 FR 12472 (2024)",
+    "effective_from": date(2024, 4, 16),
+}
+
+
+def current_notice() -> DisclosureNotice:
+    notice = DisclosureNotice.objects.order_by("-version").first()
+    if notice is None:
+        notice, _ = DisclosureNotice.objects.get_or_create(version=1, defaults=VERSION_1)
+    return notice

@@ -1,0 +1,9 @@
+import pytest
+
+from stepwise.privacy import pdf
+
+
+@pytest.fixture(autouse=True)
+def _readable_pdfs(monkeypatch):
+    # Uncompressed streams, so the tests can read the released text back.
+    monkeypatch.setattr(pdf, "COMPRESS", False)
