@@ -19,7 +19,7 @@ run: $(STAMP)
 	mkdir -p var
 	$(BIN)/stepwise migrate --noinput
 	$(BIN)/stepwise demo_load
-	$(BIN)/stepwise runserver 127.0.0.1:$(PORT)
+	STEPWISE_REQUIRE_MFA=0 $(BIN)/stepwise runserver 127.0.0.1:$(PORT)
 
 test: $(STAMP)
 	mkdir -p var

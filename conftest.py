@@ -18,6 +18,8 @@ import pytest
 from django.apps import apps
 from django.db import connection
 from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from stepwise.accounts.models import Membership
 from stepwise.accounts.selectors import actor_from_membership
@@ -120,9 +122,17 @@ class Cast:
             PatientData(mrn=mrn, given_name=given, family_name=family, date_of_birth=born),
         )
 
-    def client_for(self, name: str) -> Client:
-        client = Client()
-        client.force_login(self.users[name])
+    def client_for(self, name: str, *, enforce_csrf_checks: bool = False) -> Client:
+        """A signed-in client that has passed the second factor, as every member must."""
+        client = Client(enforce_csrf_checks=enforce_csrf_checks)
+        user = self.users[name]
+        client.force_login(user)
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
         return client
 
 

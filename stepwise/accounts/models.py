@@ -18,8 +18,13 @@ ROLE_CHOICES = [(r.value, ROLE_LABELS[r]) for r in Role]
 
 
 class Membership(TimeStamped):
-    """A user's role in one organization. One Django user per person."""
+    """A user's role in one organization. One Django user per person.
 
+    An inactive membership is a disabled account in that organization: it keeps
+    its history but gives no access.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
@@ -46,7 +51,7 @@ class Membership(TimeStamped):
         return ROLE_LABELS[Role(self.role)]
 
 
-TOKEN_PREFIX = "stw_"  # noqa: S105 (a prefix, not a secret)
+TOKEN_PREFIX = "stw_"  # noqa: S105 (a prefix, not a secret) # nosec B105
 
 
 def hash_token(raw: str) -> str:

@@ -41,3 +41,12 @@ def tokens_for_user(user_id: int) -> QuerySet[ApiToken]:
         .select_related("organization")
         .order_by("-created_at")
     )
+
+
+def staff_of_organization(organization_id: int) -> QuerySet[Membership]:
+    """Everyone with a role in the organization, active first, by name."""
+    return (
+        Membership.objects.filter(organization_id=organization_id)
+        .select_related("user")
+        .order_by("-is_active", "user__last_name", "user__first_name", "user__username")
+    )

@@ -1,19 +1,42 @@
-"""Writes on staff accounts: personal API tokens."""
+"""Writes on staff accounts: personal API tokens, passwords, second factors and the
+organization's staff (created, role changed, disabled, enabled). Each checks access,
+runs in one transaction and writes its audit row."""
 
 from __future__ import annotations
 
+import math
+import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
+from django_otp.models import Device, ThrottlingMixin
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from stepwise.accounts.models import ApiToken, hash_token
+from stepwise.accounts.models import ApiToken, Membership, hash_token
+from stepwise.accounts.rules import (
+    RECOVERY_CODE_ALPHABET,
+    RECOVERY_CODE_COUNT,
+    RECOVERY_CODE_LENGTH,
+    looks_like_totp,
+    normalize_code,
+)
+from stepwise.core.access import require_permission
 from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
-from stepwise.core.errors import NotFound, ValidationFailed
-from stepwise.core.models import AuditAction
+from stepwise.core.errors import Conflict, NotFound, ValidationFailed
+from stepwise.core.models import AuditAction, AuditOutcome
+from stepwise.core.roles import Permission, Role
 
 MAX_TOKEN_DAYS = 365
 
@@ -70,3 +93,367 @@ def token_revoke(actor: Actor, public_id: uuid.UUID | str) -> ApiToken:
                 object_id=token.public_id,
             )
     return token
+
+
+# --- passwords ------------------------------------------------------------------------------
+
+
+def password_change(actor: Actor, user: AbstractUser, new_password: str) -> None:
+    """Set the actor's own password (already validated and confirmed by the form)."""
+    if user.pk != actor.user_id:
+        raise NotFound()
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        audit_record(
+            action=AuditAction.UPDATE,
+            actor=actor,
+            category="login",  # credential changes, with re-authentication
+            object_type="user",
+            object_id=user.pk,
+            detail={"event": "password_changed"},
+        )
+
+
+# --- second factor (TOTP and recovery codes) --------------------------------------------------
+
+# The audit log's categories for sign-in security events. The audit log has no
+# dedicated actions for them yet; `detail.event` names what happened.
+MFA_CATEGORY = "mfa"
+TOTP_DEVICE_NAME = "Authenticator app"
+RECOVERY_DEVICE_NAME = "Recovery codes"
+
+
+def totp_device_of(user_id: int) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user_id=user_id, confirmed=True).first()
+
+
+def recovery_codes_left(user_id: int) -> int:
+    return StaticToken.objects.filter(device__user_id=user_id, device__confirmed=True).count()
+
+
+@dataclass(frozen=True)
+class CodeCheck:
+    """The outcome of a second-factor code: the device that accepted it, or how long
+    to wait when too many wrong codes slowed the device down."""
+
+    device: Device | None
+    wait_seconds: int = 0
+    recovery_codes_left: int | None = None
+
+
+def _wait_seconds(device: ThrottlingMixin) -> int:
+    allowed, detail = device.verify_is_allowed()
+    if allowed:
+        return 0
+    locked_until = (detail or {}).get("locked_until")
+    if locked_until is None:
+        return 1
+    return max(1, math.ceil((locked_until - timezone.now()).total_seconds()))
+
+
+def second_factor_check(actor: Actor, typed: str) -> CodeCheck:
+    """Check a code from the authenticator app (6 digits) or a recovery code (used
+    up by this). Wrong codes slow the device down (django-otp's throttling)."""
+    code = normalize_code(typed)
+    model: type[TOTPDevice] | type[StaticDevice] = (
+        TOTPDevice if looks_like_totp(code) else StaticDevice
+    )
+    method = "totp" if model is TOTPDevice else "recovery_code"
+    with transaction.atomic():
+        device = (
+            model.objects.select_for_update()
+            .filter(user_id=actor.user_id, confirmed=True)
+            .order_by("pk")
+            .first()
+        )
+        # A code sent while the device is slowed down is not even checked.
+        wait = _wait_seconds(device) if device is not None else 0
+        accepted = device is not None and not wait and device.verify_token(code)
+        left = recovery_codes_left(actor.user_id) if method == "recovery_code" else None
+        audit_record(
+            action=AuditAction.LOGIN if accepted else AuditAction.LOGIN_FAILED,
+            actor=actor,
+            category=MFA_CATEGORY,
+            outcome=AuditOutcome.SUCCESS if accepted else AuditOutcome.FAILED,
+            detail={
+                "event": "second_factor_passed" if accepted else "second_factor_failed",
+                "method": method,
+            },
+        )
+    if not accepted:
+        return CodeCheck(device=None, wait_seconds=wait)
+    return CodeCheck(device=device, recovery_codes_left=left)
+
+
+def totp_enrolment_start(actor: Actor) -> TOTPDevice:
+    """The actor's device awaiting its first code: the same one on every visit, so
+    reloading the page does not change the key already scanned."""
+    if totp_device_of(actor.user_id) is not None:
+        raise Conflict("Two-factor sign-in is already set up.")
+    pending = TOTPDevice.objects.filter(user_id=actor.user_id, confirmed=False).first()
+    if pending is None:
+        pending = TOTPDevice.objects.create(
+            user_id=actor.user_id, name=TOTP_DEVICE_NAME, confirmed=False
+        )
+    return pending
+
+
+def _new_recovery_codes(user_id: int) -> list[str]:
+    """Replace the user's recovery codes with a fresh set; returns them (shown once)."""
+    StaticDevice.objects.filter(user_id=user_id).delete()
+    device = StaticDevice.objects.create(user_id=user_id, name=RECOVERY_DEVICE_NAME, confirmed=True)
+    codes: set[str] = set()
+    while len(codes) < RECOVERY_CODE_COUNT:
+        codes.add(
+            "".join(secrets.choice(RECOVERY_CODE_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
+        )
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return sorted(codes)
+
+
+@dataclass(frozen=True)
+class Enrolled:
+    device: TOTPDevice
+    recovery_codes: list[str]
+
+
+def totp_enrolment_confirm(actor: Actor, code: str) -> Enrolled:
+    """Activate the pending device with its first code, and issue recovery codes."""
+    with transaction.atomic():
+        if TOTPDevice.objects.filter(user_id=actor.user_id, confirmed=True).exists():
+            raise Conflict("Two-factor sign-in is already set up.")
+        device = (
+            TOTPDevice.objects.select_for_update()
+            .filter(user_id=actor.user_id, confirmed=False)
+            .first()
+        )
+        if device is None:
+            raise NotFound()
+        if not device.verify_token(code):
+            raise ValidationFailed(
+                {"code": "That code is not right. Enter the 6 digits your app shows now."}
+            )
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        codes = _new_recovery_codes(actor.user_id)
+        audit_record(
+            action=AuditAction.CREATE,
+            actor=actor,
+            category=MFA_CATEGORY,
+            object_type="totp_device",
+            object_id=device.pk,
+            detail={"event": "mfa_enrolled", "recovery_codes": len(codes)},
+        )
+    return Enrolled(device=device, recovery_codes=codes)
+
+
+def recovery_codes_regenerate(actor: Actor) -> list[str]:
+    """New recovery codes for the actor; the old ones stop working."""
+    with transaction.atomic():
+        if totp_device_of(actor.user_id) is None:
+            raise Conflict("Set up two-factor sign-in first.")
+        codes = _new_recovery_codes(actor.user_id)
+        audit_record(
+            action=AuditAction.UPDATE,
+            actor=actor,
+            category=MFA_CATEGORY,
+            object_type="recovery_codes",
+            detail={"event": "recovery_codes_regenerated", "recovery_codes": len(codes)},
+        )
+    return codes
+
+
+def second_factor_remove(actor: Actor) -> None:
+    """Remove the actor's authenticator app and recovery codes."""
+    with transaction.atomic():
+        removed, _ = TOTPDevice.objects.filter(user_id=actor.user_id).delete()
+        StaticDevice.objects.filter(user_id=actor.user_id).delete()
+        if removed:
+            audit_record(
+                action=AuditAction.UPDATE,
+                actor=actor,
+                category=MFA_CATEGORY,
+                object_type="totp_device",
+                detail={"event": "mfa_removed"},
+            )
+
+
+# --- the organization's staff -----------------------------------------------------------------
+
+STAFF_CATEGORY = "staff"
+ROLE_VALUES = frozenset(r.value for r in Role)
+
+
+def _role_error(role: str) -> str | None:
+    if role not in ROLE_VALUES:
+        return "Choose one of the roles in the list."
+    return None
+
+
+@dataclass(frozen=True)
+class NewStaff:
+    username: str
+    role: str
+    password: str
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+
+
+def _new_staff_errors(data: NewStaff) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    username = data.username.strip()
+    if not username:
+        errors["username"] = "Enter a username."
+    else:
+        try:
+            UnicodeUsernameValidator()(username)
+        except ValidationError:
+            errors["username"] = "Use letters, digits and @ . + - _ only."
+        else:
+            if get_user_model().objects.filter(username__iexact=username).exists():
+                errors["username"] = "That username is taken. Choose another."
+    if data.email.strip():
+        try:
+            validate_email(data.email.strip())
+        except ValidationError:
+            errors["email"] = "Enter a valid email address, or leave it empty."
+    role_error = _role_error(data.role)
+    if role_error:
+        errors["role"] = role_error
+    candidate = get_user_model()(
+        username=username,
+        first_name=data.first_name.strip(),
+        last_name=data.last_name.strip(),
+        email=data.email.strip(),
+    )
+    try:
+        password_validation.validate_password(data.password, candidate)
+    except ValidationError as exc:
+        errors["password"] = " ".join(exc.messages)
+    return errors
+
+
+def staff_create(actor: Actor, data: NewStaff) -> Membership:
+    """A new staff account in the actor's organization, with a role and a temporary
+    password (which must pass the password rules)."""
+    require_permission(actor, Permission.STAFF_ADMIN, category=STAFF_CATEGORY)
+    errors = _new_staff_errors(data)
+    if errors:
+        raise ValidationFailed(errors)
+    with transaction.atomic():
+        user = get_user_model().objects.create_user(
+            username=data.username.strip(),
+            password=data.password,
+            first_name=data.first_name.strip()[:150],
+            last_name=data.last_name.strip()[:150],
+            email=data.email.strip(),
+        )
+        membership = Membership.objects.create(
+            user=user, organization_id=actor.organization_id, role=data.role
+        )
+        audit_record(
+            action=AuditAction.CREATE,
+            actor=actor,
+            category=STAFF_CATEGORY,
+            object_type="user",
+            object_id=user.pk,
+            detail={"event": "user_created", "username": user.get_username()},
+        )
+        audit_record(
+            action=AuditAction.UPDATE,
+            actor=actor,
+            category=STAFF_CATEGORY,
+            object_type="membership",
+            object_id=membership.public_id,
+            detail={"event": "role_granted", "username": user.get_username(), "role": data.role},
+        )
+    return membership
+
+
+def _member_for_change(actor: Actor, membership_id: uuid.UUID | str) -> Membership:
+    """The organization's membership, locked for the change; never the actor's own."""
+    membership = (
+        Membership.objects.select_for_update()
+        .select_related("user")
+        .filter(organization_id=actor.organization_id, public_id=membership_id)
+        .first()
+    )
+    if membership is None:
+        raise NotFound()
+    if membership.user_id == actor.user_id:
+        raise Conflict(
+            "You cannot change your own role or disable your own account: "
+            "ask another administrator, so the organization always keeps one."
+        )
+    return membership
+
+
+def staff_change_role(actor: Actor, membership_id: uuid.UUID | str, role: str) -> Membership:
+    require_permission(actor, Permission.STAFF_ADMIN, category=STAFF_CATEGORY)
+    role_error = _role_error(role)
+    if role_error:
+        raise ValidationFailed({"role": role_error})
+    with transaction.atomic():
+        membership = _member_for_change(actor, membership_id)
+        previous = membership.role
+        if previous == role:
+            return membership
+        membership.role = role
+        membership.save(update_fields=["role", "updated_at"])
+        audit_record(
+            action=AuditAction.UPDATE,
+            actor=actor,
+            category=STAFF_CATEGORY,
+            object_type="membership",
+            object_id=membership.public_id,
+            detail={
+                "event": "role_changed",
+                "username": membership.user.get_username(),
+                "from": previous,
+                "to": role,
+            },
+        )
+    return membership
+
+
+def staff_set_active(actor: Actor, membership_id: uuid.UUID | str, *, active: bool) -> Membership:
+    """Disable or enable a member's account in the organization.
+
+    Disabling revokes their API tokens for the organization, and their signed-in
+    sessions end at their next request; with no other organization left, the
+    account cannot sign in at all.
+    """
+    require_permission(actor, Permission.STAFF_ADMIN, category=STAFF_CATEGORY)
+    with transaction.atomic():
+        membership = _member_for_change(actor, membership_id)
+        if membership.is_active == active:
+            return membership
+        membership.is_active = active
+        membership.save(update_fields=["is_active", "updated_at"])
+        user = membership.user
+        detail: dict[str, Any] = {"username": user.get_username()}
+        if active:
+            detail["event"] = "account_enabled"
+            if not user.is_active:
+                user.is_active = True
+                user.save(update_fields=["is_active"])
+        else:
+            detail["event"] = "account_disabled"
+            detail["tokens_revoked"] = ApiToken.objects.filter(
+                user_id=user.pk, organization_id=actor.organization_id, revoked_at__isnull=True
+            ).update(revoked_at=timezone.now())
+            others = Membership.objects.filter(user_id=user.pk, is_active=True)
+            if not others.exclude(pk=membership.pk).exists():
+                user.is_active = False
+                user.save(update_fields=["is_active"])
+        audit_record(
+            action=AuditAction.UPDATE,
+            actor=actor,
+            category=STAFF_CATEGORY,
+            object_type="membership",
+            object_id=membership.public_id,
+            detail=detail,
+        )
+    return membership

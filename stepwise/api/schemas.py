@@ -47,8 +47,25 @@ class PatientIn(Schema):
     )
     phone: str = Field("", max_length=40)
     email: str = Field("", max_length=254)
+    ssn: str = Field(
+        "",
+        description="Social security number, 9 digits (dashes allowed). Stored encrypted; "
+        "responses show it masked.",
+    )
+    payer_member_id: str = Field(
+        "", description="Payer (insurance) member number. Stored encrypted; responses mask it."
+    )
 
-    @field_validator("mrn", "given_name", "family_name", "date_of_birth", "email", *CODED_FIELDS)
+    @field_validator(
+        "mrn",
+        "given_name",
+        "family_name",
+        "date_of_birth",
+        "email",
+        "ssn",
+        "payer_member_id",
+        *CODED_FIELDS,
+    )
     @classmethod
     def _service_rules(cls, value: Any, info: ValidationInfo) -> Any:
         """Apply the service's per-field rules here too, beside the type checks, so one
@@ -124,10 +141,20 @@ class PatientOut(Schema):
     living_arrangement: str
     phone: str
     email: str
+    ssn: str = Field(description="Masked, e.g. ***-**-1234; empty if not recorded")
+    payer_member_id: str = Field(description="Masked, e.g. ****5678; empty if not recorded")
 
     @staticmethod
     def resolve_id(obj: Patient) -> uuid.UUID:
         return obj.public_id
+
+    @staticmethod
+    def resolve_ssn(obj: Patient) -> str:
+        return obj.ssn_masked
+
+    @staticmethod
+    def resolve_payer_member_id(obj: Patient) -> str:
+        return obj.payer_member_id_masked
 
 
 class PatientListItem(Schema):

@@ -87,11 +87,17 @@ def chart_paths(count: int, seed: int) -> tuple[list[str], list[int]]:
     with each one's number of stays over all its episodes."""
     from django.db.models import Count
 
-    from stepwise.bench import SYNTH_SLUG
+    from stepwise.bench import CLINICIAN, SYNTH_SLUG
     from stepwise.care.models import Episode, Stay
 
+    # The benchmark's counselor opens charts of patients on their own care team, the
+    # everyday case (others are refused at the care-team wall).
     candidates = list(
-        Episode.objects.filter(organization__slug=SYNTH_SLUG, status="open")
+        Episode.objects.filter(
+            organization__slug=SYNTH_SLUG,
+            status="open",
+            patient__care_team__user__username=CLINICIAN,
+        )
         .annotate(moves=Count("stays"))
         .filter(moves__gte=2)
         .order_by("id")
@@ -99,7 +105,7 @@ def chart_paths(count: int, seed: int) -> tuple[list[str], list[int]]:
     )
     if not candidates:
         raise SystemExit("No patient has an open episode with two stays; is the data there?")
-    chosen = random.Random(seed).sample(candidates, min(count, len(candidates)))
+    chosen = random.Random(seed).sample(candidates, min(count, len(candidates)))  # nosec B311 # a seeded sample, not a secret
     stays = dict(
         Stay.objects.filter(episode__patient_id__in=[pk for pk, _ in chosen])
         .values("episode__patient_id")

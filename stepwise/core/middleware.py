@@ -1,4 +1,5 @@
-"""Request id, client address and Content-Security-Policy for every response."""
+"""Request id, client address, sign-in and route checks, and the security headers of
+every response (Content-Security-Policy, Permissions-Policy, Cache-Control)."""
 
 from __future__ import annotations
 
@@ -7,28 +8,16 @@ import re
 import uuid
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
+from csp.middleware import CSPMiddleware
+from django.conf import settings
 from django.contrib.auth import middleware as auth_middleware
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseForbidden
 
 from stepwise.core.context import RequestContext, reset_request_context, set_request_context
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "connect-src 'self'",
-        "font-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
 
 
 class RequestIdMiddleware:
@@ -50,24 +39,58 @@ class RequestIdMiddleware:
         return response
 
 
-class ContentSecurityPolicyMiddleware:
-    """Strict CSP: every script and style comes from Stepwise itself; no inline code."""
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's policy (settings.CONTENT_SECURITY_POLICY), with the nonce made up
+    front: every response names one, and a template rendered late (a streamed or
+    lazily rendered response) never meets a header written without it."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        super().process_request(request)
+        str(request.csp_nonce)  # type: ignore[attr-defined]  # evaluate the lazy nonce now
+
+
+# Browser features Stepwise never uses, switched off for every page and any frame.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+)
+
+
+class SecurityHeadersMiddleware:
+    """Headers Django does not set itself: Permissions-Policy, and `no-store` so no
+    browser or proxy keeps a copy of a page or API answer that may show patient data.
+
+    Static assets are left to WhiteNoise's caching; a view that sets its own
+    Cache-Control keeps it.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        self.static_prefix = urlsplit(settings.STATIC_URL or "/static/").path
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if request.path.startswith("/api/v1/docs"):
-            # Swagger UI (served locally) sets inline styles; its scripts stay same-origin.
-            response.setdefault(
-                "Content-Security-Policy",
-                CONTENT_SECURITY_POLICY.replace(
-                    "style-src 'self'", "style-src 'self' 'unsafe-inline'"
-                ),
-            )
-        else:
-            response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        if not request.path.startswith(self.static_prefix):
+            response.setdefault("Cache-Control", "no-store")
         return response
 
 

@@ -81,6 +81,7 @@ class AuditAction(models.TextChoices):
     EXPORT = "export", "Export"
     TOKEN_CREATE = "token_create", "API token created"
     TOKEN_REVOKE = "token_revoke", "API token revoked"
+    KEY_ROTATE = "key_rotate", "Field keys rotated"
 
 
 class AuditOutcome(models.TextChoices):
@@ -89,13 +90,82 @@ class AuditOutcome(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class DataClass(models.TextChoices):
+    """How sensitive the data an audit event touched is, so Part 2 access stands out."""
+
+    PART2 = "part2", "Part 2"
+    PHI = "phi", "PHI"
+    ACCOUNT = "account", "Account"
+    SYSTEM = "system", "System"
+
+
+# Audit category -> data class. In a Part 2 program everything about a patient,
+# down to the fact of being one, is Part 2 information (42 CFR 2.11/2.12).
+CATEGORY_DATA_CLASS: dict[str, str] = {
+    **dict.fromkeys(
+        [
+            "chart",
+            "episodes",
+            "demographics",
+            "contacts",
+            "care_team",
+            "patient_list",
+            "consents",
+            "disclosures",
+            "counseling_notes",
+            "notes",
+            "plans",
+            "assessments",
+            "withdrawal",
+            "medications",
+            "intake",
+            "scheduling",
+            "aftercare",
+            "break_glass",
+            # The audit page names the patients whose records were touched.
+            "audit",
+        ],
+        DataClass.PART2,
+    ),
+    # Counts per program, not one patient's record; small counts can still
+    # identify someone, so they are health information rather than system data.
+    "census": DataClass.PHI,
+    **dict.fromkeys(
+        ["session", "login", "api_token", "tokens", "staff", "membership", "roles", "mfa"],
+        DataClass.ACCOUNT,
+    ),
+    **dict.fromkeys(["route", "field_keys", "system"], DataClass.SYSTEM),
+}
+
+
+def data_class_for(category: str, patient_public_id: uuid.UUID | None = None) -> str:
+    """The class of a category; an unknown one is Part 2 as soon as a patient is named."""
+    known = CATEGORY_DATA_CLASS.get(category)
+    if known:
+        return known
+    return DataClass.PART2 if patient_public_id else DataClass.SYSTEM
+
+
+def data_class_filter(value: str) -> models.Q:
+    """Events of one class; rows from before classes were stored count by their category."""
+    implied = models.Q(category__in=[c for c, k in CATEGORY_DATA_CLASS.items() if k == value])
+    unknown = ~models.Q(category__in=list(CATEGORY_DATA_CLASS))
+    if value == DataClass.PART2:
+        implied |= unknown & models.Q(patient_public_id__isnull=False)
+    elif value == DataClass.SYSTEM:
+        implied |= unknown & models.Q(patient_public_id__isnull=True)
+    return models.Q(data_class=value) | (models.Q(data_class="") & implied)
+
+
 class AuditEvent(models.Model):
     """One append-only row of the audit log.
 
     Rows are spread over several hash chains (`chain`); within a chain, `seq`
     counts up from 1 and `hash` is HMAC-SHA256(key, previous hash + this row's
     canonical content). Actor and patient are stored as plain values, not
-    foreign keys, so no cascade can ever touch an audit row.
+    foreign keys, so no cascade can ever touch an audit row. `data_class` says
+    whether the event touched Part 2 data, other health information, a staff
+    account or only the system.
     """
 
     chain = models.PositiveSmallIntegerField()
@@ -114,6 +184,10 @@ class AuditEvent(models.Model):
     request_id = models.CharField(max_length=64, blank=True)
     client_address = models.CharField(max_length=64, blank=True)
     detail = models.JSONField(default=dict, blank=True)
+    # Blank only on rows written before data classes existed (hash version 1).
+    data_class = models.CharField(max_length=10, choices=DataClass.choices, blank=True, default="")
+    # Which fields enter the hash (stepwise.core.audit.HASHED_FIELDS); older rows keep theirs.
+    hash_version = models.PositiveSmallIntegerField(default=2)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
 
@@ -126,6 +200,10 @@ class AuditEvent(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(action__in=AuditAction.values), name="audit_action_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(data_class__in=[*DataClass.values, ""]),
+                name="audit_data_class_valid",
             ),
         ]
         indexes = [
@@ -147,6 +225,14 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise ValueError("Audit events are append-only.")
+
+    @property
+    def shown_data_class(self) -> str:
+        """The stored class, or for older rows the one their category implies."""
+        return self.data_class or data_class_for(self.category, self.patient_public_id)
+
+    def get_shown_data_class_display(self) -> str:
+        return str(DataClass(self.shown_data_class).label)
 
 
 class AuditChainHead(models.Model):

@@ -49,7 +49,7 @@ def break_glass_open(
             "the privacy officer reviews every emergency access."
         )
     if not _password_matches(actor, password):
-        errors["password"] = "The password is not correct."  # noqa: S105 (a message)
+        errors["password"] = "The password is not correct."  # noqa: S105 (a message) # nosec B105
         with transaction.atomic():
             audit_record(
                 action=AuditAction.ACCESS_DENIED,

@@ -6,7 +6,7 @@ from django import forms
 
 from stepwise.patients import teds
 from stepwise.patients.models import CareTeamRole, ContactRelationship
-from stepwise.patients.services import PatientData
+from stepwise.patients.services import PAYER_MEMBER_ID_MAX, PatientData
 
 
 class PatientForm(forms.Form):
@@ -23,6 +23,21 @@ class PatientForm(forms.Form):
     living_arrangement = forms.ChoiceField(choices=teds.LIVING_ARRANGEMENT, initial=teds.MISSING)
     phone = forms.CharField(max_length=40, required=False)
     email = forms.EmailField(required=False)
+    # Entered in clear here only; stored encrypted and shown masked everywhere else.
+    ssn = forms.CharField(
+        label="Social security number",
+        max_length=11,
+        required=False,
+        help_text="Optional. 9 digits; stored encrypted and shown as ***-**-1234.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+    payer_member_id = forms.CharField(
+        label="Payer member number",
+        max_length=PAYER_MEMBER_ID_MAX,
+        required=False,
+        help_text="Optional. Stored encrypted.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
 
     def to_data(self) -> PatientData:
         return PatientData(**self.cleaned_data)

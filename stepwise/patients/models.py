@@ -7,6 +7,7 @@ from datetime import date, datetime
 from django.conf import settings
 from django.db import models
 
+from stepwise.core.crypto import EncryptedTextField
 from stepwise.core.models import TenantScoped
 from stepwise.patients import teds
 
@@ -31,6 +32,10 @@ class Patient(TenantScoped):
     )
     phone = models.CharField(max_length=40, blank=True)
     email = models.EmailField(blank=True)
+    # The identifiers most useful to a thief, encrypted with keys kept outside the
+    # database (stepwise.core.crypto); shown masked everywhere but the editing form.
+    ssn = EncryptedTextField("social security number", blank=True, default="")
+    payer_member_id = EncryptedTextField("payer member number", blank=True, default="")
     # Lower-cased "family given preferred" kept in step by the services, for search.
     search_name = models.CharField(max_length=320, editable=False, default="")
 
@@ -76,6 +81,17 @@ class Patient(TenantScoped):
         if self.preferred_name and self.preferred_name != self.given_name:
             shown = f"{self.given_name} “{self.preferred_name}” {self.family_name}"
         return shown
+
+    @property
+    def ssn_masked(self) -> str:
+        return f"***-**-{self.ssn[-4:]}" if self.ssn else ""
+
+    @property
+    def payer_member_id_masked(self) -> str:
+        if not self.payer_member_id:
+            return ""
+        # A short number would be shown whole by its last four characters.
+        return f"****{self.payer_member_id[-4:]}" if len(self.payer_member_id) > 6 else "****"
 
     def age_on(self, day: date) -> int:
         born = self.date_of_birth

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -53,7 +54,17 @@ class PatientData:
     living_arrangement: str = teds.MISSING
     phone: str = ""
     email: str = ""
+    ssn: str = ""
+    payer_member_id: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+PAYER_MEMBER_ID_MAX = 40
+
+
+def ssn_digits(value: str) -> str:
+    """A social security number as its 9 digits, whether typed with dashes or spaces."""
+    return value.strip().replace("-", "").replace(" ", "")
 
 
 def allowed_values(choices: list[tuple[str, str]]) -> str:
@@ -74,6 +85,12 @@ def validate_patient_data(data: PatientData, today: date) -> dict[str, str]:
             validate_email(data.email.strip())
         except DjangoValidationError:
             errors["email"] = "Enter a valid email address."
+    if data.ssn.strip() and not re.fullmatch(r"[0-9]{9}", ssn_digits(data.ssn)):
+        errors["ssn"] = "A social security number has 9 digits (123-45-6789 or 123456789)."
+    if len(data.payer_member_id.strip()) > PAYER_MEMBER_ID_MAX:
+        errors["payer_member_id"] = (
+            f"A payer member number has at most {PAYER_MEMBER_ID_MAX} characters."
+        )
     for name, choices in CODED_FIELDS.items():
         value = getattr(data, name)
         if value not in dict(choices):
@@ -131,6 +148,8 @@ def patient_create(actor: Actor, data: PatientData) -> Patient:
         living_arrangement=data.living_arrangement,
         phone=data.phone.strip(),
         email=data.email.strip(),
+        ssn=ssn_digits(data.ssn),
+        payer_member_id=data.payer_member_id.strip(),
     )
     patient.refresh_search_name()
     try:

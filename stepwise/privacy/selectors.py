@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 
 from stepwise.core.actor import Actor
-from stepwise.core.models import AuditAction, AuditEvent
+from stepwise.core.models import AuditAction, AuditEvent, DataClass, data_class_filter
 from stepwise.patients.models import Patient
 
 # Column name shown to the user -> ordering of the query (stable with id).
@@ -20,6 +20,7 @@ AUDIT_SORTS: dict[str, str] = {
     "role": "actor_role",
     "action": "action",
     "category": "category",
+    "class": "data_class",
     "patient": "patient_public_id",
     "outcome": "outcome",
 }
@@ -37,6 +38,7 @@ class AuditFilter:
     patient: str = ""
     user: str = ""
     action: str = ""
+    data_class: str = ""
     since: date | None = None
     until: date | None = None
     sort: str = "-time"
@@ -47,10 +49,12 @@ class AuditFilter:
         if sort.lstrip("-") not in AUDIT_SORTS:
             sort = "-time"
         action = query.get("action", "")
+        data_class = query.get("class", "")
         return cls(
             patient=query.get("patient", "").strip(),
             user=query.get("user", "").strip(),
             action=action if action in AuditAction.values else "",
+            data_class=data_class if data_class in DataClass.values else "",
             since=_parse_day(query.get("since", "")),
             until=_parse_day(query.get("until", "")),
             sort=sort,
@@ -77,6 +81,8 @@ def audit_events(actor: Actor, filters: AuditFilter) -> QuerySet[AuditEvent]:
         events = events.filter(actor_username__iexact=filters.user)
     if filters.action:
         events = events.filter(action=filters.action)
+    if filters.data_class:
+        events = events.filter(data_class_filter(filters.data_class))
     if filters.since:
         events = events.filter(
             occurred_at__gte=datetime.combine(filters.since, time.min, tzinfo=UTC)

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 
 from stepwise.core.access import require_permission
 from stepwise.core.audit import audit_record
-from stepwise.core.models import AuditAction
+from stepwise.core.models import AuditAction, DataClass
 from stepwise.core.roles import Permission
 from stepwise.core.web import actor_of, staff_view
 from stepwise.privacy.selectors import AUDIT_SORTS, AuditFilter, audit_events, patient_names
@@ -50,6 +50,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "columns": list(AUDIT_SORTS),
             "actions": AuditAction.choices,
+            "data_classes": DataClass.choices,
             "query": query.urlencode(),
             "sort_query": sort_query.urlencode(),
         },

@@ -24,7 +24,7 @@ from stepwise.core.roles import Role
 from stepwise.patients.models import CareTeamMember, CareTeamRole, Patient
 from stepwise.patients.services import PatientData, contact_add, patient_create
 
-DEMO_PASSWORD = "stepwise-demo"
+DEMO_PASSWORD = "stepwise-demo"  # nosec B105 # the published demo login, printed by make run
 OTHER_USERNAME = "other_admin"
 
 STAFF_NAMES = {
@@ -177,7 +177,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        self.rng = random.Random(options["seed"])
+        self.rng = random.Random(options["seed"])  # nosec B311 # seeded demo data, not a secret
         self.now = timezone.now().replace(second=0, microsecond=0)
         with transaction.atomic():
             org, actors = self._riverside()

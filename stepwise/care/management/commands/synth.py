@@ -380,7 +380,7 @@ class Planner:
     """Draws patients and their care histories from one seeded random generator."""
 
     def __init__(self, seed: int, anchor: datetime) -> None:
-        self.rng = random.Random(seed)
+        self.rng = random.Random(seed)  # nosec B311 # seeded synthetic data, not a secret
         self.anchor = anchor
 
     def los_minutes(self, program: str) -> int:
@@ -533,7 +533,7 @@ class Command(BaseCommand):
         planner = Planner(seed, anchor)
         # Public ids come from their own generator, so two organizations synthesized
         # with the same seed get the same histories but never the same UUIDs.
-        self.ids = random.Random(f"{seed}/{slug}")
+        self.ids = random.Random(f"{seed}/{slug}")  # nosec B311 # seeded synthetic ids, not a secret
         with transaction.atomic():
             org, self.programs, self.staff = self._organization(slug)
         self.census: Counter[str] = Counter()
