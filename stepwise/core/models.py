@@ -82,6 +82,23 @@ class AuditAction(models.TextChoices):
     TOKEN_CREATE = "token_create", "API token created"
     TOKEN_REVOKE = "token_revoke", "API token revoked"
     KEY_ROTATE = "key_rotate", "Field keys rotated"
+    # 42 CFR Part 2: consents and releases outside the program.
+    CONSENT_SIGN = "consent_sign", "Consent signed"
+    CONSENT_RECONFIRM = "consent_reconfirm", "Consent re-confirmed"
+    CONSENT_REVOKE = "consent_revoke", "Consent revoked"
+    DISCLOSE = "disclose", "Disclosed outside the program"
+    DISCLOSURE_REFUSED = "disclosure_refused", "Disclosure refused"
+    BREAK_GLASS = "break_glass", "Emergency access opened"
+    REVIEW = "review", "Reviewed"
+    # Accounts: privilege changes and sign-in security.
+    USER_CREATE = "user_create", "Staff account created"
+    ROLE_CHANGE = "role_change", "Role changed"
+    ACCOUNT_DISABLE = "account_disable", "Account disabled"
+    ACCOUNT_ENABLE = "account_enable", "Account enabled"
+    PASSWORD_CHANGE = "password_change", "Password changed"
+    REAUTH = "reauth", "Password confirmed"
+    MFA_ENROL = "mfa_enrol", "Second factor set up"
+    MFA_REMOVE = "mfa_remove", "Second factor removed"
 
 
 class AuditOutcome(models.TextChoices):

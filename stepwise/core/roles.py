@@ -44,7 +44,8 @@ class Permission(StrEnum):
     PATIENT_WRITE = "patient.write"
     CARE_WRITE = "care.write"
     BREAK_GLASS = "chart.break_glass"
-    BREAK_GLASS_REVIEW = "chart.break_glass_review"
+    # Review of emergency chart accesses and emergency (§2.51) disclosures.
+    PRIVACY_REVIEW = "privacy.review"
     CONSENT_READ = "consent.read"
     CONSENT_WRITE = "consent.write"
     DISCLOSURE_RELEASE = "disclosure.release"
@@ -73,7 +74,7 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.PATIENT_WRITE: frozenset(_CLINICAL),
     Permission.CARE_WRITE: frozenset(_CLINICAL),
     Permission.BREAK_GLASS: _TREATING,
-    Permission.BREAK_GLASS_REVIEW: frozenset({Role.PRIVACY_OFFICER, Role.DIRECTOR}),
+    Permission.PRIVACY_REVIEW: frozenset({Role.PRIVACY_OFFICER, Role.DIRECTOR}),
     Permission.CONSENT_READ: frozenset(_CLINICAL | {Role.PRIVACY_OFFICER}),
     Permission.CONSENT_WRITE: frozenset(_CLINICAL | {Role.PRIVACY_OFFICER}),
     Permission.DISCLOSURE_RELEASE: frozenset(_CLINICAL | {Role.PRIVACY_OFFICER}),

@@ -74,7 +74,7 @@ def break_glass_open(
             expires_at=now + timedelta(minutes=minutes),
         )
         audit_record(
-            action=AuditAction.CREATE,
+            action=AuditAction.BREAK_GLASS,
             actor=actor,
             patient_public_id=patient.public_id,
             category=CATEGORY,
@@ -93,7 +93,7 @@ def break_glass_review(
         raise NotFound()
     require_permission(
         actor,
-        Permission.BREAK_GLASS_REVIEW,
+        Permission.PRIVACY_REVIEW,
         patient_public_id=access.patient.public_id,
         category=CATEGORY,
     )
@@ -110,7 +110,7 @@ def break_glass_review(
         locked.review_note = note.strip()
         locked.save(update_fields=["reviewed_at", "reviewed_by", "review_note", "updated_at"])
         audit_record(
-            action=AuditAction.UPDATE,
+            action=AuditAction.REVIEW,
             actor=actor,
             patient_public_id=locked.patient.public_id,
             category=CATEGORY,
@@ -123,7 +123,7 @@ def break_glass_review(
 
 def break_glass_queue(actor: Actor, *, reviewed: bool) -> QuerySet[BreakGlassAccess]:
     """Emergency accesses of the actor's organization awaiting review (or reviewed)."""
-    require_permission(actor, Permission.BREAK_GLASS_REVIEW, category=CATEGORY)
+    require_permission(actor, Permission.PRIVACY_REVIEW, category=CATEGORY)
     return (
         BreakGlassAccess.objects.filter(
             organization_id=actor.organization_id, reviewed_at__isnull=not reviewed

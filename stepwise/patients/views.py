@@ -108,7 +108,7 @@ def break_glass(request: HttpRequest, public_id: str) -> HttpResponse:
         if access is not None:
             messages.warning(
                 request,
-                f"Emergency access until {timezone.localtime(access.expires_at):%H:%M}. "
+                f"Emergency access for {settings.BREAK_GLASS_MINUTES} minutes. "
                 "Every page you open is recorded and reviewed by the privacy officer.",
             )
             return redirect("care:chart", public_id=patient.public_id)
@@ -118,7 +118,7 @@ def break_glass(request: HttpRequest, public_id: str) -> HttpResponse:
     )
 
 
-@staff_view(Permission.BREAK_GLASS_REVIEW)
+@staff_view(Permission.PRIVACY_REVIEW)
 @require_GET
 def break_glass_queue_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
@@ -131,7 +131,7 @@ def break_glass_queue_view(request: HttpRequest) -> HttpResponse:
     return render(request, "patients/break_glass_queue.html", context)
 
 
-@staff_view(Permission.BREAK_GLASS_REVIEW)
+@staff_view(Permission.PRIVACY_REVIEW)
 @require_POST
 def break_glass_review_view(request: HttpRequest, access_id: str) -> HttpResponse:
     actor = actor_of(request)

@@ -302,7 +302,7 @@ def accounting_pdf(request: HttpRequest, public_id: str) -> HttpResponse:
     return _download(document)
 
 
-@staff_view(Permission.DISCLOSURE_ACCOUNTING)
+@staff_view(Permission.PRIVACY_REVIEW)
 @require_GET
 def review_queue(request: HttpRequest) -> HttpResponse:
     pending, reviewed = review_queue_read(actor_of(request))
@@ -313,7 +313,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_view(Permission.DISCLOSURE_ACCOUNTING)
+@staff_view(Permission.PRIVACY_REVIEW)
 @require_POST
 def review(request: HttpRequest, disclosure_id: str) -> HttpResponse:
     actor = actor_of(request)

@@ -127,7 +127,7 @@ def accounting_document(
 
 
 def review_queue_read(actor: Actor) -> tuple[list[Disclosure], list[Disclosure]]:
-    require_permission(actor, Permission.DISCLOSURE_ACCOUNTING, category=DISCLOSURES)
+    require_permission(actor, Permission.PRIVACY_REVIEW, category=DISCLOSURES)
     with transaction.atomic():
         pending = emergency_review_queue(actor)
         reviewed = recently_reviewed(actor)

@@ -234,7 +234,7 @@ def consent_sign(actor: Actor, consent: Consent, signature: Signature) -> Consen
             ]
         )
         audit_record(
-            action=AuditAction.UPDATE,
+            action=AuditAction.CONSENT_SIGN,
             actor=actor,
             patient_public_id=locked.patient.public_id,
             category=CONSENTS,
@@ -267,7 +267,7 @@ def consent_reconfirm(
             note=note.strip(),
         )
         audit_record(
-            action=AuditAction.UPDATE,
+            action=AuditAction.CONSENT_RECONFIRM,
             actor=actor,
             patient_public_id=locked.patient.public_id,
             category=CONSENTS,
@@ -314,7 +314,7 @@ def consent_revoke(
             ]
         )
         audit_record(
-            action=AuditAction.UPDATE,
+            action=AuditAction.CONSENT_REVOKE,
             actor=actor,
             patient_public_id=locked.patient.public_id,
             category=CONSENTS,
@@ -435,7 +435,7 @@ def _audit_refusal(
 ) -> None:
     with transaction.atomic():
         audit_record(
-            action=AuditAction.ACCESS_DENIED,
+            action=AuditAction.DISCLOSURE_REFUSED,
             actor=actor,
             patient_public_id=patient.public_id,
             category=DISCLOSURES,
@@ -548,7 +548,7 @@ def _record_release(
         else EmergencyReview.NOT_REQUIRED,
     )
     audit_record(
-        action=AuditAction.EXPORT,
+        action=AuditAction.DISCLOSE,
         actor=actor,
         patient_public_id=patient.public_id,
         category=DISCLOSURES,
@@ -572,7 +572,7 @@ def disclosure_review(actor: Actor, disclosure: Disclosure, *, note: str) -> Dis
     """The privacy officer's review of a §2.51 emergency disclosure."""
     require_permission(
         actor,
-        Permission.DISCLOSURE_ACCOUNTING,
+        Permission.PRIVACY_REVIEW,
         patient_public_id=disclosure.patient.public_id,
         category=DISCLOSURES,
     )
@@ -600,7 +600,7 @@ def disclosure_review(actor: Actor, disclosure: Disclosure, *, note: str) -> Dis
             ]
         )
         audit_record(
-            action=AuditAction.UPDATE,
+            action=AuditAction.REVIEW,
             actor=actor,
             patient_public_id=locked.patient.public_id,
             category=DISCLOSURES,

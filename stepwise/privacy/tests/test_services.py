@@ -31,7 +31,10 @@ from stepwise.privacy.tests.factories import CLINIC, release, signed_consent, sp
 
 def refusals(cast: Any) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(
-        category="disclosures", outcome="denied", patient_public_id=cast.patient.public_id
+        action="disclosure_refused",
+        category="disclosures",
+        outcome="denied",
+        patient_public_id=cast.patient.public_id,
     )
 
 
@@ -85,6 +88,12 @@ def test_consent_lifecycle_is_audited(cast):
         "signed",
         "reconfirmed",
         "revoked",
+    ]
+    assert [e.action for e in events.order_by("id")] == [
+        "create",
+        "consent_sign",
+        "consent_reconfirm",
+        "consent_revoke",
     ]
 
 
@@ -193,7 +202,7 @@ def test_release_is_recorded_with_notice_and_audit(cast):
     d = done.disclosure
     assert d.notice.version == 1 and d.consent == consent and d.channel == "pdf"
     assert d.recipient_name == CLINIC and d.categories == ["demographics", "episodes"]
-    event = AuditEvent.objects.get(action="export", object_id=str(d.public_id))
+    event = AuditEvent.objects.get(action="disclose", object_id=str(d.public_id))
     assert event.detail["basis"] == "consent" and event.detail["sha256"] == d.document_sha256
     assert event.patient_public_id == cast.patient.public_id
 
