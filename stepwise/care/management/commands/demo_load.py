@@ -9,6 +9,7 @@ from itertools import pairwise
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
@@ -184,6 +185,9 @@ class Command(BaseCommand):
             if not Patient.objects.filter(organization=org).exists():
                 self._riverside_patients(org, actors)
             self._harbor()
+        # Consents, a release and reviews: the privacy app's part of the demo (by name,
+        # as care sits below privacy and does not import it).
+        call_command("demo_privacy", stdout=self.stdout)
         self._print_logins()
 
     # --- Riverside: the main demo organization -------------------------------------------
