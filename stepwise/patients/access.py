@@ -17,7 +17,7 @@ from django.utils import timezone
 from stepwise.core.access import require_permission
 from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
-from stepwise.core.errors import OutsideCareTeam
+from stepwise.core.errors import AccessDenied, OutsideCareTeam
 from stepwise.core.models import AuditAction, AuditOutcome
 from stepwise.core.roles import Permission, needs_care_relationship
 from stepwise.patients.models import BreakGlassAccess, CareTeamMember, Patient
@@ -109,3 +109,21 @@ def require_patient_access(
             detail={"permission": str(permission), "why": "not on the care team"},
         )
     raise OutsideCareTeam(str(patient.public_id))
+
+
+def require_care_team_change(actor: Actor, patient: Patient) -> None:
+    """Who may change a care team: its members and facility-wide roles, never someone
+    inside an emergency access (that would turn a reviewed hour into lasting access)."""
+    basis = require_patient_access(actor, Permission.CARE_WRITE, patient, category="care_team")
+    if basis is not AccessBasis.BREAK_GLASS:
+        return
+    with transaction.atomic():
+        audit_record(
+            action=AuditAction.ACCESS_DENIED,
+            actor=actor,
+            patient_public_id=patient.public_id,
+            category="care_team",
+            outcome=AuditOutcome.DENIED,
+            detail={"permission": str(Permission.CARE_WRITE), "why": "emergency access"},
+        )
+    raise AccessDenied("Emergency access does not allow changing the care team.")

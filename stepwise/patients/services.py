@@ -20,7 +20,7 @@ from stepwise.core.errors import Conflict, NotFound, ValidationFailed
 from stepwise.core.models import AuditAction
 from stepwise.core.roles import Permission, Role, needs_care_relationship
 from stepwise.patients import teds
-from stepwise.patients.access import require_patient_access
+from stepwise.patients.access import require_care_team_change, require_patient_access
 from stepwise.patients.models import (
     CareTeamMember,
     CareTeamRole,
@@ -221,7 +221,7 @@ def care_team_add(
 ) -> CareTeamMember:
     if patient.organization_id != actor.organization_id:
         raise NotFound()
-    require_patient_access(actor, Permission.CARE_WRITE, patient, category="care_team")
+    require_care_team_change(actor, patient)
     if team_role not in CareTeamRole.values:
         raise ValidationFailed({"team_role": f"Allowed values: {', '.join(CareTeamRole.values)}."})
     staff = (

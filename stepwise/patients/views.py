@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from stepwise.core.roles import Permission
 from stepwise.core.web import actor_of, form_page_status, staff_view, submit
-from stepwise.patients.access import require_patient_access
+from stepwise.patients.access import require_care_team_change, require_patient_access
 from stepwise.patients.break_glass import (
     break_glass_get,
     break_glass_open,
@@ -64,7 +64,7 @@ def contact_new(request: HttpRequest, public_id: str) -> HttpResponse:
 def care_team_new(request: HttpRequest, public_id: str) -> HttpResponse:
     actor = actor_of(request)
     patient = patient_get(actor, public_id)
-    require_patient_access(actor, Permission.CARE_WRITE, patient, category="care_team")
+    require_care_team_change(actor, patient)
     form = CareTeamForm(request.POST or None, staff=staff_choices(actor))
     status = 200
     if request.method == "POST" and form.is_valid():

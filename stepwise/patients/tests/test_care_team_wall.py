@@ -241,3 +241,20 @@ def test_the_review_queue_costs_the_same_queries_for_one_or_many(
     client.get("/patients/emergency-access/")  # warm the session
     with django_assert_max_num_queries(12):
         assert client.get("/patients/emergency-access/").status_code == 200
+
+
+def test_emergency_access_cannot_be_turned_into_a_care_team_place(cast):
+    _open_access(cast)
+    client = cast.client_for("colleague")
+    url = f"/patients/{cast.patient.public_id}/care-team/new/"
+    assert client.get(url).status_code == 403
+    response = client.post(url, {"user": cast.users["colleague"].pk, "team_role": "nurse"})
+    assert response.status_code == 403
+    assert not CareTeamMember.objects.filter(user=cast.users["colleague"]).exists()
+    with pytest.raises(AccessDenied):
+        care_team_add(
+            cast.actors["colleague"],
+            cast.patient,
+            user_id=cast.users["colleague"].pk,
+            team_role="nurse",
+        )
