@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -113,6 +114,19 @@ class Cast:
                 mrn="HL-1", given_name="Oscar", family_name="Other", date_of_birth=date(1980, 1, 1)
             ),
         )
+
+    def new_member(self, role: str, name: str | None = None, *, other_org: bool = False) -> Actor:
+        """Another member of staff (any role), reachable later as `name` like the cast."""
+        name = name or role
+        user = get_user_model().objects.create_user(
+            username=name, password=PASSWORD, first_name=name.title()
+        )
+        membership = Membership.objects.create(
+            user=user, organization=self.other_org if other_org else self.org, role=role
+        )
+        self.users[name] = user
+        self.actors[name] = actor_from_membership(membership)
+        return self.actors[name]
 
     def new_patient(
         self, mrn: str, given: str = "Sam", family: str = "Doe", born: date = date(1990, 5, 17)

@@ -77,8 +77,9 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.PRIVACY_REVIEW: frozenset({Role.PRIVACY_OFFICER, Role.DIRECTOR}),
     Permission.CONSENT_READ: frozenset(_CLINICAL | {Role.PRIVACY_OFFICER}),
     Permission.CONSENT_WRITE: frozenset(_CLINICAL | {Role.PRIVACY_OFFICER}),
-    Permission.DISCLOSURE_RELEASE: frozenset(_CLINICAL | {Role.PRIVACY_OFFICER}),
-    Permission.DISCLOSURE_EMERGENCY: frozenset(_CLINICAL | {Role.PRIVACY_OFFICER}),
+    # Admissions handles intake (consents included) but releases nothing outside.
+    Permission.DISCLOSURE_RELEASE: frozenset(_TREATING | {Role.DIRECTOR, Role.PRIVACY_OFFICER}),
+    Permission.DISCLOSURE_EMERGENCY: frozenset(_TREATING | {Role.DIRECTOR, Role.PRIVACY_OFFICER}),
     Permission.DISCLOSURE_ACCOUNTING: frozenset({Role.PRIVACY_OFFICER, Role.DIRECTOR}),
     Permission.AUDIT_READ: frozenset({Role.DIRECTOR, Role.PRIVACY_OFFICER}),
     Permission.STAFF_ADMIN: frozenset({Role.ADMIN}),
@@ -96,6 +97,14 @@ PATIENT_SCOPED = frozenset(
         Permission.DISCLOSURE_RELEASE,
         Permission.DISCLOSURE_EMERGENCY,
     }
+)
+
+
+# What an emergency (break-glass) access does not allow: it is for the emergency in
+# front of the clinician (reading, treating, a §2.51 disclosure to medical
+# personnel), not for routine releases or for changing what the patient consented to.
+NOT_UNDER_EMERGENCY_ACCESS = frozenset(
+    {Permission.DISCLOSURE_RELEASE, Permission.CONSENT_WRITE, Permission.PATIENT_WRITE}
 )
 
 

@@ -19,7 +19,7 @@ from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
 from stepwise.core.errors import AccessDenied, OutsideCareTeam
 from stepwise.core.models import AuditAction, AuditOutcome
-from stepwise.core.roles import Permission, needs_care_relationship
+from stepwise.core.roles import NOT_UNDER_EMERGENCY_ACCESS, Permission, needs_care_relationship
 from stepwise.patients.models import BreakGlassAccess, CareTeamMember, Patient
 
 
@@ -82,6 +82,20 @@ def active_break_glass(actor: Actor, patient: Patient, now: datetime) -> BreakGl
     )
 
 
+def _audit_refusal(
+    actor: Actor, patient: Patient, permission: Permission, category: str, why: str
+) -> None:
+    with transaction.atomic():
+        audit_record(
+            action=AuditAction.ACCESS_DENIED,
+            actor=actor,
+            patient_public_id=patient.public_id,
+            category=category,
+            outcome=AuditOutcome.DENIED,
+            detail={"permission": str(permission), "why": why},
+        )
+
+
 def require_patient_access(
     actor: Actor,
     permission: Permission,
@@ -97,17 +111,14 @@ def require_patient_access(
     if not needs_care_relationship(actor.role, permission):
         return AccessBasis.FACILITY_ROLE
     basis = care_basis(actor, patient, now or timezone.now())
-    if basis is not None:
+    if basis is AccessBasis.CARE_TEAM or (
+        basis is AccessBasis.BREAK_GLASS and permission not in NOT_UNDER_EMERGENCY_ACCESS
+    ):
         return basis
-    with transaction.atomic():
-        audit_record(
-            action=AuditAction.ACCESS_DENIED,
-            actor=actor,
-            patient_public_id=patient.public_id,
-            category=category,
-            outcome=AuditOutcome.DENIED,
-            detail={"permission": str(permission), "why": "not on the care team"},
-        )
+    if basis is AccessBasis.BREAK_GLASS:
+        _audit_refusal(actor, patient, permission, category, "emergency access")
+        raise AccessDenied("Emergency access allows reading and treating, not this action.")
+    _audit_refusal(actor, patient, permission, category, "not on the care team")
     raise OutsideCareTeam(str(patient.public_id))
 
 
@@ -117,13 +128,5 @@ def require_care_team_change(actor: Actor, patient: Patient) -> None:
     basis = require_patient_access(actor, Permission.CARE_WRITE, patient, category="care_team")
     if basis is not AccessBasis.BREAK_GLASS:
         return
-    with transaction.atomic():
-        audit_record(
-            action=AuditAction.ACCESS_DENIED,
-            actor=actor,
-            patient_public_id=patient.public_id,
-            category="care_team",
-            outcome=AuditOutcome.DENIED,
-            detail={"permission": str(Permission.CARE_WRITE), "why": "emergency access"},
-        )
+    _audit_refusal(actor, patient, Permission.CARE_WRITE, "care_team", "emergency access")
     raise AccessDenied("Emergency access does not allow changing the care team.")

@@ -7,10 +7,10 @@ an audit row marked as such, and a review by the privacy officer afterwards.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import QuerySet
 
@@ -28,15 +28,14 @@ CATEGORY = "break_glass"
 MIN_REASON_LENGTH = 15
 
 
-def _password_matches(actor: Actor, password: str) -> bool:
-    user = get_user_model().objects.filter(pk=actor.user_id, is_active=True).first()
-    return user is not None and user.check_password(password)
-
-
 def break_glass_open(
-    actor: Actor, patient: Patient, *, reason: str, password: str, now: datetime
+    actor: Actor, patient: Patient, *, reason: str, password_confirmed: bool, now: datetime
 ) -> BreakGlassAccess:
-    """Give the actor time-limited access to a chart they do not care for."""
+    """Give the actor time-limited access to a chart they do not care for.
+
+    The caller confirms the actor's password first, through the sign-in checks
+    (accounts.reauth), so wrong guesses count toward the lockout like any other.
+    """
     if patient.organization_id != actor.organization_id:
         raise NotFound()
     require_permission(
@@ -48,7 +47,7 @@ def break_glass_open(
             f"Describe the emergency in at least {MIN_REASON_LENGTH} characters; "
             "the privacy officer reviews every emergency access."
         )
-    if not _password_matches(actor, password):
+    if not password_confirmed:
         errors["password"] = "The password is not correct."  # noqa: S105 (a message) # nosec B105
         with transaction.atomic():
             audit_record(
@@ -131,6 +130,30 @@ def break_glass_queue(actor: Actor, *, reviewed: bool) -> QuerySet[BreakGlassAcc
         .select_related("patient", "user", "reviewed_by")
         .order_by("-started_at" if reviewed else "started_at")
     )
+
+
+@dataclass(frozen=True)
+class ReviewQueue:
+    pending: list[BreakGlassAccess]
+    reviewed: list[BreakGlassAccess]
+
+
+def break_glass_queue_read(actor: Actor, *, reviewed_shown: int = 50) -> ReviewQueue:
+    """The review page's data; showing it is a read of those patients, audited."""
+    with transaction.atomic():
+        queue = ReviewQueue(
+            pending=list(break_glass_queue(actor, reviewed=False)),
+            reviewed=list(break_glass_queue(actor, reviewed=True)[:reviewed_shown]),
+        )
+        shown = {str(a.patient.public_id) for a in [*queue.pending, *queue.reviewed]}
+        audit_record(
+            action=AuditAction.READ,
+            actor=actor,
+            category=CATEGORY,
+            object_type="break_glass_queue",
+            detail={"patients": sorted(shown)},
+        )
+    return queue
 
 
 def break_glass_get(actor: Actor, public_id: str) -> BreakGlassAccess:

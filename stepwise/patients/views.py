@@ -9,13 +9,14 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from stepwise.accounts.reauth import password_confirmed
 from stepwise.core.roles import Permission
 from stepwise.core.web import actor_of, form_page_status, staff_view, submit
 from stepwise.patients.access import require_care_team_change, require_patient_access
 from stepwise.patients.break_glass import (
     break_glass_get,
     break_glass_open,
-    break_glass_queue,
+    break_glass_queue_read,
     break_glass_review,
 )
 from stepwise.patients.break_glass_forms import BreakGlassForm, BreakGlassReviewForm
@@ -101,7 +102,9 @@ def break_glass(request: HttpRequest, public_id: str) -> HttpResponse:
                 actor,
                 patient,
                 reason=form.cleaned_data["reason"],
-                password=form.cleaned_data["password"],
+                password_confirmed=password_confirmed(
+                    request, form.cleaned_data["password"], purpose="break_glass"
+                ),
                 now=timezone.now(),
             ),
         )
@@ -121,10 +124,10 @@ def break_glass(request: HttpRequest, public_id: str) -> HttpResponse:
 @staff_view(Permission.PRIVACY_REVIEW)
 @require_GET
 def break_glass_queue_view(request: HttpRequest) -> HttpResponse:
-    actor = actor_of(request)
+    queue = break_glass_queue_read(actor_of(request))
     context = {
-        "pending": list(break_glass_queue(actor, reviewed=False)),
-        "reviewed": list(break_glass_queue(actor, reviewed=True)[:50]),
+        "pending": queue.pending,
+        "reviewed": queue.reviewed,
         "form": BreakGlassReviewForm(),
         "now": timezone.now(),
     }

@@ -131,7 +131,14 @@ def review_queue_read(actor: Actor) -> tuple[list[Disclosure], list[Disclosure]]
     with transaction.atomic():
         pending = emergency_review_queue(actor)
         reviewed = recently_reviewed(actor)
-        _audit_read(actor, None, DISCLOSURES, object_type="emergency_review_queue")
+        shown = sorted({str(d.patient.public_id) for d in [*pending, *reviewed]})
+        audit_record(
+            action=AuditAction.READ,
+            actor=actor,
+            category=DISCLOSURES,
+            object_type="emergency_review_queue",
+            detail={"patients": shown},
+        )
     return pending, reviewed
 
 

@@ -142,6 +142,8 @@ class Refusal(StrEnum):
     NO_CATEGORIES = "no_categories"
     LEGAL_PROCEEDING = "legal_proceeding_needs_court_order"
     COURT_ORDER_INCOMPLETE = "court_order_incomplete"
+    COURT_ORDER_PURPOSE = "court_order_purpose"
+    COURT_ORDER_COUNSELING_NOTES = "court_order_counseling_notes"
     EMERGENCY_NOT_MEDICAL = "emergency_not_medical"
     EMERGENCY_INCOMPLETE = "emergency_incomplete"
     EMERGENCY_COUNSELING_NOTES = "emergency_counseling_notes"
@@ -308,10 +310,25 @@ def decide(consents: Sequence[ConsentFacts], request: ReleaseRequest) -> Decisio
         return Decision.refuse(Refusal.NO_CATEGORIES, "Choose what information to release.")
 
     if request.court_order is not None:
-        if not request.court_order.reference.strip():
+        if not request.court_order.reference.strip() or not request.court_order.court.strip():
             return Decision.refuse(
                 Refusal.COURT_ORDER_INCOMPLETE,
-                "Give the court order's reference (docket or case number) to release under it.",
+                "Give the court order's reference (docket or case number) and the issuing "
+                "court to release under it.",
+            )
+        if request.purpose != Purpose.LEGAL_PROCEEDING:
+            # An order authorizes the proceeding or investigation it names, nothing else;
+            # any other release needs the patient's consent.
+            return Decision.refuse(
+                Refusal.COURT_ORDER_PURPOSE,
+                "A court order (§2.64 / §2.65) covers only the proceeding or investigation it "
+                "authorizes: choose that purpose, or release under the patient's consent.",
+            )
+        if InfoCategory.COUNSELING_NOTES in wanted:
+            return Decision.refuse(
+                Refusal.COURT_ORDER_COUNSELING_NOTES,
+                "SUD counseling notes are not released under a court order here; the privacy "
+                "officer handles such an order with legal counsel.",
             )
         return Decision.allow(
             Basis.COURT_ORDER,

@@ -466,6 +466,14 @@ def disclosure_release(
     emergency = request.emergency is not None
     permission = Permission.DISCLOSURE_EMERGENCY if emergency else Permission.DISCLOSURE_RELEASE
     _require(actor, patient, permission)
+    if request.court_order is not None:
+        # Releasing under a court order is the privacy officer's (or director's) call.
+        require_permission(
+            actor,
+            Permission.PRIVACY_REVIEW,
+            patient_public_id=patient.public_id,
+            category=DISCLOSURES,
+        )
     _validated(request)
     asked = rules.ReleaseRequest(
         recipient_name=request.recipient_name,
@@ -543,8 +551,9 @@ def _record_release(
         court_order_court=request.court_order.court.strip() if request.court_order else "",
         document_name=document.filename,
         document_sha256=digest,
+        # Releases without the patient's consent wait for a second person's review.
         review_state=EmergencyReview.PENDING
-        if basis == Basis.MEDICAL_EMERGENCY
+        if basis in (Basis.MEDICAL_EMERGENCY, Basis.COURT_ORDER)
         else EmergencyReview.NOT_REQUIRED,
     )
     audit_record(
@@ -578,6 +587,8 @@ def disclosure_review(actor: Actor, disclosure: Disclosure, *, note: str) -> Dis
     )
     if disclosure.organization_id != actor.organization_id:
         raise NotFound()
+    if disclosure.disclosed_by_id == actor.user_id:
+        raise Conflict("Another person must review a release you made.")
     if not note.strip():
         raise ValidationFailed({"note": "Say what the review found."})
     with transaction.atomic():

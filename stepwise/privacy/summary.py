@@ -127,7 +127,12 @@ def summary_sections(
                 SummarySection(
                     category,
                     rules.CATEGORY_LABELS[category],
-                    empty_text="Nothing of this kind is recorded in Stepwise for this patient.",
+                    # Not "none": a reader must never take a gap in Stepwise for a
+                    # patient on no medication or with no diagnosis.
+                    empty_text=(
+                        "Not included: Stepwise does not hold this information yet. "
+                        "Contact the program for it; do not read this as none."
+                    ),
                 )
             )
     return sections

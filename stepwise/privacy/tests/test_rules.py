@@ -114,6 +114,18 @@ def test_every_refusal_says_why():
             ask(purpose=Purpose.LEGAL_PROCEEDING),
         ),
         Refusal.COURT_ORDER_INCOMPLETE: ([], ask(court_order=CourtOrderFacts(reference=" "))),
+        Refusal.COURT_ORDER_PURPOSE: (
+            [],
+            ask(court_order=CourtOrderFacts("CR-1", "Superior Court")),
+        ),
+        Refusal.COURT_ORDER_COUNSELING_NOTES: (
+            [],
+            ask(
+                purpose=Purpose.LEGAL_PROCEEDING,
+                categories=frozenset({InfoCategory.COUNSELING_NOTES}),
+                court_order=CourtOrderFacts("CR-1", "Superior Court"),
+            ),
+        ),
         Refusal.EMERGENCY_NOT_MEDICAL: (
             [],
             ask(recipient_class=RecipientClass.FAMILY, emergency=EmergencyFacts("ER", "overdose")),
@@ -158,10 +170,23 @@ def test_legal_proceeding_needs_a_court_order_even_with_consent():
     everything = consent(purposes=frozenset(Purpose), categories=frozenset({InfoCategory.ALL_SUD}))
     refused = decide([everything], ask(purpose=Purpose.LEGAL_PROCEEDING))
     assert refused.refusal == Refusal.LEGAL_PROCEEDING and "court order" in refused.reason
-    ordered = decide(
-        [], ask(purpose=Purpose.LEGAL_PROCEEDING, court_order=CourtOrderFacts("CR-2026-114"))
-    )
+    order = CourtOrderFacts("CR-2026-114", "Superior Court of Springfield")
+    ordered = decide([], ask(purpose=Purpose.LEGAL_PROCEEDING, court_order=order))
     assert ordered.allowed and ordered.basis == Basis.COURT_ORDER
+    unnamed_court = CourtOrderFacts("CR-2026-114", " ")
+    assert not decide([], ask(purpose=Purpose.LEGAL_PROCEEDING, court_order=unnamed_court)).allowed
+
+
+def test_a_court_order_is_no_key_for_other_purposes_or_counseling_notes():
+    """An order covers the proceeding it authorizes; it never opens the record for
+    treatment, curiosity or the counseling notes."""
+    order = CourtOrderFacts("CV-7", "Family Court")
+    for purpose in set(Purpose) - {Purpose.LEGAL_PROCEEDING}:
+        refused = decide([], ask(purpose=purpose, court_order=order))
+        assert refused.refusal == Refusal.COURT_ORDER_PURPOSE
+    notes = frozenset({InfoCategory.COUNSELING_NOTES, InfoCategory.DEMOGRAPHICS})
+    refused = decide([], ask(purpose=Purpose.LEGAL_PROCEEDING, categories=notes, court_order=order))
+    assert refused.refusal == Refusal.COURT_ORDER_COUNSELING_NOTES
 
 
 def test_counseling_notes_need_their_own_consent():
@@ -270,7 +295,12 @@ def requests(draw) -> ReleaseRequest:
                 EmergencyFacts, st.sampled_from(["", "ER"]), st.sampled_from(["", "overdose"])
             )
         ),
-        court_order=draw(st.none() | st.builds(CourtOrderFacts, st.sampled_from(["", "CR-1"]))),
+        court_order=draw(
+            st.none()
+            | st.builds(
+                CourtOrderFacts, st.sampled_from(["", "CR-1"]), st.sampled_from(["", "Court"])
+            )
+        ),
     )
 
 
@@ -282,6 +312,9 @@ def _justified(
     assert decision.allowed
     if decision.basis == Basis.COURT_ORDER:
         assert request.court_order is not None and request.court_order.reference.strip()
+        assert request.court_order.court.strip()
+        assert request.purpose == Purpose.LEGAL_PROCEEDING
+        assert InfoCategory.COUNSELING_NOTES not in request.categories
     elif decision.basis == Basis.MEDICAL_EMERGENCY:
         assert (
             request.emergency is not None

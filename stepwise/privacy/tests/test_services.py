@@ -14,6 +14,7 @@ from django.utils import timezone
 from stepwise.core.errors import AccessDenied, Conflict, NotFound, ValidationFailed
 from stepwise.core.models import AuditEvent
 from stepwise.privacy import rules
+from stepwise.privacy.documents import render_chart_summary
 from stepwise.privacy.models import Consent, Disclosure, DisclosureNotice, EmergencyReview
 from stepwise.privacy.notice import VERSION_1, current_notice
 from stepwise.privacy.services import (
@@ -24,9 +25,16 @@ from stepwise.privacy.services import (
     consent_reconfirm,
     consent_revoke,
     consent_sign,
+    disclosure_release,
     disclosure_review,
 )
-from stepwise.privacy.tests.factories import CLINIC, release, signed_consent, specific_data
+from stepwise.privacy.tests.factories import (
+    CLINIC,
+    release,
+    request_for,
+    signed_consent,
+    specific_data,
+)
 
 
 def refusals(cast: Any) -> QuerySet[AuditEvent]:
@@ -145,16 +153,36 @@ def test_legal_proceeding_needs_a_court_order(cast):
     with pytest.raises(DisclosureRefused) as refused:
         release(cast, purpose="legal_proceeding", recipient_class="criminal_justice")
     assert refused.value.decision.refusal == rules.Refusal.LEGAL_PROCEEDING
+    order = rules.CourtOrderFacts("CR-2026-114", "County Superior Court")
+    with pytest.raises(AccessDenied):  # the counselor may not release under an order
+        release(
+            cast, purpose="legal_proceeding", recipient_class="criminal_justice", court_order=order
+        )
     done = release(
         cast,
+        "readonly",
         purpose="legal_proceeding",
         recipient_class="criminal_justice",
-        court_order=rules.CourtOrderFacts("CR-2026-114", "County Superior Court"),
+        court_order=order,
     )
     assert (
         done.disclosure.basis == "court_order"
         and done.disclosure.court_order_reference == "CR-2026-114"
+        and done.disclosure.review_state == "pending"
     )
+    with pytest.raises(Conflict):  # reviewed by someone else
+        disclosure_review(cast.actors["readonly"], done.disclosure, note="Order checked")
+    reviewed = disclosure_review(cast.actors["director"], done.disclosure, note="Order checked")
+    assert reviewed.review_state == "reviewed"
+
+
+def test_admissions_records_consents_but_releases_nothing(cast):
+    admissions = cast.new_member("admissions")
+    consent = consent_create(admissions, cast.patient, specific_data())
+    consent_sign(admissions, consent, Signature("patient", "Ana Rivera", attested=True))
+    with pytest.raises(AccessDenied):
+        disclosure_release(admissions, cast.patient, request_for(), render_chart_summary)
+    assert not Disclosure.objects.exists()
 
 
 def test_counseling_notes_need_their_own_consent(cast):
