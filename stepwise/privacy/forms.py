@@ -6,6 +6,8 @@ field that is wrong, so a refusal lands on the form (core.web.submit).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from stepwise.privacy import rules
@@ -26,6 +28,17 @@ _TEXT = forms.Textarea(attrs={"rows": 3})
 
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class OwnIdsForm(forms.Form):
+    """A form that shares its page with others: its element ids carry its own prefix,
+    so each label points at its own field (not the same `id_note` twice)."""
+
+    id_prefix = "form"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
 
 
 class ConsentForm(forms.Form):
@@ -120,7 +133,8 @@ class ConsentForm(forms.Form):
         )
 
 
-class SignForm(forms.Form):
+class SignForm(OwnIdsForm):
+    id_prefix = "sign"
     signer = forms.ChoiceField(
         choices=Signer.choices, widget=forms.RadioSelect, initial=Signer.PATIENT, label="Who signs"
     )
@@ -152,14 +166,16 @@ class SignForm(forms.Form):
         )
 
 
-class ReconfirmForm(forms.Form):
+class ReconfirmForm(OwnIdsForm):
+    id_prefix = "reconfirm"
     signer_name = forms.CharField(
         max_length=200, required=False, label="Full name of the person confirming"
     )
     note = forms.CharField(widget=_TEXT, required=False, label="Note")
 
 
-class RevokeForm(forms.Form):
+class RevokeForm(OwnIdsForm):
+    id_prefix = "revoke"
     channel = forms.ChoiceField(
         choices=RevocationChannel.choices, label="Written revocation received as"
     )

@@ -309,7 +309,11 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "privacy/review_queue.html",
-        {"pending": pending, "reviewed": reviewed, "form": ReviewForm()},
+        {
+            # One form per release, each with its own element ids.
+            "pending": [(d, ReviewForm(auto_id=f"review_{d.public_id}_%s")) for d in pending],
+            "reviewed": reviewed,
+        },
     )
 
 

@@ -15,7 +15,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -28,13 +28,29 @@ from stepwise.api.permissions import api_operations, operation_permission
 from stepwise.api.urls import api
 from stepwise.care.models import Episode
 from stepwise.care.services import episode_admit
-from stepwise.core.roles import Permission, needs_care_relationship, role_can
+from stepwise.core.roles import (
+    NOT_UNDER_EMERGENCY_ACCESS,
+    PATIENT_SCOPED,
+    Permission,
+    needs_care_relationship,
+    role_can,
+)
 from stepwise.core.web import PUBLIC, declared_permission
-from stepwise.patients.models import Patient
+from stepwise.patients.models import BreakGlassAccess, Patient
 
 # The planted patient: this name must never appear in a refusal.
 CANARY_GIVEN, CANARY_FAMILY = "Quillon", "Canarywood"
+CANARY_BORN, CANARY_PHONE, CANARY_EMAIL = date(1961, 2, 3), "555-0199", "quillon@canary.example"
+# The fixed cast, plus every other role, plus a nurse inside an emergency access:
+# owner (counselor on the care team), colleague (nurse, not on it), readonly
+# (privacy officer), admin, director, outsider (another organization).
 CAST = ["owner", "colleague", "readonly", "admin", "director", "outsider"]
+EXTRA_ROLES = ["admissions", "physician", "case_manager"]
+EMERGENCY = "emergency"  # a nurse with an active break-glass access to the planted patient
+EVERYONE = [*CAST, *EXTRA_ROLES, EMERGENCY]
+# Pages that refuse someone inside an emergency access although the role table allows
+# their permission there (changing the care team would make the access last).
+REFUSED_UNDER_EMERGENCY = {"/patients/<uuid:public_id>/care-team/new/"}
 # Path parameters that name the planted patient or its episode.
 PATIENT_PARAMETERS = {"public_id", "patient_id", "episode_id"}
 _PARAMETER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>|\{(?P<api_name>\w+)\}")
@@ -106,16 +122,30 @@ class Walk:
 
     def __init__(self, cast: Any) -> None:
         self.cast = cast
-        self.canary: Patient = cast.new_patient("RR-CANARY", CANARY_GIVEN, CANARY_FAMILY)
+        self.canary: Patient = cast.new_patient(
+            "RR-CANARY", CANARY_GIVEN, CANARY_FAMILY, born=CANARY_BORN
+        )
+        Patient.objects.filter(pk=self.canary.pk).update(phone=CANARY_PHONE, email=CANARY_EMAIL)
+        for role in EXTRA_ROLES:
+            cast.new_member(role)
+        cast.new_member("nurse", EMERGENCY)
+        BreakGlassAccess.objects.create(
+            organization=cast.org,
+            patient=self.canary,
+            user=cast.users[EMERGENCY],
+            reason="Walker: collapsed in group",
+            started_at=timezone.now() - timedelta(minutes=1),
+            expires_at=timezone.now() + timedelta(hours=1),
+        )
         self.episode: Episode = episode_admit(
             cast.actors["owner"],
             self.canary,
             cast.iop,
             at=timezone.now() - timedelta(days=2),
         )
-        self.clients = {who: cast.client_for(who) for who in CAST}
+        self.clients = {who: cast.client_for(who) for who in EVERYONE}
         self.tokens = {
-            who: token_create(cast.actors[who], name="walker", days=1)[1] for who in CAST
+            who: token_create(cast.actors[who], name="walker", days=1)[1] for who in EVERYONE
         }
 
     def url(self, route: Route) -> str:
@@ -142,6 +172,11 @@ class Walk:
         if route.names_the_patient:
             if who == "outsider":
                 return False
+            if who == EMERGENCY and needs_care_relationship(role, permission):
+                return (
+                    permission not in NOT_UNDER_EMERGENCY_ACCESS
+                    and route.path not in REFUSED_UNDER_EMERGENCY
+                )
             if needs_care_relationship(role, permission) and who != "owner":
                 return False
         return True
@@ -167,11 +202,12 @@ def walk(cast) -> Walk:
 
 def _assert_reveals_nothing(response: Any, context: tuple[Any, ...]) -> None:
     body = response.content.decode(errors="replace")
-    assert CANARY_FAMILY not in body and CANARY_GIVEN not in body, context
-    assert "RR-CANARY" not in body, context
+    for planted in (CANARY_FAMILY, CANARY_GIVEN, "RR-CANARY", CANARY_PHONE, CANARY_EMAIL):
+        assert planted not in body, (planted, *context)
+    assert CANARY_BORN.isoformat() not in body and "02/03/1961" not in body, context
 
 
-@pytest.mark.parametrize("who", CAST)
+@pytest.mark.parametrize("who", EVERYONE)
 def test_each_route_is_open_exactly_to_whom_the_role_table_says(walk, who):
     """GET every route; POST every route the person may not use (a refused write
     must be refused before anything is read or written)."""
@@ -191,6 +227,14 @@ def test_each_route_is_open_exactly_to_whom_the_role_table_says(walk, who):
             )
             if allowed and response.status_code == 403:
                 mismatches.append(("refused but allowed", *context))
+            # A route that names only the planted patient (and its episode) must find it.
+            only_the_patient = (
+                route.names_the_patient
+                and route.parameters <= PATIENT_PARAMETERS
+                and route.permission in PATIENT_SCOPED
+            )
+            if allowed and response.status_code == 404 and only_the_patient:
+                mismatches.append(("planted patient not found", *context))
             if not allowed and not refused:
                 mismatches.append(("served but not allowed", *context))
             if response.status_code in (403, 404):
@@ -231,3 +275,18 @@ def test_the_walk_covers_the_routes_that_matter(walk):
     chart = next(r for r in all_routes() if r.path == "/patients/<uuid:public_id>/")
     assert walk.may("owner", chart) and not walk.may("colleague", chart)
     assert walk.may("readonly", chart) and not walk.may("admin", chart)
+
+
+def test_every_write_without_its_csrf_token_is_refused(walk):
+    """Pages (not the API, which takes bearer tokens and no cookies) refuse a POST that
+    lacks the CSRF token, whoever sends it and whatever the page."""
+    client = walk.cast.client_for("director", enforce_csrf_checks=True)
+    anonymous = Client(enforce_csrf_checks=True)
+    for route in all_routes():
+        if route.is_api:
+            continue
+        url = walk.url(route)
+        for who, sender in (("director", client), ("anonymous", anonymous)):
+            response = sender.post(url, {})
+            assert response.status_code == 403, (who, route.path, response.status_code)
+            _assert_reveals_nothing(response, (who, route.path))
