@@ -49,9 +49,19 @@ class StaffCreateForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text="At least 12 characters, not a common password. Give it to them in person;"
-        " they should change it after signing in.",
+        " they must choose their own at their first sign-in.",
     )
 
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=ROLE_CHOICES)
+
+
+class TemporaryPasswordForm(forms.Form):
+    password = forms.CharField(
+        label="Temporary password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "autofocus": True}),
+        help_text="At least 12 characters, not a common password. Give it to them in person;"
+        " they must choose their own at their next sign-in.",
+    )

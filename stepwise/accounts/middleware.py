@@ -1,5 +1,6 @@
 """Attaches `request.actor` (user, organization, role) to every signed-in request,
-ends sessions by the session policy, and holds back users who owe a second factor."""
+ends sessions by the session policy, and holds back users who owe a second factor
+or must replace a temporary password."""
 
 from __future__ import annotations
 
@@ -22,7 +23,11 @@ from django.urls import reverse
 
 from stepwise.accounts import session as account_session
 from stepwise.accounts.rules import SessionEnd, activity_worth_recording
-from stepwise.accounts.selectors import actor_from_membership, membership_for_user
+from stepwise.accounts.selectors import (
+    account_state_of,
+    actor_from_membership,
+    membership_for_user,
+)
 from stepwise.accounts.services import totp_device_of
 from stepwise.accounts.signals import LOGOUT_REASON_ATTRIBUTE
 
@@ -36,6 +41,7 @@ class MembershipMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.actor = None  # type: ignore[attr-defined]
         request.membership = None  # type: ignore[attr-defined]
+        request.account_state = None  # type: ignore[attr-defined]
         if request.user.is_authenticated:
             membership = membership_for_user(
                 request.user, request.session.get(ACTIVE_ORG_SESSION_KEY)
@@ -44,6 +50,7 @@ class MembershipMiddleware:
                 # A signed-in account with no organization has nothing to see.
                 logout(request)
                 return render(request, "accounts/no_membership.html", status=403)
+            request.account_state = account_state_of(membership)  # type: ignore[attr-defined]
             membership.user = request.user
             request.membership = membership  # type: ignore[attr-defined]
             request.actor = actor_from_membership(membership)  # type: ignore[attr-defined]
@@ -72,13 +79,15 @@ def _with_next(url: str, request: HttpRequest) -> str:
 SIGNED_OUT_MESSAGES = {
     SessionEnd.IDLE: "You were signed out after {minutes} minutes without activity. Sign in again to continue.",
     SessionEnd.ABSOLUTE: "Your session reached its {hours}-hour limit. Sign in again to continue.",
+    SessionEnd.ENDED: "An administrator ended your session. Sign in again to continue.",
 }
 
 
 class SessionPolicyMiddleware:
     """Ends a session idle for settings.IDLE_MINUTES, or older than
     settings.SESSION_HOURS since its password sign-in, from the session's own
-    timestamps; records activity. The API (bearer tokens) has no session."""
+    timestamps, or signed in before an administrator ended the account's sessions;
+    records activity. The API (bearer tokens) has no session."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -101,7 +110,11 @@ class SessionPolicyMiddleware:
         if signed_in_at is None or last_seen_at is None:
             # A session from before these clocks existed: it starts over.
             return self._sign_out(request, SessionEnd.ABSOLUTE)
-        ended = account_session.session_policy().ended(now, signed_in_at, last_seen_at)
+        state = getattr(request, "account_state", None)
+        ended_at = state.sessions_ended_at if state is not None else None
+        ended = account_session.session_policy().ended(
+            now, signed_in_at, last_seen_at, ended_at.timestamp() if ended_at else None
+        )
         if ended is not None:
             return self._sign_out(request, ended)
         if not getattr(view_func, account_session.PASSIVE, False) and activity_worth_recording(
@@ -159,3 +172,39 @@ class SecondFactorMiddleware:
             return JsonResponse({"detail": "Second factor required."}, status=403)
         target = "accounts:verify" if totp_device_of(user.pk) else "accounts:enrol"
         return _redirect(request, _with_next(reverse(target), request))
+
+
+class TemporaryPasswordMiddleware:
+    """Until a temporary password set by an administrator is replaced, a signed-in
+    user reaches only the change-password page and the pages marked
+    `before_second_factor` (sign-out, the second-factor steps, the session clock).
+
+    It runs after SecondFactorMiddleware, so the new password is chosen in a session
+    that has passed its second factor.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., HttpResponseBase],
+        view_args: tuple[Any, ...],
+        view_kwargs: dict[str, Any],
+    ) -> HttpResponseBase | None:
+        state = getattr(request, "account_state", None)
+        if state is None or not state.must_change_password:
+            return None
+        if request.path_info.startswith("/api/"):
+            return None
+        if getattr(view_func, account_session.BEFORE_SECOND_FACTOR, False) or getattr(
+            view_func, account_session.BEFORE_PASSWORD_CHANGE, False
+        ):
+            return None
+        if _wants_json(request):
+            return JsonResponse({"detail": "Password change required."}, status=403)
+        return _redirect(request, _with_next(reverse("accounts:password_change"), request))

@@ -57,10 +57,10 @@ def password_confirmed(request: HttpRequest, password: str, *, purpose: str) -> 
     request.session[account_session.REAUTH_AT] = account_session.now_seconds()
     with transaction.atomic():
         audit_record(
-            action=AuditAction.LOGIN,
+            action=AuditAction.REAUTH,
             actor=actor_of(request),
             category=CREDENTIALS_CATEGORY,
-            detail={"event": "reauthenticated", "purpose": purpose},
+            detail={"purpose": purpose},
         )
     return True
 

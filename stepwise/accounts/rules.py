@@ -1,10 +1,15 @@
-"""Session and sign-in rules: plain functions over timestamps (seconds since the epoch).
+"""Session and sign-in rules: plain functions over timestamps (seconds since the epoch),
+and how recovery codes are made readable and stored.
 
 No Django imports: the middleware and views feed these the session's values.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -12,6 +17,8 @@ from enum import StrEnum
 class SessionEnd(StrEnum):
     IDLE = "idle"
     ABSOLUTE = "absolute"
+    # An administrator ended the account's sessions (second factor reset).
+    ENDED = "ended_by_administrator"
 
 
 @dataclass(frozen=True)
@@ -19,11 +26,21 @@ class SessionPolicy:
     idle_seconds: int
     absolute_seconds: int
 
-    def ended(self, now: float, signed_in_at: float, last_seen_at: float) -> SessionEnd | None:
+    def ended(
+        self,
+        now: float,
+        signed_in_at: float,
+        last_seen_at: float,
+        not_before: float | None = None,
+    ) -> SessionEnd | None:
         """Why a session is over at `now`, or None while it is still good.
 
-        The absolute limit wins when both have passed: it cannot be extended.
+        A session signed in before `not_before` (when an administrator ended the
+        account's sessions) is over whatever its clocks say. The absolute limit
+        wins over idling when both have passed: it cannot be extended.
         """
+        if not_before is not None and signed_in_at < not_before:
+            return SessionEnd.ENDED
         if now - signed_in_at >= self.absolute_seconds:
             return SessionEnd.ABSOLUTE
         if now - last_seen_at >= self.idle_seconds:
@@ -87,3 +104,52 @@ def format_recovery_code(code: str) -> str:
 def format_totp_key(base32_key: str) -> str:
     """The key in groups of four, as authenticator apps ask for it when typed."""
     return " ".join(base32_key[i : i + 4] for i in range(0, len(base32_key), 4))
+
+
+# Recovery codes are stored as salted scrypt digests, never as the codes.
+#
+# A code has 10 characters from 31, about 49.5 bits: far beyond guessing online
+# (each wrong code slows the device down), but a plain or salted SHA-256 of it could
+# be brute-forced offline on GPUs within days from a copied table. scrypt with
+# these parameters costs about 4 MiB and 10 ms per code here, enough to make that
+# search thousands of times dearer, while checking one typed code against at most
+# ten stored ones stays near a tenth of a second. Each code has its own salt, so no
+# work done for one code helps with another. The parameters are stored in each
+# digest, so they can be raised later without invalidating existing codes.
+RECOVERY_HASH_N = 2**12
+RECOVERY_HASH_R = 8
+RECOVERY_HASH_P = 1
+_SCRYPT = "scrypt"
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def _scrypt(code: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(code.encode(), salt=salt, n=n, r=r, p=p, dklen=32, maxmem=64 * 2**20)
+
+
+def new_recovery_code() -> str:
+    return "".join(secrets.choice(RECOVERY_CODE_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
+
+
+def hash_recovery_code(code: str) -> str:
+    """The stored form of a (normalized) code: `scrypt$n$r$p$salt$digest`."""
+    salt = secrets.token_bytes(16)
+    n, r, p = RECOVERY_HASH_N, RECOVERY_HASH_R, RECOVERY_HASH_P
+    digest = _scrypt(code, salt, n, r, p)
+    return f"{_SCRYPT}${n}${r}${p}${_b64(salt)}${_b64(digest)}"
+
+
+def recovery_code_matches(code: str, stored: str) -> bool:
+    """Whether a normalized code is the one behind `stored` (compared in constant time)."""
+    try:
+        algorithm, n, r, p, salt, digest = stored.split("$")
+        if algorithm != _SCRYPT:
+            return False
+        expected = base64.b64decode(digest)
+        actual = _scrypt(code, base64.b64decode(salt), int(n), int(r), int(p))
+    except ValueError:
+        return False
+    return hmac.compare_digest(actual, expected)

@@ -1,11 +1,10 @@
 """Writes on staff accounts: personal API tokens, passwords, second factors and the
-organization's staff (created, role changed, disabled, enabled). Each checks access,
-runs in one transaction and writes its audit row."""
+organization's staff (created, role changed, disabled, enabled, password or second
+factor reset). Each checks access, runs in one transaction and writes its audit row."""
 
 from __future__ import annotations
 
 import math
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,15 +19,20 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django_otp.models import Device, ThrottlingMixin
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from stepwise.accounts.models import ApiToken, Membership, hash_token
+from stepwise.accounts.models import (
+    AccountState,
+    ApiToken,
+    Membership,
+    RecoveryCode,
+    RecoveryCodeDevice,
+    hash_token,
+)
 from stepwise.accounts.rules import (
-    RECOVERY_CODE_ALPHABET,
     RECOVERY_CODE_COUNT,
-    RECOVERY_CODE_LENGTH,
     looks_like_totp,
+    new_recovery_code,
     normalize_code,
 )
 from stepwise.core.access import require_permission
@@ -97,28 +101,43 @@ def token_revoke(actor: Actor, public_id: uuid.UUID | str) -> ApiToken:
 
 # --- passwords ------------------------------------------------------------------------------
 
+CREDENTIALS_CATEGORY = "login"  # the actor's own credential changes
+
 
 def password_change(actor: Actor, user: AbstractUser, new_password: str) -> None:
-    """Set the actor's own password (already validated and confirmed by the form)."""
+    """Set the actor's own password (already validated and confirmed by the form).
+
+    It must differ from the current one; replacing a temporary password set by an
+    administrator lifts the requirement to change it.
+    """
     if user.pk != actor.user_id:
         raise NotFound()
+    if user.check_password(new_password):
+        raise ValidationFailed(
+            {"new_password1": "Choose a new password, not the one you signed in with."}
+        )
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password"])
+        replaced_temporary = AccountState.objects.filter(
+            user_id=user.pk, must_change_password=True
+        ).update(must_change_password=False, updated_at=timezone.now())
         audit_record(
-            action=AuditAction.UPDATE,
+            action=AuditAction.PASSWORD_CHANGE,
             actor=actor,
-            category="login",  # credential changes, with re-authentication
+            category=CREDENTIALS_CATEGORY,
             object_type="user",
             object_id=user.pk,
-            detail={"event": "password_changed"},
+            detail={"replaced_temporary": True} if replaced_temporary else None,
         )
+
+
+def must_change_password(user_id: int) -> bool:
+    return AccountState.objects.filter(user_id=user_id, must_change_password=True).exists()
 
 
 # --- second factor (TOTP and recovery codes) --------------------------------------------------
 
-# The audit log's categories for sign-in security events. The audit log has no
-# dedicated actions for them yet; `detail.event` names what happened.
 MFA_CATEGORY = "mfa"
 TOTP_DEVICE_NAME = "Authenticator app"
 RECOVERY_DEVICE_NAME = "Recovery codes"
@@ -129,7 +148,7 @@ def totp_device_of(user_id: int) -> TOTPDevice | None:
 
 
 def recovery_codes_left(user_id: int) -> int:
-    return StaticToken.objects.filter(device__user_id=user_id, device__confirmed=True).count()
+    return RecoveryCode.objects.filter(device__user_id=user_id, device__confirmed=True).count()
 
 
 @dataclass(frozen=True)
@@ -156,8 +175,8 @@ def second_factor_check(actor: Actor, typed: str) -> CodeCheck:
     """Check a code from the authenticator app (6 digits) or a recovery code (used
     up by this). Wrong codes slow the device down (django-otp's throttling)."""
     code = normalize_code(typed)
-    model: type[TOTPDevice] | type[StaticDevice] = (
-        TOTPDevice if looks_like_totp(code) else StaticDevice
+    model: type[TOTPDevice] | type[RecoveryCodeDevice] = (
+        TOTPDevice if looks_like_totp(code) else RecoveryCodeDevice
     )
     method = "totp" if model is TOTPDevice else "recovery_code"
     with transaction.atomic():
@@ -176,10 +195,7 @@ def second_factor_check(actor: Actor, typed: str) -> CodeCheck:
             actor=actor,
             category=MFA_CATEGORY,
             outcome=AuditOutcome.SUCCESS if accepted else AuditOutcome.FAILED,
-            detail={
-                "event": "second_factor_passed" if accepted else "second_factor_failed",
-                "method": method,
-            },
+            detail={"method": method},
         )
     if not accepted:
         return CodeCheck(device=None, wait_seconds=wait)
@@ -200,16 +216,32 @@ def totp_enrolment_start(actor: Actor) -> TOTPDevice:
 
 
 def _new_recovery_codes(user_id: int) -> list[str]:
-    """Replace the user's recovery codes with a fresh set; returns them (shown once)."""
-    StaticDevice.objects.filter(user_id=user_id).delete()
-    device = StaticDevice.objects.create(user_id=user_id, name=RECOVERY_DEVICE_NAME, confirmed=True)
+    """Replace the user's recovery codes with a fresh set; returns them (shown once).
+
+    The device itself is kept, so a session that signed in with one of the old
+    codes stays verified.
+    """
+    device, _ = RecoveryCodeDevice.objects.select_for_update().get_or_create(
+        user_id=user_id, defaults={"name": RECOVERY_DEVICE_NAME, "confirmed": True}
+    )
+    device.codes.all().delete()
+    device.throttle_reset(commit=False)
+    device.confirmed = True
+    device.save()
     codes: set[str] = set()
     while len(codes) < RECOVERY_CODE_COUNT:
-        codes.add(
-            "".join(secrets.choice(RECOVERY_CODE_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
-        )
-    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+        codes.add(new_recovery_code())
+    RecoveryCode.objects.bulk_create(RecoveryCode.for_code(device, code) for code in codes)
     return sorted(codes)
+
+
+def _remove_second_factor(user_id: int) -> int:
+    """Delete the user's authenticator app (set up or pending) and recovery codes;
+    returns how many set-up authenticator apps there were."""
+    confirmed = TOTPDevice.objects.filter(user_id=user_id, confirmed=True).count()
+    TOTPDevice.objects.filter(user_id=user_id).delete()
+    RecoveryCodeDevice.objects.filter(user_id=user_id).delete()
+    return confirmed
 
 
 @dataclass(frozen=True)
@@ -238,12 +270,12 @@ def totp_enrolment_confirm(actor: Actor, code: str) -> Enrolled:
         device.save(update_fields=["confirmed"])
         codes = _new_recovery_codes(actor.user_id)
         audit_record(
-            action=AuditAction.CREATE,
+            action=AuditAction.MFA_ENROL,
             actor=actor,
             category=MFA_CATEGORY,
             object_type="totp_device",
             object_id=device.pk,
-            detail={"event": "mfa_enrolled", "recovery_codes": len(codes)},
+            detail={"method": "totp", "recovery_codes": len(codes)},
         )
     return Enrolled(device=device, recovery_codes=codes)
 
@@ -255,11 +287,11 @@ def recovery_codes_regenerate(actor: Actor) -> list[str]:
             raise Conflict("Set up two-factor sign-in first.")
         codes = _new_recovery_codes(actor.user_id)
         audit_record(
-            action=AuditAction.UPDATE,
+            action=AuditAction.MFA_ENROL,
             actor=actor,
             category=MFA_CATEGORY,
             object_type="recovery_codes",
-            detail={"event": "recovery_codes_regenerated", "recovery_codes": len(codes)},
+            detail={"method": "recovery_codes", "recovery_codes": len(codes)},
         )
     return codes
 
@@ -267,15 +299,12 @@ def recovery_codes_regenerate(actor: Actor) -> list[str]:
 def second_factor_remove(actor: Actor) -> None:
     """Remove the actor's authenticator app and recovery codes."""
     with transaction.atomic():
-        removed, _ = TOTPDevice.objects.filter(user_id=actor.user_id).delete()
-        StaticDevice.objects.filter(user_id=actor.user_id).delete()
-        if removed:
+        if _remove_second_factor(actor.user_id):
             audit_record(
-                action=AuditAction.UPDATE,
+                action=AuditAction.MFA_REMOVE,
                 actor=actor,
                 category=MFA_CATEGORY,
                 object_type="totp_device",
-                detail={"event": "mfa_removed"},
             )
 
 
@@ -335,9 +364,15 @@ def _new_staff_errors(data: NewStaff) -> dict[str, str]:
     return errors
 
 
+def _require_new_password(user: AbstractUser) -> None:
+    """A password set by an administrator is temporary: the person replaces it at
+    their next sign-in (accounts.middleware.TemporaryPasswordMiddleware)."""
+    AccountState.objects.update_or_create(user_id=user.pk, defaults={"must_change_password": True})
+
+
 def staff_create(actor: Actor, data: NewStaff) -> Membership:
     """A new staff account in the actor's organization, with a role and a temporary
-    password (which must pass the password rules)."""
+    password (which must pass the password rules, and is replaced at first sign-in)."""
     require_permission(actor, Permission.STAFF_ADMIN, category=STAFF_CATEGORY)
     errors = _new_staff_errors(data)
     if errors:
@@ -350,30 +385,40 @@ def staff_create(actor: Actor, data: NewStaff) -> Membership:
             last_name=data.last_name.strip()[:150],
             email=data.email.strip(),
         )
+        _require_new_password(user)
         membership = Membership.objects.create(
             user=user, organization_id=actor.organization_id, role=data.role
         )
         audit_record(
-            action=AuditAction.CREATE,
+            action=AuditAction.USER_CREATE,
             actor=actor,
             category=STAFF_CATEGORY,
             object_type="user",
             object_id=user.pk,
-            detail={"event": "user_created", "username": user.get_username()},
+            detail={"username": user.get_username(), "temporary_password": True},
         )
         audit_record(
-            action=AuditAction.UPDATE,
+            action=AuditAction.ROLE_CHANGE,
             actor=actor,
             category=STAFF_CATEGORY,
             object_type="membership",
             object_id=membership.public_id,
-            detail={"event": "role_granted", "username": user.get_username(), "role": data.role},
+            detail={"username": user.get_username(), "from": None, "to": data.role},
         )
     return membership
 
 
-def _member_for_change(actor: Actor, membership_id: uuid.UUID | str) -> Membership:
-    """The organization's membership, locked for the change; never the actor's own."""
+OWN_ACCOUNT = (
+    "You cannot change your own role or disable your own account: "
+    "ask another administrator, so the organization always keeps one."
+)
+
+
+def _member_for_change(
+    actor: Actor, membership_id: uuid.UUID | str, *, own: str = OWN_ACCOUNT
+) -> Membership:
+    """The organization's membership, locked for the change; never the actor's own
+    (`own` says why)."""
     membership = (
         Membership.objects.select_for_update()
         .select_related("user")
@@ -383,11 +428,25 @@ def _member_for_change(actor: Actor, membership_id: uuid.UUID | str) -> Membersh
     if membership is None:
         raise NotFound()
     if membership.user_id == actor.user_id:
-        raise Conflict(
-            "You cannot change your own role or disable your own account: "
-            "ask another administrator, so the organization always keeps one."
-        )
+        raise Conflict(own)
     return membership
+
+
+def _credentials_are_ours(membership: Membership) -> None:
+    """A person's password and second factor serve every organization they work for:
+    an administrator of one may reset them only if no other organization relies on
+    them, or one organization could take over an account at another."""
+    elsewhere = (
+        Membership.objects.filter(user_id=membership.user_id, is_active=True)
+        .exclude(organization_id=membership.organization_id)
+        .exists()
+    )
+    if elsewhere:
+        raise Conflict(
+            f"{membership.user.get_username()} also works for another organization on this "
+            "server, which relies on the same password and two-factor sign-in. "
+            "Ask the operator of this server to reset them."
+        )
 
 
 def staff_change_role(actor: Actor, membership_id: uuid.UUID | str, role: str) -> Membership:
@@ -403,17 +462,12 @@ def staff_change_role(actor: Actor, membership_id: uuid.UUID | str, role: str) -
         membership.role = role
         membership.save(update_fields=["role", "updated_at"])
         audit_record(
-            action=AuditAction.UPDATE,
+            action=AuditAction.ROLE_CHANGE,
             actor=actor,
             category=STAFF_CATEGORY,
             object_type="membership",
             object_id=membership.public_id,
-            detail={
-                "event": "role_changed",
-                "username": membership.user.get_username(),
-                "from": previous,
-                "to": role,
-            },
+            detail={"username": membership.user.get_username(), "from": previous, "to": role},
         )
     return membership
 
@@ -435,12 +489,10 @@ def staff_set_active(actor: Actor, membership_id: uuid.UUID | str, *, active: bo
         user = membership.user
         detail: dict[str, Any] = {"username": user.get_username()}
         if active:
-            detail["event"] = "account_enabled"
             if not user.is_active:
                 user.is_active = True
                 user.save(update_fields=["is_active"])
         else:
-            detail["event"] = "account_disabled"
             detail["tokens_revoked"] = ApiToken.objects.filter(
                 user_id=user.pk, organization_id=actor.organization_id, revoked_at__isnull=True
             ).update(revoked_at=timezone.now())
@@ -449,11 +501,70 @@ def staff_set_active(actor: Actor, membership_id: uuid.UUID | str, *, active: bo
                 user.is_active = False
                 user.save(update_fields=["is_active"])
         audit_record(
-            action=AuditAction.UPDATE,
+            action=AuditAction.ACCOUNT_ENABLE if active else AuditAction.ACCOUNT_DISABLE,
             actor=actor,
             category=STAFF_CATEGORY,
             object_type="membership",
             object_id=membership.public_id,
             detail=detail,
+        )
+    return membership
+
+
+def staff_password_reset(actor: Actor, membership_id: uuid.UUID | str, password: str) -> Membership:
+    """Give a member a temporary password (a forgotten one): it must pass the password
+    rules, their signed-in sessions end, and they choose their own at next sign-in."""
+    require_permission(actor, Permission.STAFF_ADMIN, category=STAFF_CATEGORY)
+    with transaction.atomic():
+        membership = _member_for_change(
+            actor, membership_id, own="Change your own password in your settings."
+        )
+        _credentials_are_ours(membership)
+        user = membership.user
+        try:
+            password_validation.validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationFailed({"password": " ".join(exc.messages)}) from None
+        # A new password hash ends the sessions signed in with the old one (Django
+        # checks it on every request).
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        _require_new_password(user)
+        audit_record(
+            action=AuditAction.PASSWORD_CHANGE,
+            actor=actor,
+            category=STAFF_CATEGORY,
+            object_type="membership",
+            object_id=membership.public_id,
+            detail={"username": user.get_username(), "temporary": True},
+        )
+    return membership
+
+
+def staff_second_factor_reset(actor: Actor, membership_id: uuid.UUID | str) -> Membership:
+    """Remove a member's authenticator app and recovery codes (a lost phone) and end
+    their signed-in sessions. They set up a new one at their next sign-in when the
+    organization requires two-factor sign-in."""
+    require_permission(actor, Permission.STAFF_ADMIN, category=STAFF_CATEGORY)
+    with transaction.atomic():
+        membership = _member_for_change(
+            actor,
+            membership_id,
+            own="Manage your own two-factor sign-in in your settings.",
+        )
+        _credentials_are_ours(membership)
+        user = membership.user
+        if not _remove_second_factor(user.pk):
+            raise Conflict(f"{user.get_username()} has not set up two-factor sign-in.")
+        AccountState.objects.update_or_create(
+            user_id=user.pk, defaults={"sessions_ended_at": timezone.now()}
+        )
+        audit_record(
+            action=AuditAction.MFA_REMOVE,
+            actor=actor,
+            category=STAFF_CATEGORY,
+            object_type="membership",
+            object_id=membership.public_id,
+            detail={"username": user.get_username(), "sessions_ended": True},
         )
     return membership

@@ -25,6 +25,7 @@ MFA_BANNER_DISMISSED = "stepwise_mfa_banner_dismissed"
 
 # View markers, read by the middlewares of this app.
 BEFORE_SECOND_FACTOR = "stepwise_before_second_factor"
+BEFORE_PASSWORD_CHANGE = "stepwise_before_password_change"  # noqa: S105 # nosec B105 (a marker)
 PASSIVE = "stepwise_passive"
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -34,6 +35,13 @@ def before_second_factor(view: View) -> View:
     """A page a signed-in user may reach before passing the second factor
     (sign-out, enrolment, the code step). Apply it outside `staff_view`."""
     setattr(view, BEFORE_SECOND_FACTOR, True)
+    return view
+
+
+def before_password_change(view: View) -> View:
+    """A page a user who must replace a temporary password may still reach (the
+    change-password page itself). Apply it outside `staff_view`."""
+    setattr(view, BEFORE_PASSWORD_CHANGE, True)
     return view
 
 

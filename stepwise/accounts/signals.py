@@ -58,12 +58,14 @@ def on_login_failed(
     # The password is never recorded; the username tried is, to spot guessing.
     purpose = getattr(request, REAUTH_PURPOSE_ATTRIBUTE, "") if request is not None else ""
     actor = getattr(request, "actor", None) if purpose else None
+    # A wrong password on the confirm step is a failed re-authentication, not a
+    # failed sign-in; both count toward the lockout (django-axes).
     with transaction.atomic():
         audit_record(
-            action=AuditAction.LOGIN_FAILED,
+            action=AuditAction.REAUTH if purpose else AuditAction.LOGIN_FAILED,
             actor=actor,
             actor_username=str(credentials.get("username", ""))[:150],
             category="login" if purpose else "session",
             outcome=AuditOutcome.FAILED,
-            detail={"event": "reauth_failed", "purpose": purpose} if purpose else None,
+            detail={"purpose": purpose} if purpose else None,
         )

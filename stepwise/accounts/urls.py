@@ -40,4 +40,10 @@ urlpatterns = [
     path(
         "staff/<uuid:public_id>/enable/", views.staff_active, {"active": True}, name="staff_enable"
     ),
+    path("staff/<uuid:public_id>/password/", views.staff_password, name="staff_password"),
+    path(
+        "staff/<uuid:public_id>/two-factor/reset/",
+        views.staff_mfa_reset,
+        name="staff_mfa_reset",
+    ),
 ]

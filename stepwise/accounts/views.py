@@ -1,6 +1,7 @@
 """Sign-in (password, then the second factor), sign-out, the lockout page, the user's
 own settings (password, two-factor, API tokens), the session's keep-alive, and the
-organization's staff administration."""
+organization's staff administration (accounts, roles, temporary passwords, second
+factor resets)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,14 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from stepwise.accounts import session as account_session
-from stepwise.accounts.forms import CodeForm, PasswordForm, RoleForm, StaffCreateForm, TokenForm
+from stepwise.accounts.forms import (
+    CodeForm,
+    PasswordForm,
+    RoleForm,
+    StaffCreateForm,
+    TemporaryPasswordForm,
+    TokenForm,
+)
 from stepwise.accounts.reauth import (
     confirm_redirect,
     has_recent_auth,
@@ -36,7 +44,7 @@ from stepwise.accounts.reauth import (
     safe_next,
 )
 from stepwise.accounts.rules import format_recovery_code, format_totp_key
-from stepwise.accounts.selectors import staff_of_organization, tokens_for_user
+from stepwise.accounts.selectors import staff_member, staff_of_organization, tokens_for_user
 from stepwise.accounts.services import (
     NewStaff,
     password_change,
@@ -46,6 +54,8 @@ from stepwise.accounts.services import (
     second_factor_remove,
     staff_change_role,
     staff_create,
+    staff_password_reset,
+    staff_second_factor_reset,
     staff_set_active,
     token_create,
     token_revoke,
@@ -53,7 +63,7 @@ from stepwise.accounts.services import (
     totp_enrolment_confirm,
     totp_enrolment_start,
 )
-from stepwise.core.errors import Conflict, ValidationFailed
+from stepwise.core.errors import Conflict, NotFound, ValidationFailed
 from stepwise.core.roles import Permission
 from stepwise.core.web import actor_of, apply_errors, form_page_status, staff_view, submit
 
@@ -281,21 +291,36 @@ def confirm_password(request: HttpRequest) -> HttpResponse:
     )
 
 
+@account_session.before_password_change
 @never_cache
 @staff_view(Permission.ACCOUNT_SELF)
 @require_http_methods(["GET", "POST"])
 def password_change_view(request: HttpRequest) -> HttpResponse:
+    """Change one's password; the only page open (with sign-out and the second
+    factor) while a temporary password set by an administrator is in use."""
     user: User = request.user  # type: ignore[assignment]
+    state = getattr(request, "account_state", None)
+    temporary = state is not None and state.must_change_password
     form = PasswordChangeForm(user, request.POST or None)
+    if temporary:
+        form.fields["old_password"].label = "Temporary password"
+    status = 200
     if request.method == "POST" and form.is_valid():
-        password_change(actor_of(request), user, form.cleaned_data["new_password1"])
-        # Other sessions of this user end; this one stays, under a new id.
-        update_session_auth_hash(request, user)
-        request.session[account_session.REAUTH_AT] = account_session.now_seconds()
-        messages.success(request, "Your password is changed.")
-        return redirect("accounts:settings")
+        new_password = form.cleaned_data["new_password1"]
+        _, status = submit(form, lambda: password_change(actor_of(request), user, new_password))
+        if status == 200:
+            # Other sessions of this user end; this one stays, under a new id.
+            update_session_auth_hash(request, user)
+            request.session[account_session.REAUTH_AT] = account_session.now_seconds()
+            messages.success(request, "Your password is changed.")
+            if temporary:
+                return redirect(_next_from(request))
+            return redirect("accounts:settings")
     return render(
-        request, "accounts/password_change.html", {"form": form}, status=form_page_status(form)
+        request,
+        "accounts/password_change.html",
+        {"form": form, "temporary": temporary, "next": _next_from(request)},
+        status=form_page_status(form, status),
     )
 
 
@@ -395,6 +420,7 @@ def _staff_page(
             "role_form": RoleForm(),
             "error": error,
             "error_member": error_member,
+            "require_mfa": settings.REQUIRE_MFA,
         },
         status=status,
     )
@@ -422,7 +448,8 @@ def staff_new(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request,
                 f"{membership.user.get_username()} can now sign in as {membership.role_label}. "
-                "They will set up two-factor sign-in at their first sign-in.",
+                "At their first sign-in they will choose their own password"
+                + (" and set up two-factor sign-in." if settings.REQUIRE_MFA else "."),
             )
             return redirect("accounts:staff")
     return render(
@@ -460,4 +487,59 @@ def staff_active(request: HttpRequest, public_id: uuid.UUID, active: bool) -> Ht
         messages.success(request, f"{name}'s account is enabled.")
     else:
         messages.success(request, f"{name}'s account is disabled; their API tokens no longer work.")
+    return redirect("accounts:staff")
+
+
+@never_cache
+@staff_view(Permission.STAFF_ADMIN)
+@recent_auth_required
+@require_http_methods(["GET", "POST"])
+def staff_password(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Give a member a temporary password, which they replace at their next sign-in."""
+    actor = actor_of(request)
+    member = staff_member(actor.organization_id, public_id)
+    if member is None:
+        raise NotFound()
+    if member.user_id == actor.user_id:
+        return redirect("accounts:password_change")
+    form = TemporaryPasswordForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        password = form.cleaned_data["password"]
+        done, status = submit(form, lambda: staff_password_reset(actor, public_id, password))
+        if done is not None:
+            messages.success(
+                request,
+                f"{done.user.get_username()} has a temporary password; their open sessions "
+                "have ended. They will choose their own password at their next sign-in.",
+            )
+            return redirect("accounts:staff")
+    return render(
+        request,
+        "accounts/staff_password.html",
+        {"form": form, "member": member},
+        status=form_page_status(form, status),
+    )
+
+
+@staff_view(Permission.STAFF_ADMIN)
+@recent_auth_required
+@require_POST
+def staff_mfa_reset(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """A member lost their phone: their authenticator app and recovery codes go, and
+    their open sessions end."""
+    try:
+        membership = staff_second_factor_reset(actor_of(request), public_id)
+    except Conflict as exc:
+        return _staff_page(request, status=409, error=exc.message, error_member=str(public_id))
+    name = membership.user.get_username()
+    then = (
+        "They will set it up again at their next sign-in."
+        if settings.REQUIRE_MFA
+        else "They can set it up again in their settings."
+    )
+    messages.success(
+        request,
+        f"{name}'s two-factor sign-in is removed and their open sessions have ended. {then}",
+    )
     return redirect("accounts:staff")

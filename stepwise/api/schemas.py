@@ -18,6 +18,18 @@ from stepwise.patients.models import Patient
 from stepwise.patients.services import CODED_FIELDS, PatientData, validate_patient_data
 
 
+class InputSchema(Schema):
+    """A request body. Text may not hold NUL characters: PostgreSQL cannot store them,
+    and a 422 naming the field beats a server error."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            raise PydanticCustomError("nul_character", "Text may not contain NUL characters.")
+        return value
+
+
 class ErrorOut(Schema):
     detail: str
     errors: dict[str, str] | None = None
@@ -29,7 +41,7 @@ _VALID_PATIENT = PatientData(
 )
 
 
-class PatientIn(Schema):
+class PatientIn(InputSchema):
     mrn: str = Field(
         min_length=1, max_length=32, description="Medical record number, unique in the organization"
     )
@@ -212,20 +224,20 @@ class TimelineOut(Schema):
     events: list[TimelineEventOut]
 
 
-class AdmitIn(Schema):
+class AdmitIn(InputSchema):
     program: uuid.UUID
     admitted_at: datetime | None = Field(None, description="With its time zone; default now")
     referral_source: int = Field(-9, description="TEDS referral source 1-7, or -9")
 
 
-class TransitionIn(Schema):
+class TransitionIn(InputSchema):
     to_program: uuid.UUID
     kind: str = Field(description="step_down, step_up or transfer")
     reason: str
     at: datetime | None = Field(None, description="With its time zone; default now")
 
 
-class DischargeIn(Schema):
+class DischargeIn(InputSchema):
     reason: int = Field(description="TEDS reason for discharge 1-7")
     at: datetime | None = Field(None, description="With its time zone; default now")
     note: str = ""

@@ -149,6 +149,7 @@ def patient_list_page(
     clinicians see the patients they care for; facility-wide roles see all.
     """
     require_permission(actor, Permission.PATIENT_LIST, category="patient_list")
+    query = query.replace("\x00", "")  # PostgreSQL text (and the audit row) cannot hold NUL
     found = patient_search(actor, query)
     if not sees_all_patients(actor.role):
         found = cared_for(actor, found, timezone.now())

@@ -46,7 +46,8 @@ def patient_search(actor: Actor, query: str) -> QuerySet[Patient]:
     date of birth; anything else may also be the start of a record number.
     """
     found = patients_of(actor)
-    text = query.strip()
+    # NUL cannot be stored or compared in PostgreSQL text; it never matches a name.
+    text = query.replace("\x00", "").strip()
     if not text:
         return found.order_by("family_name", "given_name", "id")
     born = parse_search_date(text)

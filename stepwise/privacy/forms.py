@@ -79,8 +79,11 @@ class ConsentForm(forms.Form):
     recipient_description = forms.CharField(
         widget=_TEXT,
         required=False,
-        initial=rules.TPO_GENERIC_RECIPIENTS,
         label="Recipients described in words",
+        help_text=(
+            "Left empty on a treatment, payment and operations consent, it reads: "
+            f"“{rules.TPO_GENERIC_RECIPIENTS}”"
+        ),
     )
     purposes = forms.MultipleChoiceField(
         choices=[c for c in Purpose.choices if c[0] != Purpose.LEGAL_PROCEEDING],

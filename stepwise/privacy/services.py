@@ -150,7 +150,10 @@ def consent_create(actor: Actor, patient: Patient, data: ConsentData) -> Consent
             information_description=data.information_description.strip(),
             recipient_names=names,
             recipient_classes=classes,
-            recipient_description=data.recipient_description.strip(),
+            # Only the TPO consent may describe recipients generically; it gets the
+            # standard wording when none is given, no other kind gets it by default.
+            recipient_description=data.recipient_description.strip()
+            or (rules.TPO_GENERIC_RECIPIENTS if kind == rules.ConsentKind.TPO else ""),
             purposes=purposes,
             purpose_description=data.purpose_description.strip(),
             revocation_statement=data.revocation_statement.strip(),

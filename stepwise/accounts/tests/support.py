@@ -27,9 +27,9 @@ def password_step(client: Client, username: str, password: str = PASSWORD, **ext
     return client.post("/login/", {"username": username, "password": password}, **extra)
 
 
-def sign_in(client: Client, user: Any, device: TOTPDevice) -> None:
+def sign_in(client: Client, user: Any, device: TOTPDevice, password: str = PASSWORD) -> None:
     """Both steps, ending signed in and verified."""
-    first = password_step(client, user.get_username())
+    first = password_step(client, user.get_username(), password)
     assert first.status_code == 302 and first["Location"].startswith("/login/verify/")
     second = client.post(first["Location"], {"code": code_for(device)})
     assert second.status_code == 302, second.content.decode()[:500]

@@ -33,14 +33,17 @@ def test_a_token_needs_a_recent_password(cast, stale):
 
     wrong = stale.post("/confirm-password/", {"password": "nope", "next": "/settings/"})
     assert wrong.status_code == 422 and wrong.context["form"].errors["password"]
-    failed = AuditEvent.objects.get(action="login_failed")
+    failed = AuditEvent.objects.get(action="reauth", outcome="failed")
     assert failed.category == "login" and failed.actor_id == cast.users["owner"].pk
-    assert failed.organization_id == cast.org.pk and failed.detail["event"] == "reauth_failed"
+    assert failed.organization_id == cast.org.pk
+    assert failed.detail == {"purpose": "confirm_page"}
+    assert not AuditEvent.objects.filter(action="login_failed").exists()
 
     confirmed = stale.post("/confirm-password/", {"password": PASSWORD, "next": "/settings/"})
     assert confirmed.status_code == 302 and confirmed["Location"] == "/settings/"
-    passed = AuditEvent.objects.get(action="login", category="login")
-    assert passed.actor_username == "owner" and passed.detail["event"] == "reauthenticated"
+    passed = AuditEvent.objects.get(action="reauth", outcome="success")
+    assert passed.actor_username == "owner" and passed.category == "login"
+    assert passed.detail == {"purpose": "confirm_page"} and passed.data_class == "account"
     created = stale.post("/settings/", {"name": "script", "days": "30"})
     assert created.status_code == 200 and ApiToken.objects.count() == 1
 
@@ -111,6 +114,20 @@ def test_change_password_applies_the_rules_and_is_audited(cast):
     assert cast.users["owner"].check_password("lanterns by the river")
     assert client.get("/").status_code == 200  # this session stays signed in
     assert other_session.get("/").status_code == 302  # other sessions end
-    event = AuditEvent.objects.get(action="update", category="login")
-    assert event.detail == {"event": "password_changed"} and event.actor_username == "owner"
-    assert "lanterns" not in str(event.detail)
+    event = AuditEvent.objects.get(action="password_change")
+    assert (event.category, event.actor_username, event.object_id) == (
+        "login",
+        "owner",
+        str(cast.users["owner"].pk),
+    )
+    assert event.detail == {} and "lanterns" not in str(event.detail)
+
+
+def test_the_new_password_must_differ_from_the_current_one(cast):
+    client = cast.client_for("owner")
+    same = client.post(
+        "/settings/password/",
+        {"old_password": PASSWORD, "new_password1": PASSWORD, "new_password2": PASSWORD},
+    )
+    assert same.status_code == 422 and "new_password1" in same.context["form"].errors
+    assert not AuditEvent.objects.filter(action="password_change").exists()

@@ -11,9 +11,12 @@ from stepwise.accounts.rules import (
     SessionPolicy,
     format_recovery_code,
     format_totp_key,
+    hash_recovery_code,
     looks_like_totp,
+    new_recovery_code,
     normalize_code,
     recently_authenticated,
+    recovery_code_matches,
 )
 
 POLICY = SessionPolicy(idle_seconds=15 * 60, absolute_seconds=12 * 3600)
@@ -26,6 +29,27 @@ def test_a_session_ends_when_idle_or_too_old():
     assert POLICY.ended(now=12 * 3600, signed_in_at=0, last_seen_at=12 * 3600 - 1) == (
         SessionEnd.ABSOLUTE
     )
+
+
+def test_a_session_signed_in_before_an_administrator_ended_them_is_over():
+    assert POLICY.ended(1000, 0, 900, not_before=500) == SessionEnd.ENDED
+    # Signed in again after that: the session is good.
+    assert POLICY.ended(1000, 600, 900, not_before=500) is None
+    assert POLICY.ended(1000, 500, 900, not_before=500) is None
+    assert POLICY.ended(1000, 0, 900, not_before=None) is None
+
+
+def test_a_recovery_code_is_stored_salted_and_matches_only_itself():
+    code = new_recovery_code()
+    assert len(code) == 10 and set(code) <= set(RECOVERY_CODE_ALPHABET)
+    stored = hash_recovery_code(code)
+    assert code not in stored and stored.startswith("scrypt$4096$8$1$")
+    assert recovery_code_matches(code, stored)
+    assert not recovery_code_matches(code[:-1] + ("a" if code[-1] != "a" else "b"), stored)
+    # Its own salt: the same code stored twice gives two different digests.
+    assert hash_recovery_code(code) != stored
+    for broken in ("", "plain-text-code", stored.replace("scrypt", "md5"), stored[:-8] + "!!!!"):
+        assert not recovery_code_matches(code, broken)
 
 
 @given(

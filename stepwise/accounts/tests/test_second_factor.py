@@ -8,11 +8,12 @@ from datetime import timedelta
 
 from django.test import Client
 from django.utils import timezone
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from conftest import PASSWORD
 from stepwise.accounts import session as account_session
+from stepwise.accounts.models import RecoveryCode, RecoveryCodeDevice
+from stepwise.accounts.rules import recovery_code_matches
 from stepwise.accounts.services import second_factor_check
 from stepwise.accounts.tests.support import code_for, device_for, password_step, sign_in
 from stepwise.core.models import AuditEvent
@@ -54,11 +55,21 @@ def test_enrolment_shows_a_qr_code_and_the_key_then_needs_a_first_code(cast):
     assert "no-store" in done["Cache-Control"]
     device.refresh_from_db()
     assert device.confirmed
-    assert StaticToken.objects.filter(device__user=cast.users["owner"]).count() == 10
+    stored = list(
+        RecoveryCode.objects.filter(device__user=cast.users["owner"]).values_list(
+            "digest", flat=True
+        )
+    )
+    assert len(stored) == 10
+    # Only salted digests are stored, each matching one code.
+    plain = [c.replace("-", "") for c in codes]
+    assert not any(code in digest for code in plain for digest in stored)
+    assert all(any(recovery_code_matches(c, d) for d in stored) for c in plain)
     # The session passed its second factor by confirming the first code.
     assert client.get("/").status_code == 200
-    event = AuditEvent.objects.get(category="mfa", action="create")
-    assert event.actor_username == "owner" and event.detail["event"] == "mfa_enrolled"
+    event = AuditEvent.objects.get(category="mfa", action="mfa_enrol")
+    assert event.actor_username == "owner" and event.object_id == str(device.pk)
+    assert event.detail == {"method": "totp", "recovery_codes": 10}
     assert not any(code.replace("-", "") in str(event.detail) for code in codes)
     # Shown once: the enrolment page now only says it is set up.
     again = client.get(ENROL)
@@ -85,9 +96,12 @@ def test_a_recovery_code_signs_in_once(cast):
     used = fresh.post("/login/verify/", {"code": codes[0].upper(), "next": "/"})
     assert used.status_code == 302 and used["Location"] == "/"
     assert fresh.get("/").status_code == 200
-    assert StaticToken.objects.filter(device__user=user).count() == 9
+    assert RecoveryCode.objects.filter(device__user=user).count() == 9
     event = AuditEvent.objects.filter(category="mfa", action="login").latest("id")
-    assert event.detail["method"] == "recovery_code"
+    assert event.detail == {"method": "recovery_code"}
+    # The session is verified by the recovery-code device, as django-otp knows it.
+    recovery = RecoveryCodeDevice.objects.get(user=user)
+    assert fresh.session["otp_device_id"] == recovery.persistent_id
 
     again = _password_only()
     assert again.post("/login/verify/", {"code": codes[0]}).status_code == 422
@@ -123,15 +137,17 @@ def test_new_recovery_codes_replace_the_old_ones(cast):
     assert first.status_code == 200 and len(first.context["codes"]) == 10
     second = client.post("/settings/two-factor/recovery-codes/").context["codes"]
     assert not set(first.context["codes"]) & set(second)
-    stored = set(StaticToken.objects.filter(device__user=user).values_list("token", flat=True))
-    assert stored == {c.replace("-", "") for c in second}
-    assert StaticDevice.objects.filter(user=user).count() == 1
-    assert (
-        AuditEvent.objects.filter(
-            category="mfa", detail__event="recovery_codes_regenerated"
-        ).count()
-        == 2
+    stored = list(RecoveryCode.objects.filter(device__user=user).values_list("digest", flat=True))
+    assert len(stored) == 10
+    assert all(any(recovery_code_matches(c.replace("-", ""), d) for d in stored) for c in second)
+    assert not any(
+        recovery_code_matches(c.replace("-", ""), d) for c in first.context["codes"] for d in stored
     )
+    assert RecoveryCodeDevice.objects.filter(user=user).count() == 1
+    regenerated = list(AuditEvent.objects.filter(category="mfa", action="mfa_enrol"))
+    assert [e.detail for e in regenerated] == [
+        {"method": "recovery_codes", "recovery_codes": 10}
+    ] * 2
     assert client.get("/settings/two-factor/recovery-codes/").status_code == 405
 
 
@@ -145,7 +161,7 @@ def test_new_recovery_codes_need_a_recent_password(cast, time_machine):
     )
     assert response.status_code == 302
     assert response["Location"] == "/confirm-password/?next=%2Fsettings%2F"
-    assert not StaticDevice.objects.exists()
+    assert not RecoveryCodeDevice.objects.exists()
 
 
 def test_removing_the_device_asks_for_the_password(cast, settings):
@@ -158,13 +174,14 @@ def test_removing_the_device_asks_for_the_password(cast, settings):
     wrong = client.post("/settings/two-factor/remove/", {"password": "not-it"})
     assert wrong.status_code == 422 and "password" in wrong.context["form"].errors
     assert TOTPDevice.objects.filter(user=user).exists()
-    failed = AuditEvent.objects.get(action="login_failed", category="login")
-    assert failed.actor_id == user.pk and failed.detail["purpose"] == "mfa_remove"
+    failed = AuditEvent.objects.get(action="reauth", outcome="failed")
+    assert failed.actor_id == user.pk and failed.detail == {"purpose": "mfa_remove"}
     done = client.post("/settings/two-factor/remove/", {"password": PASSWORD})
     assert done.status_code == 302 and done["Location"] == "/settings/"
     assert not TOTPDevice.objects.filter(user=user).exists()
-    assert not StaticDevice.objects.filter(user=user).exists()
-    assert AuditEvent.objects.filter(category="mfa", detail__event="mfa_removed").exists()
+    assert not RecoveryCodeDevice.objects.filter(user=user).exists()
+    assert not RecoveryCode.objects.exists()
+    assert AuditEvent.objects.filter(category="mfa", action="mfa_remove", actor_id=user.pk).exists()
     assert client.get("/").status_code == 200  # the demo does not require it
 
 

@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from conftest import PASSWORD
-from stepwise.accounts.models import ApiToken, Membership
+from stepwise.accounts.models import AccountState, ApiToken, Membership
 from stepwise.accounts.services import (
     NewStaff,
     staff_change_role,
@@ -45,10 +45,15 @@ def test_create_makes_a_user_with_a_role_and_audits_both(cast, django_user_model
     assert membership.user == user and membership.organization == cast.org
     assert membership.role == "nurse" and user.check_password(NEW["password"])
     created, granted = AuditEvent.objects.filter(category="staff").order_by("id")
-    assert (created.action, created.detail["event"]) == ("create", "user_created")
+    assert created.action == "user_create"
+    assert created.detail == {"username": "jordan", "temporary_password": True}
     assert created.object_id == str(user.pk) and created.actor_username == "admin"
-    assert granted.detail == {"event": "role_granted", "username": "jordan", "role": "nurse"}
+    assert granted.action == "role_change" and granted.object_id == str(membership.public_id)
+    assert granted.detail == {"username": "jordan", "from": None, "to": "nurse"}
+    assert {created.data_class, granted.data_class} == {"account"}
     assert NEW["password"] not in str(created.detail) + str(granted.detail)
+    # The password is the administrator's choice: the new colleague replaces it.
+    assert AccountState.objects.get(user=user).must_change_password
 
 
 @pytest.mark.parametrize(
@@ -98,12 +103,8 @@ def test_role_change_is_audited_with_before_and_after(cast):
     target.refresh_from_db()
     assert target.role == "physician"
     (event,) = AuditEvent.objects.filter(category="staff")
-    assert event.detail == {
-        "event": "role_changed",
-        "username": "colleague",
-        "from": "nurse",
-        "to": "physician",
-    }
+    assert event.action == "role_change"
+    assert event.detail == {"username": "colleague", "from": "nurse", "to": "physician"}
     assert event.object_id == str(target.public_id)
     staff_change_role(cast.actors["admin"], target.public_id, "physician")  # no change, no row
     assert AuditEvent.objects.filter(category="staff").count() == 1
@@ -146,19 +147,14 @@ def test_disabling_ends_sign_in_sessions_and_api_tokens(cast):
     refused = Client().post("/login/", {"username": "colleague", "password": PASSWORD})
     assert refused.status_code == 200 and "not right" in refused.content.decode()
     (event,) = AuditEvent.objects.filter(category="staff")
-    assert event.detail == {
-        "event": "account_disabled",
-        "username": "colleague",
-        "tokens_revoked": 1,
-    }
+    assert event.action == "account_disable"
+    assert event.detail == {"username": "colleague", "tokens_revoked": 1}
 
     staff_set_active(cast.actors["admin"], target.public_id, active=True)
     cast.users["colleague"].refresh_from_db()
     assert cast.users["colleague"].is_active
-    assert AuditEvent.objects.filter(category="staff").latest("id").detail == {
-        "event": "account_enabled",
-        "username": "colleague",
-    }
+    enabled = AuditEvent.objects.filter(category="staff").latest("id")
+    assert enabled.action == "account_enable" and enabled.detail == {"username": "colleague"}
     assert (
         Client().post("/login/", {"username": "colleague", "password": PASSWORD}).status_code == 302
     )
@@ -217,6 +213,7 @@ def test_create_through_the_form(cast):
     # The new colleague signs in and is sent to set up two-factor sign-in.
     first = Client().post("/login/", {"username": "jordan", "password": NEW["password"]})
     assert first["Location"].startswith("/settings/two-factor/")
+    assert "choose their own password" in client.get("/staff/").content.decode()
 
 
 @pytest.mark.parametrize(

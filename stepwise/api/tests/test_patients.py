@@ -313,3 +313,10 @@ def test_a_random_uuid_is_404_and_audited(api):
     assert response.status_code == 404
     (denied,) = audit_rows(action="access_denied")
     assert denied.object_id == str(missing)
+
+
+def test_nul_characters_are_a_422_on_the_field_and_harmless_in_a_search(api):
+    response = api.post("owner", "/patients", {**NEW, "given_name": "An\x00a"})
+    assert response.status_code == 422
+    assert "NUL" in response.json()["errors"]["given_name"]
+    assert api.get("owner", "/patients", q="Riv\x00era").status_code == 200

@@ -428,3 +428,8 @@ def test_opening_a_form_that_shows_the_patient_is_an_audited_read(cast):
     (read,) = AuditEvent.objects.filter(action="read", actor_username="owner")
     assert read.patient_public_id == cast.patient.public_id
     assert read.category == "demographics" and read.detail == {"form": "admit"}
+
+
+def test_a_search_with_a_nul_character_is_an_ordinary_search(cast):
+    response = cast.client_for("director").get("/patients/", {"q": "Riv\x00era"})
+    assert response.status_code == 200 and "Rivera" in response.content.decode()
