@@ -122,6 +122,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "stepwise.accounts.context_processors.membership",
+                "stepwise.privacy.context_processors.reviews_waiting",
             ],
         },
     }
@@ -248,5 +249,7 @@ LOGGING = {
 
 PATIENTS_PER_PAGE = 25
 API_TOKEN_DEFAULT_DAYS = env_int("STEPWISE_API_TOKEN_DAYS", 90)
+# Keep the X-Request-ID a reverse proxy sets (only behind a proxy that overwrites it).
+TRUST_REQUEST_ID = env_bool("STEPWISE_TRUST_REQUEST_ID", False)
 # How long an emergency (break-glass) access to a chart lasts.
 BREAK_GLASS_MINUTES = env_int("STEPWISE_BREAK_GLASS_MINUTES", 60)

@@ -144,6 +144,9 @@ class ApiToken(TimeStamped):
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # Made in a session that passed a second factor (or by the operator's command).
+    # When two-factor sign-in is required, other tokens do not work.
+    behind_second_factor = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -45,8 +45,14 @@ from stepwise.core.roles import Permission, Role
 MAX_TOKEN_DAYS = 365
 
 
-def token_create(actor: Actor, *, name: str, days: int | None = None) -> tuple[ApiToken, str]:
-    """Create a personal access token; returns it with the raw secret, shown only once."""
+def token_create(
+    actor: Actor, *, name: str, days: int | None = None, behind_second_factor: bool = True
+) -> tuple[ApiToken, str]:
+    """Create a personal access token; returns it with the raw secret, shown only once.
+
+    `behind_second_factor` says whether the session creating it passed a second factor;
+    a token made without one stops working where two-factor sign-in is required.
+    """
     days = settings.API_TOKEN_DEFAULT_DAYS if days is None else days
     errors: dict[str, str] = {}
     if not name.strip():
@@ -64,6 +70,7 @@ def token_create(actor: Actor, *, name: str, days: int | None = None) -> tuple[A
             token_hash=hash_token(raw),
             hint=raw[:10],
             expires_at=timezone.now() + timedelta(days=days),
+            behind_second_factor=behind_second_factor,
         )
         audit_record(
             action=AuditAction.TOKEN_CREATE,
@@ -71,7 +78,7 @@ def token_create(actor: Actor, *, name: str, days: int | None = None) -> tuple[A
             category="api_token",
             object_type="api_token",
             object_id=token.public_id,
-            detail={"days": days},
+            detail={"days": days, "behind_second_factor": behind_second_factor},
         )
     return token, raw
 
@@ -236,11 +243,15 @@ def _new_recovery_codes(user_id: int) -> list[str]:
 
 
 def _remove_second_factor(user_id: int) -> int:
-    """Delete the user's authenticator app (set up or pending) and recovery codes;
-    returns how many set-up authenticator apps there were."""
+    """Delete the user's authenticator app (set up or pending) and recovery codes, and
+    revoke their API tokens (made behind that second factor); returns how many set-up
+    authenticator apps there were."""
     confirmed = TOTPDevice.objects.filter(user_id=user_id, confirmed=True).count()
     TOTPDevice.objects.filter(user_id=user_id).delete()
     RecoveryCodeDevice.objects.filter(user_id=user_id).delete()
+    ApiToken.objects.filter(user_id=user_id, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
     return confirmed
 
 

@@ -340,7 +340,10 @@ def settings_page(request: HttpRequest) -> HttpResponseBase:
         if form.is_valid():
             try:
                 token, raw = token_create(
-                    actor, name=form.cleaned_data["name"], days=form.cleaned_data["days"]
+                    actor,
+                    name=form.cleaned_data["name"],
+                    days=form.cleaned_data["days"],
+                    behind_second_factor=request.user.is_verified(),  # type: ignore[union-attr]
                 )
             except ValidationFailed as exc:
                 apply_errors(form, exc)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
 from stepwise.accounts.models import Membership
 from stepwise.accounts.tokens import token_lookup
 from stepwise.core.actor import Actor
+from stepwise.core.errors import AccessDenied
 
 
 class PersonalToken(HttpBearer):
@@ -22,6 +24,10 @@ class PersonalToken(HttpBearer):
         ).first()
         if membership is None:
             return None
+        if settings.REQUIRE_MFA and not found.behind_second_factor:
+            # Made where two-factor sign-in was not required (the demo): it would let
+            # a password alone reach patient data.
+            raise AccessDenied("This token was made without two-factor sign-in; make a new one.")
         actor = Actor(
             user_id=found.user_id,
             username=found.user.get_username(),

@@ -21,14 +21,17 @@ _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
 class RequestIdMiddleware:
-    """Gives each request an id (or keeps a well-formed X-Request-ID) for the audit log."""
+    """Gives each request an id for the audit log. An incoming X-Request-ID is kept only
+    behind a proxy trusted to set it (STEPWISE_TRUST_REQUEST_ID): a client must not
+    choose the id its audit rows carry."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        trusted = settings.TRUST_REQUEST_ID and _SAFE_REQUEST_ID.match(incoming)
+        request_id = incoming if trusted else uuid.uuid4().hex
         client = request.META.get("REMOTE_ADDR", "") or ""
         token = set_request_context(RequestContext(request_id=request_id, client_address=client))
         try:

@@ -72,9 +72,13 @@ def consent_read(
 def consent_for_write(
     actor: Actor, public_id: uuid.UUID | str, consent_id: uuid.UUID | str
 ) -> tuple[Patient, Consent]:
-    """The consent a write acts on; the service audits the write itself."""
+    """The consent a write acts on. The service audits the write; this audits the read,
+    as a refused write shows the consent again."""
     patient = patient_for(actor, public_id, permission=Permission.CONSENT_WRITE)
-    return patient, consent_get(actor, patient, consent_id)
+    with transaction.atomic():
+        consent = consent_get(actor, patient, consent_id)
+        _audit_read(actor, patient, CONSENTS, object_type="consent", object_id=consent.public_id)
+    return patient, consent
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,7 @@ def test_create_token_audits_the_creation(cast):
     (event,) = AuditEvent.objects.filter(action="token_create")
     assert event.actor_id == cast.users["owner"].pk and event.actor_username == "owner"
     assert event.organization_id == cast.org.pk and event.object_id == str(token.public_id)
-    assert event.detail == {"days": 90}
+    assert event.detail == {"days": 90, "behind_second_factor": True}
 
 
 def test_create_token_refuses_unknown_inactive_and_roleless_users(cast, django_user_model):
@@ -208,7 +208,7 @@ def test_settings_page_creates_a_token_shown_once(cast):
     assert Client().get(PATIENTS, **bearer(raw)).status_code == 200
     (event,) = AuditEvent.objects.filter(action="token_create")
     assert event.actor_username == "owner" and event.object_id == str(token.public_id)
-    assert event.detail == {"days": 30}
+    assert event.detail == {"days": 30, "behind_second_factor": True}
 
 
 @pytest.mark.parametrize(
@@ -282,3 +282,47 @@ def test_settings_forms_are_csrf_protected(cast):
     token.refresh_from_db()
     assert token.revoked_at is None
     assert ApiToken.objects.count() == 1
+
+
+def test_tokens_end_with_the_second_factor_they_were_made_behind(cast):
+    """Removing one's authenticator (or an administrator resetting it) revokes the
+    tokens made while it protected the account."""
+    from stepwise.accounts.services import second_factor_remove, staff_second_factor_reset
+    from stepwise.accounts.tests.support import device_for
+
+    device_for(cast.users["owner"])
+    token, _ = token_create(cast.actors["owner"], name="script", days=30)
+    second_factor_remove(cast.actors["owner"])
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+
+    device_for(cast.users["colleague"])
+    other, _ = token_create(cast.actors["colleague"], name="script", days=30)
+    membership = Membership.objects.get(user=cast.users["colleague"])
+    staff_second_factor_reset(cast.actors["admin"], membership.public_id)
+    other.refresh_from_db()
+    assert other.revoked_at is not None
+
+
+def test_a_token_made_without_a_second_factor_stops_where_two_factor_is_required(cast, settings):
+    _, demo_raw = token_create(
+        cast.actors["owner"], name="made in the demo", days=30, behind_second_factor=False
+    )
+    _, raw = token_create(cast.actors["owner"], name="made behind the code", days=30)
+    client = Client()
+    settings.REQUIRE_MFA = False
+    assert (
+        client.get("/api/v1/programs", HTTP_AUTHORIZATION=f"Bearer {demo_raw}").status_code == 200
+    )
+    settings.REQUIRE_MFA = True
+    refused = client.get("/api/v1/programs", HTTP_AUTHORIZATION=f"Bearer {demo_raw}")
+    assert refused.status_code == 403 and "two-factor" in refused.json()["detail"]
+    assert client.get("/api/v1/programs", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
+
+
+def test_the_settings_page_marks_a_token_made_in_a_verified_session(cast):
+    client = cast.client_for("owner")  # passed the second factor
+    client.post("/confirm-password/", {"password": "correct-horse-battery"})
+    client.post("/settings/", {"name": "laptop", "days": "30"})
+    token = ApiToken.objects.get(name="laptop")
+    assert token.behind_second_factor

@@ -462,3 +462,12 @@ def test_the_audit_page_shows_and_filters_the_data_class(cast):
     html = client.get("/audit/?class=account").content.decode()
     assert "<strong>Part 2</strong>" not in html
     assert client.get("/audit/?sort=-class").status_code == 200
+
+
+def test_a_client_does_not_choose_its_request_id_unless_a_proxy_is_trusted(cast, settings):
+    client = cast.client_for("owner")
+    chosen = "chosen-by-the-client-0001"
+    response = client.get("/", HTTP_X_REQUEST_ID=chosen)
+    assert response["X-Request-ID"] != chosen
+    settings.TRUST_REQUEST_ID = True
+    assert client.get("/", HTTP_X_REQUEST_ID=chosen)["X-Request-ID"] == chosen

@@ -259,3 +259,23 @@ def test_list_pages_cost_a_fixed_number_of_queries(cast, django_assert_max_num_q
     ]:
         with django_assert_max_num_queries(budget[name]):
             assert client.get(url).status_code == 200
+
+
+def test_reviewers_see_how_many_releases_and_emergency_accesses_wait(cast):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from stepwise.patients.models import BreakGlassAccess
+
+    BreakGlassAccess.objects.create(
+        organization=cast.org,
+        patient=cast.patient,
+        user=cast.users["colleague"],
+        reason="Seizure in the waiting room",
+        started_at=timezone.now(),
+        expires_at=timezone.now() + timedelta(minutes=5),
+    )
+    page = cast.client_for("readonly").get("/").content.decode()
+    assert 'title="1 awaiting review">1</span>' in page
+    assert "awaiting review" not in cast.client_for("owner").get("/").content.decode()
