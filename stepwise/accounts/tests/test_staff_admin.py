@@ -46,7 +46,7 @@ def test_create_makes_a_user_with_a_role_and_audits_both(cast, django_user_model
     assert membership.role == "nurse" and user.check_password(NEW["password"])
     created, granted = AuditEvent.objects.filter(category="staff").order_by("id")
     assert created.action == "user_create"
-    assert created.detail == {"username": "jordan", "temporary_password": True}
+    assert created.detail == {"username": "jordan", "temporary_credential": True}
     assert created.object_id == str(user.pk) and created.actor_username == "admin"
     assert granted.action == "role_change" and granted.object_id == str(membership.public_id)
     assert granted.detail == {"username": "jordan", "from": None, "to": "nurse"}
