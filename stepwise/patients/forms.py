@@ -58,3 +58,21 @@ class CareTeamForm(forms.Form):
     def __init__(self, *args: Any, staff: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["user"].choices = staff  # type: ignore[attr-defined]
+
+
+class BreakGlassForm(forms.Form):
+    reason = forms.CharField(
+        label="The emergency",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What is happening and why you need this chart now. Reviewed by the privacy officer.",
+    )
+    password = forms.CharField(
+        label="Your password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class BreakGlassReviewForm(forms.Form):
+    note = forms.CharField(
+        label="Review", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )

@@ -19,8 +19,13 @@ from stepwise.patients.break_glass import (
     break_glass_queue_read,
     break_glass_review,
 )
-from stepwise.patients.break_glass_forms import BreakGlassForm, BreakGlassReviewForm
-from stepwise.patients.forms import CareTeamForm, ContactForm, PatientForm
+from stepwise.patients.forms import (
+    BreakGlassForm,
+    BreakGlassReviewForm,
+    CareTeamForm,
+    ContactForm,
+    PatientForm,
+)
 from stepwise.patients.selectors import patient_get, staff_choices
 from stepwise.patients.services import care_team_add, contact_add, patient_create
 
