@@ -93,12 +93,16 @@ class Instrument:
     local_code: str = ""
     total_rule: Callable[[Instrument, Responses], int] = plain_sum
     signal_rules: tuple[Callable[[Responses], Signal | None], ...] = field(default=())
+    # Needed when the total rule is not a plain sum (a reverse-scored item).
+    max_total: int | None = None
 
     def item(self, item_id: str) -> Item:
         return next(i for i in self.items if i.id == item_id)
 
     @property
     def maximum(self) -> int:
+        if self.max_total is not None:
+            return self.max_total
         return self.total_rule(self, {i.id: i.maximum for i in self.items})
 
     def validate(self, responses: Responses, *, partial: bool = False) -> None:
