@@ -120,6 +120,11 @@ def submit(form: forms.Form, call: Callable[[], Result]) -> tuple[Result | None,
         return None, 409
 
 
+def form_errors_text(form: forms.Form) -> str:
+    """A form's errors in one line, for a message after a redirect (a queue page)."""
+    return " ".join(str(e) for errors in form.errors.values() for e in errors)
+
+
 def form_page_status(form: forms.Form, status: int = 200) -> int:
     """422 for a form shown again with errors, unless a refusal already set the status."""
     return 422 if status == 200 and form.errors else status

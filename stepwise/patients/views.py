@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from stepwise.accounts.reauth import password_confirmed
 from stepwise.core.roles import Permission
-from stepwise.core.web import actor_of, form_page_status, staff_view, submit
+from stepwise.core.web import actor_of, form_errors_text, form_page_status, staff_view, submit
 from stepwise.patients.access import require_care_team_change, require_patient_access
 from stepwise.patients.break_glass import (
     break_glass_get,
@@ -155,5 +155,5 @@ def break_glass_review_view(request: HttpRequest, access_id: str) -> HttpRespons
         if done is not None:
             messages.success(request, "The emergency access is reviewed.")
             return redirect("patients:break_glass_queue")
-    messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    messages.error(request, form_errors_text(form))
     return redirect("patients:break_glass_queue")

@@ -13,7 +13,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from stepwise.care.chart import patient_for
 from stepwise.core.errors import ValidationFailed
 from stepwise.core.roles import Permission
-from stepwise.core.web import actor_of, apply_errors, form_page_status, staff_view, submit
+from stepwise.core.web import (
+    actor_of,
+    apply_errors,
+    form_errors_text,
+    form_page_status,
+    staff_view,
+    submit,
+)
 from stepwise.patients.models import Patient
 from stepwise.privacy import rules
 from stepwise.privacy.consent_selectors import disclosure_get
@@ -330,5 +337,5 @@ def review(request: HttpRequest, disclosure_id: str) -> HttpResponse:
         if done is not None:
             messages.success(request, "Emergency disclosure marked reviewed.")
             return redirect("part2:review_queue")
-    messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    messages.error(request, form_errors_text(form))
     return redirect("part2:review_queue")
