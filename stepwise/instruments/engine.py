@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,10 @@ class Item:
     anchors: tuple[Anchor, ...]
     guidance: str = ""
     required: bool = True
+    # Questions that lead the clinician to a rating (ASAM dimensions): shown, not scored.
+    prompts: tuple[str, ...] = ()
+    # Recorded with the response but not part of the total (e.g. a DSM-5 exemption).
+    scored: bool = True
 
     @property
     def allowed(self) -> tuple[int, ...]:
@@ -58,11 +64,46 @@ class Signal:
 
 
 @dataclass(frozen=True)
+class Finding:
+    """A derived result beside the total, e.g. a DSM-5 severity or a suggested code."""
+
+    code: str
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class ContextField:
+    """A fact the score depends on that is not an item (the patient's sex for AUDIT-C,
+    a date for DSM-5 remission). Values travel as strings: a choice code or an ISO date."""
+
+    id: str
+    label: str
+    kind: Literal["choice", "date"] = "choice"
+    choices: tuple[tuple[str, str], ...] = ()
+    required: bool = True
+    help: str = ""
+
+    def error(self, value: str) -> str | None:
+        if self.kind == "date":
+            try:
+                date.fromisoformat(value)
+            except (TypeError, ValueError):
+                return f"{value!r} is not a date; use YYYY-MM-DD."
+            return None
+        codes = [code for code, _ in self.choices]
+        if value not in codes:
+            return f"{value!r} is not allowed; allowed: {', '.join(codes)}."
+        return None
+
+
+@dataclass(frozen=True)
 class Score:
-    total: int
+    total: int | None  # None for an instrument without a total (ASAM dimensions)
     band: Band | None
     complete: bool
     signals: tuple[Signal, ...] = ()
+    findings: tuple[Finding, ...] = ()
 
 
 class InvalidResponses(ValueError):
@@ -74,10 +115,11 @@ class InvalidResponses(ValueError):
 
 
 Responses = Mapping[str, int]
+Context = Mapping[str, str]
 
 
 def plain_sum(instrument: Instrument, responses: Responses) -> int:
-    return sum(responses.get(item.id, 0) for item in instrument.items)
+    return sum(responses.get(item.id, 0) for item in instrument.items if item.scored)
 
 
 @dataclass(frozen=True)
@@ -95,21 +137,58 @@ class Instrument:
     signal_rules: tuple[Callable[[Responses], Signal | None], ...] = field(default=())
     # Needed when the total rule is not a plain sum (a reverse-scored item).
     max_total: int | None = None
+    # False for a profile of separate ratings that must never be added up (ASAM).
+    totalled: bool = True
+    context_fields: tuple[ContextField, ...] = ()
+    # Bands that depend on a context value (AUDIT-C's threshold by sex): the field
+    # named here picks the set; `bands` is then unused.
+    band_context: str | None = None
+    band_sets: Mapping[str, tuple[Band, ...]] = field(default_factory=dict)
+    findings_rule: Callable[[Instrument, Responses, Context, int], tuple[Finding, ...]] | None = (
+        None
+    )
+    # What the total means when there are no bands (SOWS, craving): read against baseline.
+    interpretation: str = ""
 
     def item(self, item_id: str) -> Item:
         return next(i for i in self.items if i.id == item_id)
 
     @property
-    def maximum(self) -> int:
+    def maximum(self) -> int | None:
+        if not self.totalled:
+            return None
         if self.max_total is not None:
             return self.max_total
         return self.total_rule(self, {i.id: i.maximum for i in self.items})
 
-    def validate(self, responses: Responses, *, partial: bool = False) -> None:
-        """Raise InvalidResponses naming every unknown item, every value outside its
-        item's allowed set, and (unless partial) every missing required item."""
-        known = {i.id: i for i in self.items}
+    def context_field(self, field_id: str) -> ContextField:
+        return next(f for f in self.context_fields if f.id == field_id)
+
+    def validate_context(self, context: Context, *, partial: bool = False) -> dict[str, str]:
+        known = {f.id: f for f in self.context_fields}
         errors: dict[str, str] = {}
+        for field_id, value in context.items():
+            context_field = known.get(field_id)
+            if context_field is None:
+                errors[field_id] = f"{self.name} takes no {field_id!r}."
+            elif value in ("", None) and not context_field.required:
+                continue
+            elif (message := context_field.error(value)) is not None:
+                errors[field_id] = message
+        if not partial:
+            for context_field in self.context_fields:
+                if context_field.required and context.get(context_field.id) in ("", None):
+                    errors.setdefault(context_field.id, _required_context(context_field))
+        return errors
+
+    def validate(
+        self, responses: Responses, context: Context | None = None, *, partial: bool = False
+    ) -> None:
+        """Raise InvalidResponses naming every unknown item, every value outside its
+        item's allowed set, (unless partial) every missing required item, and every
+        context value that is unknown, malformed or missing."""
+        known = {i.id: i for i in self.items}
+        errors: dict[str, str] = self.validate_context(context or {}, partial=partial)
         for item_id, value in responses.items():
             item = known.get(item_id)
             if item is None:
@@ -125,23 +204,45 @@ class Instrument:
         if errors:
             raise InvalidResponses(errors)
 
-    def band_of(self, total: int) -> Band | None:
-        return next((b for b in self.bands if b.contains(total)), None)
+    def bands_for(self, context: Context | None = None) -> tuple[Band, ...]:
+        if self.band_context is None:
+            return self.bands
+        return self.band_sets.get((context or {}).get(self.band_context, ""), ())
 
-    def score(self, responses: Responses, *, partial: bool = False) -> Score:
-        """Validate, then total, band and safety signals. A partial response (allowed
-        only when asked for) is scored as far as it goes and marked incomplete."""
-        self.validate(responses, partial=partial)
+    def band_of(self, total: int, context: Context | None = None) -> Band | None:
+        return next((b for b in self.bands_for(context) if b.contains(total)), None)
+
+    def score(
+        self, responses: Responses, context: Context | None = None, *, partial: bool = False
+    ) -> Score:
+        """Validate, then total, band, findings and safety signals. A partial response
+        (allowed only when asked for) is scored as far as it goes and marked incomplete."""
+        context = context or {}
+        self.validate(responses, context, partial=partial)
         total = self.total_rule(self, responses)
-        complete = all(i.id in responses for i in self.items if i.required)
+        complete = all(i.id in responses for i in self.items if i.required) and all(
+            context.get(f.id) not in ("", None) for f in self.context_fields if f.required
+        )
         signals = tuple(s for rule in self.signal_rules if (s := rule(responses)) is not None)
+        findings = (
+            self.findings_rule(self, responses, context, total)
+            if complete and self.findings_rule is not None
+            else ()
+        )
         return Score(
-            total=total,
-            band=self.band_of(total) if complete else None,
+            total=total if self.totalled else None,
+            band=self.band_of(total, context) if complete else None,
             complete=complete,
             signals=signals,
+            findings=findings,
         )
 
 
 def _allowed(item: Item) -> str:
     return ", ".join(str(v) for v in item.allowed)
+
+
+def _required_context(context_field: ContextField) -> str:
+    if context_field.kind == "date":
+        return "Required; a date as YYYY-MM-DD."
+    return f"Required; allowed: {', '.join(code for code, _ in context_field.choices)}."

@@ -17,7 +17,7 @@ def test_dast10_counts_yes_except_able_to_stop_where_no_counts(responses):
     score = DAST10.score(responses)
     others = sum(v for k, v in responses.items() if k != ABLE_TO_STOP)
     assert score.total == others + (1 - responses[ABLE_TO_STOP])
-    assert 0 <= score.total <= 10 and score.band is not None
+    assert score.total is not None and 0 <= score.total <= 10 and score.band is not None
 
 
 def test_dast10_all_no_scores_one_and_all_yes_scores_nine():
