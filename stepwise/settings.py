@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "stepwise.accounts",
     "stepwise.patients",
     "stepwise.care",
+    "stepwise.instruments",
     "stepwise.privacy",
     "stepwise.api",
 ]

@@ -4,6 +4,7 @@ urlpatterns = [
     path("", include("stepwise.accounts.urls")),
     path("", include("stepwise.care.urls")),
     path("patients/", include("stepwise.patients.urls")),
+    path("patients/", include("stepwise.instruments.urls")),
     path("audit/", include("stepwise.privacy.urls")),
     path("privacy/", include("stepwise.privacy.part2_urls")),
     path("", include("stepwise.core.urls")),

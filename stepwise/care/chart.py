@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from stepwise.care.models import Episode, Stay
+from stepwise.care.panels import ChartPanel, chart_panels
 from stepwise.care.selectors import (
     episode_get,
     episode_with_stays,
@@ -25,6 +26,7 @@ from stepwise.core.errors import NotFound
 from stepwise.core.models import AuditAction, AuditOutcome
 from stepwise.core.roles import Permission, sees_all_patients
 from stepwise.patients.access import AccessBasis, cared_for, require_patient_access
+from stepwise.patients.alerts import AlertView, open_alerts_for_patient, worklist_alerts
 from stepwise.patients.models import CareTeamMember, Contact, Patient
 from stepwise.patients.selectors import patient_get, patient_search
 
@@ -35,6 +37,8 @@ class Chart:
     contacts: list[Contact]
     care_team: list[CareTeamMember]
     timelines: list[EpisodeTimeline]
+    alerts: list[AlertView]
+    panels: list[ChartPanel]
 
     @property
     def open_episode(self) -> Episode | None:
@@ -104,6 +108,29 @@ def _read_detail(basis: AccessBasis) -> dict[str, str]:
     return {"access": basis.value} if basis is AccessBasis.BREAK_GLASS else {}
 
 
+def record_read(
+    actor: Actor,
+    patient: Patient,
+    basis: AccessBasis,
+    *,
+    category: str,
+    object_type: str,
+    object_id: uuid.UUID | str,
+    detail: dict[str, str] | None = None,
+) -> None:
+    """The audit row of a read of one patient's data (marked when under emergency access)."""
+    with transaction.atomic():
+        audit_record(
+            action=AuditAction.READ,
+            actor=actor,
+            patient_public_id=patient.public_id,
+            category=category,
+            object_type=object_type,
+            object_id=object_id,
+            detail={**(detail or {}), **_read_detail(basis)},
+        )
+
+
 def episode_for(actor: Actor, public_id: uuid.UUID | str, *, permission: Permission) -> Episode:
     """The episode, if in the actor's organization and the role allows; audits refusals."""
     try:
@@ -122,6 +149,8 @@ def chart_read(actor: Actor, public_id: uuid.UUID | str, now: datetime) -> Chart
         contacts = list(patient.contacts.all())
         care_team = list(patient.care_team.select_related("user"))
         timelines = [episode_timeline(e, now) for e in episodes_for_patient(actor, patient)]
+        alerts = open_alerts_for_patient(patient)
+        panels = chart_panels(actor, patient)
         audit_record(
             action=AuditAction.READ,
             actor=actor,
@@ -131,7 +160,14 @@ def chart_read(actor: Actor, public_id: uuid.UUID | str, now: datetime) -> Chart
             object_id=patient.public_id,
             detail=_read_detail(basis),
         )
-    return Chart(patient=patient, contacts=contacts, care_team=care_team, timelines=timelines)
+    return Chart(
+        patient=patient,
+        contacts=contacts,
+        care_team=care_team,
+        timelines=timelines,
+        alerts=alerts,
+        panels=panels,
+    )
 
 
 @dataclass(frozen=True)
@@ -207,3 +243,18 @@ def episode_timeline_read(
             detail=_read_detail(basis),
         )
     return episode_timeline(episode, now)
+
+
+def worklist_read(actor: Actor, now: datetime) -> list[AlertView]:
+    """The actor's worklist of open alerts, with its audit row (like the patient list)."""
+    require_permission(actor, Permission.CHART_READ, category="patient_list")
+    alerts = worklist_alerts(actor, now)
+    with transaction.atomic():
+        audit_record(
+            action=AuditAction.READ,
+            actor=actor,
+            category="patient_list",
+            object_type="worklist",
+            detail={"shown": len(alerts)},
+        )
+    return alerts

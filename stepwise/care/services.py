@@ -6,23 +6,21 @@ its audit row, and is the only way its change happens.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from stepwise.care import rules
 from stepwise.care.models import Episode, EpisodeStatus, Program, Stay, StayEntry
 from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
+from stepwise.core.clock import event_time
 from stepwise.core.errors import Conflict, NotFound, ValidationFailed
 from stepwise.core.models import AuditAction
 from stepwise.core.roles import Permission
 from stepwise.patients.access import require_patient_access
 from stepwise.patients.models import Patient
 
-# Clocks of tablets and servers differ a little; a time this far ahead is still "now".
-CLOCK_SKEW = timedelta(minutes=5)
 CATEGORY = "episodes"
 
 
@@ -30,17 +28,6 @@ def _same_org(actor: Actor, *objects: Patient | Program | Episode) -> None:
     for obj in objects:
         if obj.organization_id != actor.organization_id:
             raise NotFound()
-
-
-def _when(at: datetime | None, field: str) -> datetime:
-    now = timezone.now()
-    if at is None:
-        return now
-    if timezone.is_naive(at):
-        raise ValidationFailed({field: "Give the time with its time zone."})
-    if at > now + CLOCK_SKEW:
-        raise ValidationFailed({field: "The time cannot be in the future."})
-    return at
 
 
 def _occupied_beds(program: Program) -> int:
@@ -80,7 +67,7 @@ def episode_admit(
     """Open a treatment episode with its first stay; links it to the previous episode."""
     _same_org(actor, patient, program)
     require_patient_access(actor, Permission.CARE_WRITE, patient, category=CATEGORY)
-    admitted_at = _when(at, "admitted_at")
+    admitted_at = event_time(at, "admitted_at")
     _check_program_usable(program, "program")
     if referral_source not in dict(rules.REFERRAL_SOURCES):
         allowed = ", ".join(f"{c} ({t})" for c, t in rules.REFERRAL_SOURCES)
@@ -177,7 +164,7 @@ def stay_transition(
     patient_public_id = episode.patient.public_id
     _same_org(actor, episode, to_program)
     require_patient_access(actor, Permission.CARE_WRITE, episode.patient, category=CATEGORY)
-    moved_at = _when(at, "at")
+    moved_at = event_time(at, "at")
     errors: dict[str, str] = {}
     if kind not in rules.TransitionKind.__members__.values():
         errors["kind"] = "Allowed values: step_down, step_up, transfer."
@@ -246,7 +233,7 @@ def episode_discharge(
     patient_public_id = episode.patient.public_id
     _same_org(actor, episode)
     require_patient_access(actor, Permission.CARE_WRITE, episode.patient, category=CATEGORY)
-    discharged_at = _when(at, "at")
+    discharged_at = event_time(at, "at")
     if reason not in dict(rules.DISCHARGE_REASONS):
         allowed = ", ".join(f"{c} ({t})" for c, t in rules.DISCHARGE_REASONS)
         raise ValidationFailed(

@@ -6,6 +6,7 @@ app_name = "care"
 urlpatterns = [
     path("", views.census_view, name="census"),
     path("patients/", views.patient_list, name="patient_list"),
+    path("worklist/", views.worklist, name="worklist"),
     path("patients/<uuid:public_id>/", views.chart, name="chart"),
     path("patients/<uuid:public_id>/admit/", views.admit, name="admit"),
     path(

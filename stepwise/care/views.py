@@ -16,6 +16,7 @@ from stepwise.care.chart import (
     patient_for,
     patient_for_form,
     patient_list_page,
+    worklist_read,
 )
 from stepwise.care.forms import (
     KIND_AUTOMATIC,
@@ -27,7 +28,7 @@ from stepwise.care.forms import (
 from stepwise.care.selectors import census, open_stay, programs_of
 from stepwise.care.services import episode_admit, episode_discharge, stay_transition
 from stepwise.core.errors import NotFound
-from stepwise.core.roles import Permission
+from stepwise.core.roles import Permission, sees_all_patients
 from stepwise.core.web import actor_of, form_page_status, is_htmx, staff_view, submit
 from stepwise.patients.models import Patient
 
@@ -168,3 +169,14 @@ def discharge(request: HttpRequest, public_id: str, episode_id: str) -> HttpResp
             return redirect("care:chart", public_id=patient.public_id)
     context = {"patient": patient, "episode": episode, "current": current, "form": form}
     return render(request, "care/discharge.html", context, status=form_page_status(form, status))
+
+
+@staff_view(Permission.CHART_READ)
+@require_GET
+def worklist(request: HttpRequest) -> HttpResponse:
+    """What needs the actor now: open safety alerts of the patients they care for
+    (the whole organization for the director). Shows names, so the read is audited."""
+    actor = actor_of(request)
+    alerts = worklist_read(actor, timezone.now())
+    context = {"alerts": alerts, "sees_all": sees_all_patients(actor.role)}
+    return render(request, "care/worklist.html", context)

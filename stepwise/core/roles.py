@@ -44,6 +44,8 @@ class Permission(StrEnum):
     PATIENT_WRITE = "patient.write"
     CARE_WRITE = "care.write"
     BREAK_GLASS = "chart.break_glass"
+    # Instrument definitions, scoring without storing, placement without a patient.
+    INSTRUMENTS_USE = "instruments.use"
     # Review of emergency chart accesses and emergency (§2.51) disclosures.
     PRIVACY_REVIEW = "privacy.review"
     CONSENT_READ = "consent.read"
@@ -74,6 +76,7 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.PATIENT_WRITE: frozenset(_CLINICAL),
     Permission.CARE_WRITE: frozenset(_CLINICAL),
     Permission.BREAK_GLASS: _TREATING,
+    Permission.INSTRUMENTS_USE: frozenset(_CLINICAL),
     Permission.PRIVACY_REVIEW: frozenset({Role.PRIVACY_OFFICER, Role.DIRECTOR}),
     Permission.CONSENT_READ: frozenset(_CLINICAL | {Role.PRIVACY_OFFICER}),
     Permission.CONSENT_WRITE: frozenset(_CLINICAL | {Role.PRIVACY_OFFICER}),

@@ -150,6 +150,13 @@ class Instrument:
     # What the total means when there are no bands (SOWS, craving): read against baseline.
     interpretation: str = ""
 
+    @property
+    def short_name(self) -> str:
+        """The abbreviation in the name's parentheses ("COWS"), else the name."""
+        if self.name.endswith(")") and "(" in self.name:
+            return self.name[self.name.rindex("(") + 1 : -1].split(",")[0]
+        return self.name
+
     def item(self, item_id: str) -> Item:
         return next(i for i in self.items if i.id == item_id)
 

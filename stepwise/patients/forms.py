@@ -76,3 +76,10 @@ class BreakGlassReviewForm(forms.Form):
     note = forms.CharField(
         label="Review", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
     )
+
+
+class ResolveAlertForm(forms.Form):
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, label="What was done"
+    )
+    next = forms.CharField(required=False, widget=forms.HiddenInput)

@@ -216,3 +216,70 @@ class BreakGlassAccess(TenantScoped):
 
     def is_active(self, now: datetime) -> bool:
         return self.started_at <= now < self.expires_at
+
+
+class AlertStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    RESOLVED = "resolved", "Resolved"
+
+
+class AlertSeverity(models.TextChoices):
+    # Act now (suicide risk, over-sedation); act soon (moderate withdrawal, no plan).
+    CRITICAL = "critical", "Act now"
+    WARNING = "warning", "Act soon"
+
+
+class Alert(TenantScoped):
+    """A safety signal that stays visible on the chart and the care team's worklist
+    until a clinician resolves it with a note (or a later result clears it).
+
+    Raised by the apps above (an instrument's signal, a vital sign); the source is
+    named by type and public id so this app depends on none of them. One open alert
+    per patient and kind: a repeat raises its count instead of a second row."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="alerts")
+    kind = models.CharField(max_length=40)
+    severity = models.CharField(max_length=10, choices=AlertSeverity.choices)
+    message = models.TextField()
+    status = models.CharField(max_length=10, choices=AlertStatus.choices, default=AlertStatus.OPEN)
+    source_type = models.CharField(max_length=40)
+    source_id = models.UUIDField()
+    raised_at = models.DateTimeField()
+    last_raised_at = models.DateTimeField()
+    times_raised = models.PositiveIntegerField(default=1)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="alerts_resolved",
+    )
+    resolution_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-last_raised_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=AlertStatus.values), name="alert_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(severity__in=AlertSeverity.values), name="alert_severity_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status=AlertStatus.OPEN, resolved_at__isnull=True)
+                | models.Q(status=AlertStatus.RESOLVED, resolved_at__isnull=False),
+                name="alert_resolved_has_time",
+            ),
+            models.UniqueConstraint(
+                fields=["patient", "kind"],
+                condition=models.Q(status=AlertStatus.OPEN),
+                name="alert_one_open_per_kind",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "status", "patient"], name="alert_open_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_severity_display()}: {self.kind}"

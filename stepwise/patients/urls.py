@@ -8,6 +8,11 @@ urlpatterns = [
     path("<uuid:public_id>/contacts/new/", views.contact_new, name="contact_new"),
     path("<uuid:public_id>/care-team/new/", views.care_team_new, name="care_team_new"),
     path("<uuid:public_id>/emergency-access/", views.break_glass, name="break_glass"),
+    path(
+        "<uuid:public_id>/alerts/<uuid:alert_id>/resolve/",
+        views.alert_resolve_view,
+        name="alert_resolve",
+    ),
     path("emergency-access/", views.break_glass_queue_view, name="break_glass_queue"),
     path(
         "emergency-access/<uuid:access_id>/review/",

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from stepwise.accounts.reauth import password_confirmed
 from stepwise.core.roles import Permission
 from stepwise.core.web import actor_of, form_errors_text, form_page_status, staff_view, submit
 from stepwise.patients.access import require_care_team_change, require_patient_access
+from stepwise.patients.alerts import alert_get, alert_resolve
 from stepwise.patients.break_glass import (
     break_glass_get,
     break_glass_open,
@@ -25,6 +27,7 @@ from stepwise.patients.forms import (
     CareTeamForm,
     ContactForm,
     PatientForm,
+    ResolveAlertForm,
 )
 from stepwise.patients.selectors import patient_get, staff_choices
 from stepwise.patients.services import care_team_add, contact_add, patient_create
@@ -157,3 +160,29 @@ def break_glass_review_view(request: HttpRequest, access_id: str) -> HttpRespons
             return redirect("patients:break_glass_queue")
     messages.error(request, form_errors_text(form))
     return redirect("patients:break_glass_queue")
+
+
+@staff_view(Permission.CARE_WRITE)
+@require_POST
+def alert_resolve_view(request: HttpRequest, public_id: str, alert_id: str) -> HttpResponse:
+    actor = actor_of(request)
+    alert = alert_get(actor, alert_id)
+    if str(alert.patient.public_id) != str(public_id):
+        raise Http404()
+    # Refuse an outsider before looking at what they sent.
+    require_patient_access(actor, Permission.CARE_WRITE, alert.patient, category="chart")
+    form = ResolveAlertForm(request.POST)
+    if form.is_valid():
+        done, _status = submit(
+            form, lambda: alert_resolve(actor, alert, note=form.cleaned_data["note"])
+        )
+        if done is not None:
+            messages.success(request, "Alert resolved; your note is kept with it.")
+    if form.errors:
+        messages.error(request, form_errors_text(form))
+    target = form.cleaned_data.get("next", "") if form.is_valid() else ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect("care:chart", public_id=alert.patient.public_id)

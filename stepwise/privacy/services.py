@@ -12,7 +12,7 @@ import hashlib
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -21,6 +21,7 @@ from stepwise.care.chart import patient_for
 from stepwise.core.access import require_permission
 from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
+from stepwise.core.clock import event_time
 from stepwise.core.errors import Conflict, NotFound, ValidationFailed
 from stepwise.core.models import AuditAction, AuditOutcome
 from stepwise.core.roles import Permission
@@ -45,8 +46,6 @@ from stepwise.privacy.notice import current_notice
 
 CONSENTS = "consents"
 DISCLOSURES = "disclosures"
-# Clocks of tablets and servers differ a little; a time this far ahead is still "now".
-CLOCK_SKEW = timedelta(minutes=5)
 
 
 def _allowed(choices: Sequence[tuple[str, str]]) -> str:
@@ -58,17 +57,6 @@ def _require(actor: Actor, patient: Patient, permission: Permission) -> None:
     if patient.organization_id != actor.organization_id:
         raise NotFound()
     patient_for(actor, patient.public_id, permission=permission)
-
-
-def _when(at: datetime | None, field_name: str) -> datetime:
-    now = timezone.now()
-    if at is None:
-        return now
-    if timezone.is_naive(at):
-        raise ValidationFailed({field_name: "Give the time with its time zone."})
-    if at > now + CLOCK_SKEW:
-        raise ValidationFailed({field_name: "The time cannot be in the future."})
-    return at
 
 
 def _coded(values: Sequence[str], choices: Sequence[tuple[str, str]], field_name: str) -> list[str]:
@@ -210,7 +198,7 @@ def consent_sign(actor: Actor, consent: Consent, signature: Signature) -> Consen
         )
     if errors:
         raise ValidationFailed(errors)
-    signed_at = _when(signature.signed_at, "signed_at")
+    signed_at = event_time(signature.signed_at, "signed_at")
     with transaction.atomic():
         locked = _locked(consent)
         if locked.signed_at is not None:
@@ -255,7 +243,7 @@ def consent_reconfirm(
     _require(actor, consent.patient, Permission.CONSENT_WRITE)
     if not signer_name.strip():
         raise ValidationFailed({"signer_name": "Type the full name of the person confirming."})
-    confirmed_at = _when(at, "confirmed_at")
+    confirmed_at = event_time(at, "confirmed_at")
     with transaction.atomic():
         locked = _locked(consent)
         state = locked.state(confirmed_at)
@@ -293,7 +281,7 @@ def consent_revoke(
     lock makes a release running at the same moment finish first or see it."""
     _require(actor, consent.patient, Permission.CONSENT_WRITE)
     channel = _one_coded(channel, RevocationChannel.choices, "channel")
-    revoked_at = _when(at, "revoked_at")
+    revoked_at = event_time(at, "revoked_at")
     with transaction.atomic():
         locked = _locked(consent)
         if locked.signed_at is None:
@@ -333,7 +321,7 @@ def consent_expiry_event_record(
 ) -> Consent:
     """The consent's expiry event happened (e.g. end of treatment): it stops now."""
     _require(actor, consent.patient, Permission.CONSENT_WRITE)
-    happened_at = _when(at, "expiry_event_at")
+    happened_at = event_time(at, "expiry_event_at")
     with transaction.atomic():
         locked = _locked(consent)
         if not locked.expiry_event:

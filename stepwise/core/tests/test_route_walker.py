@@ -36,7 +36,10 @@ from stepwise.core.roles import (
     role_can,
 )
 from stepwise.core.web import PUBLIC, declared_permission
-from stepwise.patients.models import BreakGlassAccess, Patient
+from stepwise.instruments.definitions.asam import DIMENSIONS as ASAM_ITEMS
+from stepwise.instruments.services import assessment_record
+from stepwise.instruments.tests.test_services import COWS_13
+from stepwise.patients.models import Alert, BreakGlassAccess, Patient
 
 # The planted patient: this name must never appear in a refusal.
 CANARY_GIVEN, CANARY_FAMILY = "Quillon", "Canarywood"
@@ -52,7 +55,7 @@ EVERYONE = [*CAST, *EXTRA_ROLES, EMERGENCY]
 # their permission there (changing the care team would make the access last).
 REFUSED_UNDER_EMERGENCY = {"/patients/<uuid:public_id>/care-team/new/"}
 # Path parameters that name the planted patient or its episode.
-PATIENT_PARAMETERS = {"public_id", "patient_id", "episode_id"}
+PATIENT_PARAMETERS = {"public_id", "patient_id", "episode_id", "assessment_id", "alert_id"}
 _PARAMETER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>|\{(?P<api_name>\w+)\}")
 
 
@@ -143,6 +146,12 @@ class Walk:
             cast.iop,
             at=timezone.now() - timedelta(days=2),
         )
+        # Records the assessment routes name: an ASAM response (detail, placement) and
+        # a COWS of 13 whose alert the alert routes name.
+        owner = cast.actors["owner"]
+        self.asam = assessment_record(owner, self.canary, "asam3", dict.fromkeys(ASAM_ITEMS, 1))
+        assessment_record(owner, self.canary, "cows", COWS_13)
+        self.alert = Alert.objects.get(patient=self.canary)
         self.clients = {who: cast.client_for(who) for who in EVERYONE}
         self.tokens = {
             who: token_create(cast.actors[who], name="walker", days=1)[1] for who in EVERYONE
@@ -155,6 +164,12 @@ class Walk:
                 return str(self.canary.public_id)
             if name == "episode_id":
                 return str(self.episode.public_id)
+            if name == "assessment_id":
+                return str(self.asam.public_id)
+            if name == "alert_id":
+                return str(self.alert.public_id)
+            if name == "code":
+                return "cows"
             if match["converter"] == "int":
                 return "0"
             return str(uuid.uuid4())  # a record no one has: allowed roles get 404

@@ -7,7 +7,22 @@ Rate only what is due to opioid withdrawal (a pulse raised by exertion does not 
 
 from __future__ import annotations
 
-from stepwise.instruments.engine import Anchor, Band, Instrument, Item
+from stepwise.instruments.engine import Anchor, Band, Instrument, Item, Responses, Signal
+
+# Moderate withdrawal or worse: the care team should see it and act (comfort
+# medication, a buprenorphine induction check) without waiting for rounds.
+MODERATE_WITHDRAWAL = 13
+
+
+def moderate_withdrawal(responses: Responses) -> Signal | None:
+    total = sum(responses.values())
+    if total >= MODERATE_WITHDRAWAL:
+        return Signal(
+            "withdrawal_moderate",
+            f"COWS {total}: moderate or worse withdrawal. Review comfort medication and "
+            "whether an induction can start.",
+        )
+    return None
 
 
 def _anchors(*pairs: tuple[int, str]) -> tuple[Anchor, ...]:
@@ -146,4 +161,5 @@ COWS = Instrument(
         Band(25, 36, "moderately_severe", "Moderately severe"),
         Band(37, None, "severe", "Severe"),
     ),
+    signal_rules=(moderate_withdrawal,),
 )

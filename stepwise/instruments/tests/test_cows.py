@@ -106,3 +106,16 @@ def test_only_whole_numbers_are_responses(value):
     with pytest.raises(InvalidResponses) as refused:
         COWS.validate({"pulse": value}, partial=True)
     assert "whole number" in refused.value.errors["pulse"]
+
+
+@pytest.mark.parametrize(("total", "signalled"), [(12, False), (13, True), (48, True)])
+def test_moderate_withdrawal_signal_from_13(total, signalled):
+    answers = dict.fromkeys(PUBLISHED_ALLOWED, 0)
+    remaining = total
+    for item, values in PUBLISHED_ALLOWED.items():
+        pick = max(v for v in values if v <= remaining)
+        answers[item] = pick
+        remaining -= pick
+    assert remaining == 0
+    codes = [s.code for s in COWS.score(answers).signals]
+    assert codes == (["withdrawal_moderate"] if signalled else [])

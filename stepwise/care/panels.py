@@ -1,0 +1,38 @@
+"""Sections other apps add to the patient's chart.
+
+The chart lives here, below the apps that hold assessments, plans or medications;
+those apps register a panel when they load, so the chart shows their data without
+this app importing them (DESIGN: nothing points back up)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from stepwise.core.actor import Actor
+from stepwise.patients.models import Patient
+
+
+@dataclass(frozen=True)
+class ChartPanel:
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+PanelProvider = Callable[[Actor, Patient], ChartPanel | None]
+_PROVIDERS: list[tuple[int, str, PanelProvider]] = []
+
+
+def register_chart_panel(order: int, name: str, provider: PanelProvider) -> None:
+    """Add a chart section; `order` places it (lower first). Registering the same name
+    again replaces it (apps can be reloaded in tests)."""
+    _PROVIDERS[:] = [p for p in _PROVIDERS if p[1] != name]
+    _PROVIDERS.append((order, name, provider))
+    _PROVIDERS.sort(key=lambda p: p[0])
+
+
+def chart_panels(actor: Actor, patient: Patient) -> list[ChartPanel]:
+    """Each registered section for this patient; a provider returns None to show nothing.
+    Called inside the chart read, whose audit row covers what the panels show."""
+    return [panel for _, _, provider in _PROVIDERS if (panel := provider(actor, patient))]

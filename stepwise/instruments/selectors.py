@@ -1,0 +1,188 @@
+"""Reads of assessments: scoped to the organization, audited as reads of the
+patient's assessments, in a fixed number of queries."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Max, Q, QuerySet
+
+from stepwise.care.chart import patient_access, record_read
+from stepwise.care.models import Episode, EpisodeStatus, Stay
+from stepwise.core.actor import Actor
+from stepwise.core.errors import NotFound
+from stepwise.core.ids import public_id_or_404
+from stepwise.core.models import Facility
+from stepwise.core.roles import Permission
+from stepwise.instruments.engine import Instrument
+from stepwise.instruments.models import Assessment, AssessmentStatus
+from stepwise.instruments.registry import INSTRUMENTS, UnknownInstrument, instrument_for
+from stepwise.patients.access import AccessBasis
+from stepwise.patients.models import Patient
+
+CATEGORY = "assessments"
+
+
+def _of(patient: Patient) -> QuerySet[Assessment]:
+    return Assessment.objects.filter(organization_id=patient.organization_id, patient=patient)
+
+
+@dataclass(frozen=True)
+class InstrumentSummary:
+    instrument: Instrument
+    latest: Assessment | None
+    count: int
+
+
+def latest_by_instrument(patient: Patient) -> list[InstrumentSummary]:
+    """The newest current response to each instrument and how many there are: two
+    queries whatever the length of the history."""
+    current = _of(patient).filter(status=AssessmentStatus.FINAL)
+    stats = {
+        row["instrument"]: row
+        for row in current.order_by()
+        .values("instrument")
+        .annotate(last=Max("observed_at"), n=Count("id"))
+    }
+    latest: dict[str, Assessment] = {}
+    if stats:
+        newest = Q()
+        for code, row in stats.items():
+            newest |= Q(instrument=code, observed_at=row["last"])
+        for assessment in current.filter(newest).select_related("entered_by").order_by("-id"):
+            latest.setdefault(assessment.instrument, assessment)
+    return [
+        InstrumentSummary(instrument, latest.get(code), stats[code]["n"] if code in stats else 0)
+        for code, instrument in INSTRUMENTS.items()
+    ]
+
+
+def instrument_or_404(code: str) -> Instrument:
+    try:
+        return instrument_for(code)
+    except UnknownInstrument:
+        raise NotFound() from None
+
+
+def patient_assessments_access(
+    actor: Actor, public_id: uuid.UUID | str, permission: Permission = Permission.CHART_READ
+) -> tuple[Patient, AccessBasis]:
+    return patient_access(actor, public_id, permission=permission, category=CATEGORY)
+
+
+def history_read(
+    actor: Actor, public_id: uuid.UUID | str, code: str
+) -> tuple[Patient, Instrument, list[Assessment]]:
+    """Every response of the patient to one instrument, oldest first, entries in error
+    included (shown struck through), with its audit row."""
+    instrument = instrument_or_404(code)
+    patient, basis = patient_assessments_access(actor, public_id)
+    rows = list(
+        _of(patient)
+        .filter(instrument=instrument.code)
+        .select_related("entered_by", "episode")
+        .order_by("observed_at", "id")
+    )
+    record_read(
+        actor,
+        patient,
+        basis,
+        category=CATEGORY,
+        object_type="assessment_history",
+        object_id=patient.public_id,
+        detail={"instrument": instrument.code},
+    )
+    return patient, instrument, rows
+
+
+def assessment_read(
+    actor: Actor, public_id: uuid.UUID | str, assessment_id: uuid.UUID | str
+) -> tuple[Patient, Assessment]:
+    """One response with who entered it (and its placement, for ASAM), audited."""
+    patient, basis = patient_assessments_access(actor, public_id)
+    try:
+        assessment = (
+            _of(patient)
+            .select_related(
+                "entered_by",
+                "error_marked_by",
+                "episode",
+                "placement__decided_by",
+                "placement__started_stay__program",
+            )
+            .get(public_id=public_id_or_404(assessment_id))
+        )
+    except Assessment.DoesNotExist:
+        raise NotFound() from None
+    record_read(
+        actor,
+        patient,
+        basis,
+        category=CATEGORY,
+        object_type="assessment",
+        object_id=assessment.public_id,
+    )
+    return patient, assessment
+
+
+def patient_assessments(patient: Patient, *, limit: int) -> list[Assessment]:
+    """The most recent responses across instruments (the caller audits the read)."""
+    return list(_of(patient).select_related("entered_by").order_by("-observed_at", "-id")[:limit])
+
+
+def baseline_for(patient: Patient, code: str, episode_id: int | None) -> Assessment | None:
+    """The first current response of the episode (or of the whole record when not in
+    care): what a total without bands (SOWS, craving) is read against."""
+    current = _of(patient).filter(instrument=code, status=AssessmentStatus.FINAL)
+    if episode_id is not None:
+        current = current.filter(episode_id=episode_id)
+    return current.order_by("observed_at", "id").first()
+
+
+def open_episode_of(patient: Patient) -> Episode | None:
+    return (
+        Episode.objects.filter(
+            organization_id=patient.organization_id, patient=patient, status=EpisodeStatus.OPEN
+        )
+        .order_by("-admitted_at")
+        .first()
+    )
+
+
+def patient_time_zone(patient: Patient) -> str:
+    """The time zone forms use for the patient: their current program's facility, or
+    the organization's first facility when they are not in care."""
+    stay = (
+        Stay.objects.filter(
+            organization_id=patient.organization_id,
+            episode__patient=patient,
+            ended_at__isnull=True,
+        )
+        .select_related("program__facility")
+        .first()
+    )
+    if stay is not None:
+        return stay.program.facility.time_zone
+    facility = Facility.objects.filter(organization_id=patient.organization_id).first()
+    return facility.time_zone if facility else "UTC"
+
+
+# A withdrawal score older than this says little about the patient now.
+WITHDRAWAL_SCORE_WINDOW = timedelta(hours=24)
+
+
+def latest_withdrawal_score(patient: Patient, at: datetime) -> Assessment | None:
+    """The newest current COWS within a day before `at`: what informs dimension 1."""
+    return (
+        _of(patient)
+        .filter(
+            instrument="cows",
+            status=AssessmentStatus.FINAL,
+            observed_at__lte=at + timedelta(minutes=5),
+            observed_at__gte=at - WITHDRAWAL_SCORE_WINDOW,
+        )
+        .order_by("-observed_at", "-id")
+        .first()
+    )

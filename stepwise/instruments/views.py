@@ -1,0 +1,220 @@
+"""Assessment pages: the entry form with its live score, a response, the trend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from stepwise.care.chart import patient_for, patient_for_form, record_read
+from stepwise.core.roles import Permission
+from stepwise.core.web import actor_of, form_errors_text, form_page_status, staff_view, submit
+from stepwise.instruments.context import context_with_defaults
+from stepwise.instruments.engine import Instrument, InvalidResponses, Score
+from stepwise.instruments.forms import MarkInErrorForm, ResponseForm
+from stepwise.instruments.models import Assessment
+from stepwise.instruments.selectors import (
+    assessment_read,
+    baseline_for,
+    history_read,
+    instrument_or_404,
+    latest_by_instrument,
+    open_episode_of,
+    patient_assessments_access,
+    patient_time_zone,
+)
+from stepwise.instruments.services import assessment_mark_in_error, assessment_record
+from stepwise.instruments.trend_view import trend_chart_for
+from stepwise.patients.models import Patient
+
+
+@staff_view(Permission.CHART_READ)
+@require_GET
+def assessments_index(request: HttpRequest, public_id: str) -> HttpResponse:
+    actor = actor_of(request)
+    patient, basis = patient_assessments_access(actor, public_id)
+    summaries = latest_by_instrument(patient)
+    record_read(
+        actor,
+        patient,
+        basis,
+        category="assessments",
+        object_type="assessment_summary",
+        object_id=patient.public_id,
+    )
+    return render(request, "instruments/index.html", {"patient": patient, "summaries": summaries})
+
+
+@dataclass(frozen=True)
+class LiveScore:
+    """What the score box shows while answers are chosen: nothing is stored."""
+
+    instrument: Instrument
+    score: Score | None
+    answered: int
+    required: int
+    # Totals without bands (SOWS, craving) are read against the patient's first
+    # response of the episode.
+    baseline: Assessment | None = None
+    change: int | None = None
+
+
+def _live_score(form: ResponseForm, patient: Patient) -> LiveScore:
+    instrument = form.instrument
+    answers = form.answers_so_far()
+    valid = form.is_bound and form.is_valid()
+    observed = (form.observed() if valid else None) or timezone.now()
+    given = form.context() if valid else {}
+    context = context_with_defaults(instrument, patient, observed, given)
+    try:
+        score: Score | None = instrument.score(answers, context, partial=True)
+    except InvalidResponses:
+        score = None
+    required = [i for i in instrument.items if i.required]
+    answered = sum(1 for i in required if i.id in answers)
+    if instrument.bands or instrument.band_sets or not instrument.totalled:
+        return LiveScore(instrument, score, answered, len(required))
+    episode = open_episode_of(patient)
+    baseline = baseline_for(patient, instrument.code, episode.pk if episode else None)
+    change = None
+    if baseline is not None and baseline.total is not None and score and score.total is not None:
+        change = score.total - baseline.total
+    return LiveScore(instrument, score, answered, len(required), baseline, change)
+
+
+@staff_view(Permission.CARE_WRITE)
+@require_http_methods(["GET", "POST"])
+def assessment_new(request: HttpRequest, public_id: str, code: str) -> HttpResponse:
+    actor = actor_of(request)
+    instrument = instrument_or_404(code)
+    if request.method == "GET":
+        patient = patient_for_form(
+            actor, public_id, permission=Permission.CARE_WRITE, form=f"assessment:{code}"
+        )
+    else:
+        patient = patient_for(actor, public_id, permission=Permission.CARE_WRITE)
+    form = ResponseForm(
+        request.POST or None, instrument=instrument, time_zone=patient_time_zone(patient)
+    )
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        assessment, status = submit(
+            form,
+            lambda: assessment_record(
+                actor,
+                patient,
+                instrument.code,
+                form.answers(),
+                context=form.context(),
+                observed_at=form.observed(),
+            ),
+        )
+        if assessment is not None:
+            messages.success(request, _saved_message(assessment))
+            return redirect(
+                "instruments:detail",
+                public_id=patient.public_id,
+                assessment_id=assessment.public_id,
+            )
+    context = {
+        "patient": patient,
+        "instrument": instrument,
+        "form": form,
+        "live": _live_score(form, patient),
+    }
+    return render(request, "instruments/new.html", context, status=form_page_status(form, status))
+
+
+def _saved_message(assessment: Assessment) -> str:
+    total = "" if assessment.total is None else f" {assessment.total}"
+    band = f" ({assessment.band_label})" if assessment.band_label else ""
+    name = instrument_or_404(assessment.instrument).short_name
+    return f"{name}{total}{band} recorded."
+
+
+@staff_view(Permission.CARE_WRITE)
+@require_POST
+def assessment_score(request: HttpRequest, public_id: str, code: str) -> HttpResponse:
+    """The live total and band as answers are chosen (htmx); stores and reads nothing
+    beyond the patient's sex and program, so it writes no audit row."""
+    actor = actor_of(request)
+    instrument = instrument_or_404(code)
+    patient = patient_for(actor, public_id, permission=Permission.CARE_WRITE)
+    form = ResponseForm(request.POST, instrument=instrument, time_zone=patient_time_zone(patient))
+    live = _live_score(form, patient)
+    return render(request, "instruments/_score.html", {"live": live, "patient": patient})
+
+
+@staff_view(Permission.CHART_READ)
+@require_GET
+def assessment_detail(request: HttpRequest, public_id: str, assessment_id: str) -> HttpResponse:
+    actor = actor_of(request)
+    patient, assessment = assessment_read(actor, public_id, assessment_id)
+    instrument = instrument_or_404(assessment.instrument)
+    answers = [
+        (
+            item,
+            assessment.answers.get(item.id),
+            _anchor_label(item, assessment.answers.get(item.id)),
+        )
+        for item in instrument.items
+    ]
+    context = {
+        "patient": patient,
+        "assessment": assessment,
+        "instrument": instrument,
+        "answers": answers,
+        "error_form": MarkInErrorForm(),
+        "version_differs": assessment.instrument_version != instrument.version,
+    }
+    return render(request, "instruments/detail.html", context)
+
+
+def _anchor_label(item: object, value: int | None) -> str:
+    for anchor in getattr(item, "anchors", ()):
+        if anchor.value == value:
+            return str(anchor.label)
+    return ""
+
+
+@staff_view(Permission.CARE_WRITE)
+@require_POST
+def assessment_error(request: HttpRequest, public_id: str, assessment_id: str) -> HttpResponse:
+    actor = actor_of(request)
+    patient, assessment = assessment_read(actor, public_id, assessment_id)
+    form = MarkInErrorForm(request.POST)
+    if form.is_valid():
+        done, _status = submit(
+            form,
+            lambda: assessment_mark_in_error(actor, assessment, reason=form.cleaned_data["reason"]),
+        )
+        if done is not None:
+            messages.success(
+                request,
+                "Marked entered in error. It stays in the record, struck through, and leaves "
+                "the trend. Record the correct response if there is one.",
+            )
+            return redirect(
+                "instruments:detail",
+                public_id=patient.public_id,
+                assessment_id=assessment.public_id,
+            )
+    messages.error(request, form_errors_text(form))
+    return redirect(
+        "instruments:detail", public_id=patient.public_id, assessment_id=assessment.public_id
+    )
+
+
+@staff_view(Permission.CHART_READ)
+@require_GET
+def trend(request: HttpRequest, public_id: str, code: str) -> HttpResponse:
+    actor = actor_of(request)
+    patient, instrument, rows = history_read(actor, public_id, code)
+    zone = patient_time_zone(patient)
+    chart = trend_chart_for(instrument, rows, zone) if instrument.totalled and rows else None
+    context = {"patient": patient, "instrument": instrument, "rows": rows, "chart": chart}
+    return render(request, "instruments/trend.html", context)
