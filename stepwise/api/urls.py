@@ -10,6 +10,7 @@ from django.urls import path
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
+from stepwise.api.assessments import router as assessments_router
 from stepwise.api.auth import PersonalToken
 from stepwise.api.endpoints import router
 from stepwise.api.permissions import operations_without_permission, public_operation
@@ -19,7 +20,8 @@ api = NinjaAPI(
     title="Stepwise API",
     version="1",
     description=(
-        "Patients, admissions, transitions and discharges of a Stepwise organization. "
+        "Patients, admissions, transitions and discharges, instruments, assessments and "
+        "placement of a Stepwise organization. "
         "Authenticate with a personal access token: `Authorization: Bearer stw_…` "
         "(create one on your settings page or with `stepwise create_token USERNAME`)."
     ),
@@ -27,6 +29,7 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("", router)
+api.add_router("", assessments_router)
 
 
 @api.get("/health", auth=None, tags=["system"])

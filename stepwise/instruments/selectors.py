@@ -186,3 +186,26 @@ def latest_withdrawal_score(patient: Patient, at: datetime) -> Assessment | None
         .order_by("-observed_at", "-id")
         .first()
     )
+
+
+def assessments_read(
+    actor: Actor, public_id: uuid.UUID | str, *, instrument: str = "", limit: int = 500
+) -> list[Assessment]:
+    """The patient's responses, newest first (one instrument, or all), audited."""
+    if instrument:
+        instrument_or_404(instrument)
+    patient, basis = patient_assessments_access(actor, public_id)
+    rows = _of(patient).select_related("patient", "entered_by", "episode", "replaces")
+    if instrument:
+        rows = rows.filter(instrument=instrument)
+    found = list(rows.order_by("-observed_at", "-id")[:limit])
+    record_read(
+        actor,
+        patient,
+        basis,
+        category=CATEGORY,
+        object_type="assessment_list",
+        object_id=patient.public_id,
+        detail={"instrument": instrument} if instrument else None,
+    )
+    return found
