@@ -6,10 +6,12 @@ makes a fresh database, then starts `python -m stepwise.bench --worker pages`
 with that DATABASE_URL: the worker migrates, runs `synth` with a fixed seed and
 times three pages through Django's test client. Afterwards the throughput of
 audited chart reads is measured over real HTTP against gunicorn, with the audit
-log on and off. Results go to the console and to docs/benchmarks.md.
+log on and off. Last, a worker times the scoring engine on fixed-seed responses
+for every instrument, without a database (`--only engine` runs just that).
+Results go to the console and to docs/benchmarks.md.
 
 Modules: `run` (the top level), `worker` (inside Django), `load` (gunicorn and
-the HTTP load generator), `report` (Markdown).
+the HTTP load generator), `engine` (engine time per response), `report` (Markdown).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from __future__ import annotations
 DEFAULT_SEED = 2026
 DEFAULT_SIZES = (1_000, 100_000)
 DEFAULT_REPEAT = 50
+# Responses per instrument for the engine time.
+DEFAULT_ENGINE_SAMPLE = 1_000
 SYNTH_SLUG = "synth"
 # The signed-in clinician of every measurement: a counselor of the synthetic organization.
 CLINICIAN = f"{SYNTH_SLUG}-counselor"

@@ -22,9 +22,15 @@ from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from stepwise.bench import DEFAULT_REPEAT, DEFAULT_SEED, DEFAULT_SIZES
+from stepwise.bench import DEFAULT_ENGINE_SAMPLE, DEFAULT_REPEAT, DEFAULT_SEED, DEFAULT_SIZES
 from stepwise.bench.load import drive, gunicorn
-from stepwise.bench.report import machine_facts, render, write_docs
+from stepwise.bench.report import (
+    engine_section,
+    machine_facts,
+    render,
+    write_docs,
+    write_engine_docs,
+)
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 BENCH_DIR = PROJECT_DIR / "var" / "bench"
@@ -39,8 +45,21 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         description=(
             "Benchmark Stepwise on SQLite (always) and PostgreSQL (when DATABASE_URL is a "
             "postgres:// URL): page server time and query counts at each size, then "
-            "audited chart reads per second over HTTP. Writes docs/benchmarks.md."
+            "audited chart reads per second over HTTP, then the scoring engine's time per "
+            "response (no database). Writes docs/benchmarks.md."
         ),
+    )
+    parser.add_argument(
+        "--only",
+        choices=["engine"],
+        help="Run one part alone: 'engine' times the scoring engine (a few seconds, no "
+        "database) and rewrites only its table in docs/benchmarks.md.",
+    )
+    parser.add_argument(
+        "--engine-sample",
+        type=int,
+        default=DEFAULT_ENGINE_SAMPLE,
+        help="Responses per instrument for the engine time; 0 skips it (default: %(default)s).",
     )
     parser.add_argument(
         "--sizes",
@@ -81,7 +100,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--no-docs", action="store_true", help="Print the results; leave docs/benchmarks.md alone."
     )
     # Internal: the worker processes.
-    parser.add_argument("--worker", choices=["pages", "session"], help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=["pages", "session", "engine"], help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, default=1000, help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -239,6 +258,36 @@ def measure_http(database: Database, size: int, args: argparse.Namespace) -> dic
     }
 
 
+def measure_engine(args: argparse.Namespace) -> dict[str, Any]:
+    """Engine time per instrument, in a worker: the API schemas need Django's settings,
+    which this process never imports. The worker opens no database (it checks); the
+    URL only satisfies the settings."""
+    print(
+        f"== Scoring engine: {args.engine_sample:,} responses per instrument, no database",
+        file=sys.stderr,
+        flush=True,
+    )
+    unused = f"sqlite:///{BENCH_DIR / 'engine-opens-no-database.sqlite3'}"
+    result: dict[str, Any] = run_worker("engine", unused, args, args.engine_sample)
+    return result
+
+
+def only_engine(args: argparse.Namespace, argv: list[str]) -> int:
+    """`--only engine`: the engine table alone, written over the last one."""
+    if args.engine_sample < 1:
+        raise SystemExit("--only engine needs --engine-sample of at least 1.")
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    section = engine_section(
+        measure_engine(args), command=command_line(argv), facts=machine_facts([])
+    )
+    print()
+    print(section)
+    if not args.no_docs:
+        write_engine_docs(DOCS, section)
+        print(f"Wrote the engine table in {DOCS.relative_to(PROJECT_DIR)}", file=sys.stderr)
+    return 0
+
+
 def command_line(argv: list[str]) -> str:
     prefix = ""
     url = os.environ.get("DATABASE_URL", "")
@@ -261,6 +310,8 @@ def main(argv: list[str]) -> int:
 
         return worker.main(args)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    if args.only == "engine":
+        return only_engine(args, argv)
     sizes = sorted({int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()})
     if not sizes or min(sizes) < 10:
         raise SystemExit("--sizes needs numbers of patients of at least 10, e.g. 1000,100000")
@@ -274,6 +325,7 @@ def main(argv: list[str]) -> int:
     started = time.monotonic()
     results: list[dict[str, Any]] = []
     http: dict[str, Any] | None = None
+    engine: dict[str, Any] | None = None
     made: list[tuple[Database, int]] = []
     try:
         for database in databases:
@@ -289,12 +341,13 @@ def main(argv: list[str]) -> int:
                 results.append(run_worker("pages", database.url_for(size), args, size))
         if args.http_seconds > 0:
             http = measure_http(http_database, http_size, args)
+        engine = measure_engine(args) if args.engine_sample > 0 else None
     finally:
         if not args.keep:
             for database, size in made:
                 database.drop(size)
     options = {"seed": args.seed, "repeat": args.repeat}
-    section = render(results, http, machine_facts(results), command_line(argv), options)
+    section = render(results, http, machine_facts(results), command_line(argv), options, engine)
     print()
     print(section)
     print(f"(benchmark took {time.monotonic() - started:.0f} s)", file=sys.stderr)

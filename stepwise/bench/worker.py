@@ -228,9 +228,18 @@ def run_session(seed: int, count: int) -> dict[str, Any]:
     }
 
 
+def run_engine(sample: int, seed: int) -> dict[str, Any]:
+    """Engine time per instrument (no database; Django only for the API schemas)."""
+    from stepwise.bench.engine import run_in_worker
+
+    return run_in_worker(sample, seed)
+
+
 JOBS: dict[str, Callable[[Any], Any]] = {
     "pages": lambda args: asdict(run_pages(args.size, args.seed, args.repeat)),
     "session": lambda args: run_session(args.seed, 200),
+    # `--size` is the number of responses per instrument here.
+    "engine": lambda args: run_engine(args.size, args.seed),
 }
 
 

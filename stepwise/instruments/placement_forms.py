@@ -59,7 +59,12 @@ class PlacementForm(forms.Form):
         self.fields["move_to"].queryset = programs  # type: ignore[attr-defined]
 
     def facts(self, withdrawal_score: tuple[str, int] | None) -> placement.Facts:
-        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        # The facts ticked count even when another field is at fault (a page shown
+        # again with an error must recommend from what it shows).
+        data: dict[str, Any] = {}
+        if self.is_bound:
+            self.is_valid()
+            data = self.cleaned_data
         return placement.Facts(
             imminent_danger=bool(data.get("imminent_danger")),
             unstable_vitals_or_severe_withdrawal=bool(

@@ -81,7 +81,14 @@ def _live_score(form: ResponseForm, patient: Patient) -> LiveScore:
     episode = open_episode_of(patient)
     baseline = baseline_for(patient, instrument.code, episode.pk if episode else None)
     change = None
-    if baseline is not None and baseline.total is not None and score and score.total is not None:
+    # A partial total is no change from baseline: it shows once all are answered.
+    if (
+        baseline is not None
+        and baseline.total is not None
+        and score
+        and score.complete
+        and score.total is not None
+    ):
         change = score.total - baseline.total
     return LiveScore(instrument, score, answered, len(required), baseline, change)
 

@@ -188,6 +188,7 @@ class Command(BaseCommand):
         # Consents, a release and reviews: the privacy app's part of the demo (by name,
         # as care sits below privacy and does not import it).
         call_command("demo_privacy", stdout=self.stdout)
+        call_command("demo_assessments", stdout=self.stdout)
         self._print_logins()
 
     # --- Riverside: the main demo organization -------------------------------------------
