@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "stepwise.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "stepwise.core.middleware.RequestIdMiddleware",
+    "stepwise.core.middleware.DisplayZoneMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

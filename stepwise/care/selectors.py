@@ -193,3 +193,14 @@ def census(actor: Actor, now: datetime) -> list[CensusRow]:
             )
         )
     return rows
+
+
+def organization_time_zone(organization_id: int) -> str:
+    """The zone of the organization's first facility: times of a patient not in care."""
+    zone = (
+        Facility.objects.filter(organization_id=organization_id)
+        .order_by("name", "id")
+        .values_list("time_zone", flat=True)
+        .first()
+    )
+    return zone or "UTC"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -25,7 +27,7 @@ from stepwise.care.forms import (
     TransitionForm,
     local_to_aware,
 )
-from stepwise.care.selectors import census, open_stay, programs_of
+from stepwise.care.selectors import census, open_stay, organization_time_zone, programs_of
 from stepwise.care.services import episode_admit, episode_discharge, stay_transition
 from stepwise.core.errors import NotFound
 from stepwise.core.roles import Permission, sees_all_patients
@@ -66,6 +68,15 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 def chart(request: HttpRequest, public_id: str) -> HttpResponse:
     actor = actor_of(request)
     data = chart_read(actor, public_id, timezone.now())
+    # Times the chart shows without a stay of their own (assessments, alerts) are in
+    # the zone of the patient's current (or last) program, as the forms take them.
+    latest = data.timelines[0].stays[-1] if data.timelines and data.timelines[0].stays else None
+    zone = (
+        latest.program.facility.time_zone
+        if latest is not None
+        else organization_time_zone(actor.organization_id)
+    )
+    timezone.activate(zoneinfo.ZoneInfo(zone))
     return render(request, "care/chart.html", {"chart": data, "patient": data.patient})
 
 

@@ -14,6 +14,7 @@ from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.contrib.auth import middleware as auth_middleware
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseForbidden
+from django.utils import timezone
 
 from stepwise.core.context import RequestContext, reset_request_context, set_request_context
 
@@ -40,6 +41,22 @@ class RequestIdMiddleware:
             reset_request_context(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+class DisplayZoneMiddleware:
+    """Every request starts showing times in UTC; a page about one patient may switch to
+    the patient's facility zone (timezone.activate), and the switch ends with the
+    request so the next request on this thread does not inherit it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
 
 
 class ContentSecurityPolicyMiddleware(CSPMiddleware):

@@ -16,8 +16,13 @@ from stepwise.core.web import actor_of, form_page_status, is_htmx, staff_view, s
 from stepwise.instruments import placement
 from stepwise.instruments.models import PlacementDecision
 from stepwise.instruments.placement_forms import CONFIRM, PlacementForm
-from stepwise.instruments.selectors import assessment_read, latest_withdrawal_score
+from stepwise.instruments.selectors import (
+    assessment_read,
+    current_stay_of,
+    latest_withdrawal_score,
+)
 from stepwise.instruments.services import placement_decide
+from stepwise.instruments.views import show_times_for
 
 
 @staff_view(Permission.CARE_WRITE)
@@ -25,6 +30,7 @@ from stepwise.instruments.services import placement_decide
 def placement_page(request: HttpRequest, public_id: str, assessment_id: str) -> HttpResponse:
     actor = actor_of(request)
     patient, assessment = assessment_read(actor, public_id, assessment_id)
+    show_times_for(patient)
     if assessment.instrument != "asam3" or assessment.in_error:
         raise NotFound()
     if PlacementDecision.objects.filter(assessment=assessment).exists():
@@ -48,6 +54,7 @@ def placement_page(request: HttpRequest, public_id: str, assessment_id: str) -> 
         "form": form,
         "recommendation": recommendation,
         "cows": cows,
+        "current_stay": current_stay_of(patient),
     }
     if is_htmx(request) and "decide" not in request.POST:
         return render(request, "instruments/_recommendation.html", context)

@@ -11,10 +11,10 @@ from django.db.models import Count, Max, Q, QuerySet
 
 from stepwise.care.chart import patient_access, record_read
 from stepwise.care.models import Episode, EpisodeStatus, Stay
+from stepwise.care.selectors import organization_time_zone
 from stepwise.core.actor import Actor
 from stepwise.core.errors import NotFound
 from stepwise.core.ids import public_id_or_404
-from stepwise.core.models import Facility
 from stepwise.core.roles import Permission
 from stepwise.instruments.engine import Instrument
 from stepwise.instruments.models import Assessment, AssessmentStatus
@@ -151,10 +151,8 @@ def open_episode_of(patient: Patient) -> Episode | None:
     )
 
 
-def patient_time_zone(patient: Patient) -> str:
-    """The time zone forms use for the patient: their current program's facility, or
-    the organization's first facility when they are not in care."""
-    stay = (
+def current_stay_of(patient: Patient) -> Stay | None:
+    return (
         Stay.objects.filter(
             organization_id=patient.organization_id,
             episode__patient=patient,
@@ -163,10 +161,15 @@ def patient_time_zone(patient: Patient) -> str:
         .select_related("program__facility")
         .first()
     )
+
+
+def patient_time_zone(patient: Patient) -> str:
+    """The time zone forms use for the patient: their current program's facility, or
+    the organization's first facility when they are not in care."""
+    stay = current_stay_of(patient)
     if stay is not None:
         return stay.program.facility.time_zone
-    facility = Facility.objects.filter(organization_id=patient.organization_id).first()
-    return facility.time_zone if facility else "UTC"
+    return organization_time_zone(patient.organization_id)
 
 
 # A withdrawal score older than this says little about the patient now.

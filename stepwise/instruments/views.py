@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -32,11 +33,20 @@ from stepwise.instruments.trend_view import trend_chart_for
 from stepwise.patients.models import Patient
 
 
+def show_times_for(patient: Patient) -> str:
+    """Show this request's times in the patient's facility time zone, as the forms
+    take them; returns the zone's name."""
+    zone = patient_time_zone(patient)
+    timezone.activate(zoneinfo.ZoneInfo(zone))
+    return zone
+
+
 @staff_view(Permission.CHART_READ)
 @require_GET
 def assessments_index(request: HttpRequest, public_id: str) -> HttpResponse:
     actor = actor_of(request)
     patient, basis = patient_assessments_access(actor, public_id)
+    show_times_for(patient)
     summaries = latest_by_instrument(patient)
     record_read(
         actor,
@@ -105,7 +115,7 @@ def assessment_new(request: HttpRequest, public_id: str, code: str) -> HttpRespo
     else:
         patient = patient_for(actor, public_id, permission=Permission.CARE_WRITE)
     form = ResponseForm(
-        request.POST or None, instrument=instrument, time_zone=patient_time_zone(patient)
+        request.POST or None, instrument=instrument, time_zone=show_times_for(patient)
     )
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -151,7 +161,7 @@ def assessment_score(request: HttpRequest, public_id: str, code: str) -> HttpRes
     actor = actor_of(request)
     instrument = instrument_or_404(code)
     patient = patient_for(actor, public_id, permission=Permission.CARE_WRITE)
-    form = ResponseForm(request.POST, instrument=instrument, time_zone=patient_time_zone(patient))
+    form = ResponseForm(request.POST, instrument=instrument, time_zone=show_times_for(patient))
     live = _live_score(form, patient)
     return render(request, "instruments/_score.html", {"live": live, "patient": patient})
 
@@ -161,6 +171,7 @@ def assessment_score(request: HttpRequest, public_id: str, code: str) -> HttpRes
 def assessment_detail(request: HttpRequest, public_id: str, assessment_id: str) -> HttpResponse:
     actor = actor_of(request)
     patient, assessment = assessment_read(actor, public_id, assessment_id)
+    show_times_for(patient)
     instrument = instrument_or_404(assessment.instrument)
     answers = [
         (
@@ -221,7 +232,7 @@ def assessment_error(request: HttpRequest, public_id: str, assessment_id: str) -
 def trend(request: HttpRequest, public_id: str, code: str) -> HttpResponse:
     actor = actor_of(request)
     patient, instrument, rows = history_read(actor, public_id, code)
-    zone = patient_time_zone(patient)
+    zone = show_times_for(patient)
     chart = trend_chart_for(instrument, rows, zone) if instrument.totalled and rows else None
     context = {"patient": patient, "instrument": instrument, "rows": rows, "chart": chart}
     return render(request, "instruments/trend.html", context)

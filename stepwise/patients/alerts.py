@@ -48,13 +48,17 @@ def alert_raise(
         .first()
     )
     if existing is not None:
-        Alert.objects.filter(pk=existing.pk).update(
-            times_raised=F("times_raised") + 1,
-            last_raised_at=at,
-            message=message,
-            source_type=source.type,
-            source_id=source.public_id,
-        )
+        # A result entered late counts, but only a newer one speaks for "now": the
+        # alert keeps the time, message and source of its most recent result.
+        changes: dict[str, object] = {"times_raised": F("times_raised") + 1}
+        if at >= existing.last_raised_at:
+            changes |= {
+                "last_raised_at": at,
+                "message": message,
+                "source_type": source.type,
+                "source_id": source.public_id,
+            }
+        Alert.objects.filter(pk=existing.pk).update(**changes)
         existing.refresh_from_db()
         return existing
     return Alert.objects.create(

@@ -193,3 +193,19 @@ def test_dsm5_severe_raises_the_treatment_plan_alert(cast):
     assert assessment.band_code == "severe"
     assert any(f["code"] == "icd10cm" and f["value"] == "F11.20" for f in assessment.findings)
     assert Alert.objects.get(kind="oud_severe_no_plan").severity == "warning"
+
+
+def test_a_result_entered_late_neither_moves_the_alert_back_nor_lets_it_be_cleared(cast):
+    now = timezone.now()
+    record(cast, COWS_13, observed_at=now)
+    late = record(
+        cast,
+        COWS_ZERO | {"pulse": 4, "tremor": 4, "gooseflesh": 5, "yawning": 4},
+        observed_at=now - timedelta(days=2),
+    )
+    alert = Alert.objects.get(kind="withdrawal_moderate")
+    assert alert.last_raised_at == now and alert.times_raised == 2
+    assert alert.source_id != late.public_id and "COWS 13" in alert.message
+    record(cast, COWS_ZERO, observed_at=now - timedelta(days=1))
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.OPEN

@@ -642,7 +642,7 @@ def test_the_placement_page_shows_the_recommendation_and_its_reasons(cast):
     html = response.content.decode()
     assert recommended(html) == "3.5"
     lines = re.findall(r"<li>(.*?)</li>", html.split('class="rationale"', 1)[1], re.S)
-    dimensions = [re.search(r'<span class="badge">D(\d)</span>', line) for line in lines]
+    dimensions = [re.search(r"<code>D(\d)-\d</code>", line) for line in lines]
     assert [m.group(1) for m in dimensions if m] == ["1", "2", "3", "4", "5", "6"]
     rule_ids = re.findall(r"<code>([^<]+)</code>", html)
     assert rule_ids == ["D1-0", "D2-1", "D3-3", "D4-2", "D5-2", "D6-1", "RESULT"]
