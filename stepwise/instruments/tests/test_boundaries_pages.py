@@ -36,7 +36,7 @@ def answers_totalling(instrument: Instrument, target: int) -> dict[str, int]:
 
 
 def boundaries() -> list[tuple[str, str, int, str]]:
-    cases = []
+    cases: list[tuple[str, str, int, str]] = []
     for code, instrument in INSTRUMENTS.items():
         band_sets = (
             {sex: instrument.band_sets[name] for sex, name in SEXES.items()}
