@@ -186,3 +186,12 @@ def live_db(_audit_log_restored: None, transactional_db: Any) -> Iterator[None]:
     yield
     with connection.schema_editor() as editor:
         AUDIT_APPEND_ONLY.backward(apps, editor)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """One headless Chromium per test module of browser journeys."""
+    from stepwise.care.tests.browser import chromium_browser
+
+    with chromium_browser() as browser:
+        yield browser

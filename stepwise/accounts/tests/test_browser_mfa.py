@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from conftest import PASSWORD, Cast
 from stepwise.care.tests.browser import CHROMIUM, MISSING_CHROMIUM
-from stepwise.privacy.tests.browser_support import Person, chromium_browser, person_at
+from stepwise.privacy.tests.browser_support import Person, person_at
 
 pytestmark = [
     pytest.mark.browser,
@@ -44,12 +44,6 @@ class AuthenticatorApp:
         drift = max(0, self.last_step + 1 - now)
         self.last_step = now + drift
         return f"{totp(self.key, step=STEP, drift=drift):06d}"
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with chromium_browser() as browser:
-        yield browser
 
 
 @pytest.fixture

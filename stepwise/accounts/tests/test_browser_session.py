@@ -10,29 +10,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from conftest import PASSWORD, Cast
 from stepwise.accounts.models import AccountState
-from stepwise.care.tests.browser import CHROMIUM, LAUNCH_ARGS, MISSING_CHROMIUM, Browse, Watch
+from stepwise.care.tests.browser import CHROMIUM, MISSING_CHROMIUM, Browse, Watch
 from stepwise.core.models import AuditEvent
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=MISSING_CHROMIUM),
 ]
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS
-            )
-            yield browser
-            browser.close()
 
 
 @pytest.fixture

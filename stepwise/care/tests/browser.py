@@ -7,11 +7,14 @@ Chromium; without it they are skipped (`apt-get install chromium`, as .ci/run do
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from playwright.sync_api import ConsoleMessage, Page, Request, expect
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, Request, expect, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = [
@@ -26,6 +29,23 @@ MISSING_CHROMIUM = (
     f"{CHROMIUM} is missing: run `apt-get install chromium` (as .ci/run does) "
     "to enable the browser tests"
 )
+
+
+@contextmanager
+def chromium_browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless. Playwright's sync API keeps an event loop running
+    in this thread and Django refuses ORM calls beside one; the tests' own ORM work
+    is synchronous, so it is allowed while (and only while) the browser runs."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS
+            )
+            yield browser
+            browser.close()
+
+
 # Set to a directory to keep full-page screenshots of the pages the tests visit.
 SHOTS_DIR = os.environ.get("STEPWISE_BROWSER_SHOTS", "")
 # Chromium reports a document served with an error status (404, 422) on the console;

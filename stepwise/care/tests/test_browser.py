@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from conftest import PASSWORD, Cast
 from stepwise.care.models import Episode, EpisodeStatus, Stay
 from stepwise.care.services import episode_admit, stay_transition
-from stepwise.care.tests.browser import CHROMIUM, LAUNCH_ARGS, MISSING_CHROMIUM, Browse, Watch
+from stepwise.care.tests.browser import CHROMIUM, MISSING_CHROMIUM, Browse, Watch
 
 pytestmark = [
     pytest.mark.browser,
@@ -27,21 +27,6 @@ pytestmark = [
 
 RESIDENTIAL = "Residential — ASAM 3.5 · Main · 10 beds"
 EVENING_IOP = "Evening IOP — ASAM 2.1 · Main"
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    # Playwright's sync API keeps an event loop running in this thread, and Django
-    # refuses ORM calls beside a running loop; the tests' own ORM work (the cast,
-    # the checks) is synchronous, so allow it while (and only while) these run.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS
-            )
-            yield browser
-            browser.close()
 
 
 @pytest.fixture

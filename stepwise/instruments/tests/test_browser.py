@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from conftest import PASSWORD, Cast
 from stepwise.care.models import Stay
 from stepwise.care.services import episode_admit
-from stepwise.care.tests.browser import CHROMIUM, LAUNCH_ARGS, MISSING_CHROMIUM, Browse, Watch
+from stepwise.care.tests.browser import CHROMIUM, MISSING_CHROMIUM, Browse, Watch
 from stepwise.instruments.definitions.asam import DIMENSIONS
 from stepwise.instruments.definitions.cows import COWS
 from stepwise.instruments.models import Assessment, PlacementDecision
@@ -55,20 +55,6 @@ def running_totals(values: dict[str, int]) -> list[tuple[str, int, int]]:
         total += values.get(item, 0)
         steps.append((item, values.get(item, 0), total))
     return steps
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    # As in care's browser tests: Playwright's sync API keeps an event loop running
-    # in this thread, and the tests' own (synchronous) ORM work must be allowed beside it.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS
-            )
-            yield browser
-            browser.close()
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from stepwise.privacy.tests.browser_support import (
     Person,
     assert_refused,
     assert_shows_nothing_of,
-    chromium_browser,
     person_at,
 )
 
@@ -29,12 +28,6 @@ pytestmark = [
 ]
 
 EMERGENCY = "Found unresponsive in the lobby; need her medications and last doses now."
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with chromium_browser() as browser:
-        yield browser
 
 
 @pytest.fixture

@@ -9,26 +9,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, Download, Page, Response, expect, sync_playwright
+from playwright.sync_api import Browser, Download, Page, Response, expect
 
-from stepwise.care.tests.browser import CHROMIUM, LAUNCH_ARGS, Browse, Watch
+from stepwise.care.tests.browser import Browse, Watch
 from stepwise.patients.models import Patient
-
-
-@contextmanager
-def chromium_browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless. Playwright's sync API keeps an event loop running
-    in this thread and Django refuses ORM calls beside one; the tests' own ORM work
-    is synchronous, so it is allowed while (and only while) the browser runs."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS
-            )
-            yield browser
-            browser.close()
 
 
 @dataclass

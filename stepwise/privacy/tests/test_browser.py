@@ -24,7 +24,6 @@ from stepwise.privacy.services import Signature, consent_create, consent_sign
 from stepwise.privacy.tests.browser_support import (
     Person,
     assert_refused,
-    chromium_browser,
     downloaded_bytes,
     person_at,
 )
@@ -41,12 +40,6 @@ CLINIC_ADDRESS = "400 Main Street, Springfield"
 DEMOGRAPHICS = "Demographics and identity"
 EPISODES = "Episodes of treatment and levels of care, with dates"
 TREATING = "Treating provider or medical personnel"
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with chromium_browser() as browser:
-        yield browser
 
 
 @pytest.fixture
