@@ -188,8 +188,20 @@ def assessment_detail(request: HttpRequest, public_id: str, assessment_id: str) 
         "answers": answers,
         "error_form": MarkInErrorForm(),
         "version_differs": assessment.instrument_version != instrument.version,
+        **_against_baseline(instrument, assessment),
     }
     return render(request, "instruments/detail.html", context)
+
+
+def _against_baseline(instrument: Instrument, assessment: Assessment) -> dict[str, object]:
+    """A total without bands (SOWS, craving) read against the first response of its
+    episode, as the entry form shows it."""
+    if instrument.bands or instrument.band_sets or assessment.total is None:
+        return {}
+    baseline = baseline_for(assessment.patient, instrument.code, assessment.episode_id)
+    if baseline is None or baseline.total is None or baseline.pk == assessment.pk:
+        return {"baseline": baseline}
+    return {"baseline": baseline, "change": assessment.total - baseline.total}
 
 
 def _anchor_label(item: object, value: int | None) -> str:

@@ -14,6 +14,7 @@ from stepwise.api.tests.support import audit_rows
 from stepwise.instruments.definitions.cows import COWS
 from stepwise.instruments.models import Assessment
 from stepwise.instruments.registry import INSTRUMENTS
+from stepwise.instruments.tests.test_boundaries_pages import answers_totalling, boundaries
 from stepwise.instruments.tests.test_services import COWS_13, COWS_ZERO
 from stepwise.patients.models import Alert
 
@@ -203,3 +204,15 @@ def test_placement_names_each_invalid_rating(api: Any) -> None:
     errors = response.json()["errors"]
     assert set(errors) == {"ratings.d1", "ratings.d2", "ratings.d6"}
     assert "allowed: 0, 1, 2, 3, 4" in errors["ratings.d1"]
+
+
+@pytest.mark.parametrize(("code", "sex", "total", "band"), boundaries())
+def test_every_band_boundary_through_the_scoring_endpoint(
+    api: Any, code: str, sex: str, total: int, band: str
+) -> None:
+    context = {"sex": {"1": "male", "2": "female"}[sex]} if sex in ("1", "2") else {}
+    answers = answers_totalling(INSTRUMENTS[code], total)
+    body = api.post(
+        "owner", f"/instruments/{code}/score", {"answers": answers, "context": context}
+    ).json()
+    assert (body["total"], body["band"]["code"], body["complete"]) == (total, band, True)

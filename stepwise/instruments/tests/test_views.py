@@ -884,3 +884,22 @@ def test_every_assessment_route_refuses_the_outsider_and_reveals_nothing(cast):
     assert Alert.objects.get(pk=alert.pk).status == AlertStatus.OPEN
     denied = AuditEvent.objects.filter(action="access_denied", actor_username="outsider")
     assert denied.exists()
+
+
+def test_a_sows_response_shows_its_change_from_the_episode_baseline(cast: Any) -> None:
+    from stepwise.instruments.definitions.sows import SOWS
+
+    owner = cast.actors["owner"]
+    episode_admit(owner, cast.patient, cast.detox, at=timezone.now() - timedelta(days=1))
+    first = assessment_record(
+        owner,
+        cast.patient,
+        "sows",
+        {i.id: 2 for i in SOWS.items},
+        observed_at=timezone.now() - timedelta(hours=8),
+    )
+    later = assessment_record(owner, cast.patient, "sows", {i.id: 1 for i in SOWS.items})
+    client = cast.client_for("owner")
+    assert "This is the baseline" in client.get(detail_url(cast, first)).content.decode()
+    html = client.get(detail_url(cast, later)).content.decode()
+    assert "Baseline 32" in html and "change <strong>-16</strong>" in html
