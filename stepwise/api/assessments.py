@@ -23,6 +23,7 @@ from stepwise.instruments.models import Assessment
 from stepwise.instruments.registry import INSTRUMENTS
 from stepwise.instruments.selectors import assessments_read, instrument_or_404
 from stepwise.instruments.services import assessment_mark_in_error, assessment_record
+from stepwise.patients.models import Patient
 
 router = Router(tags=["instruments"])
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
@@ -268,10 +269,12 @@ def _assessment(a: Assessment) -> dict[str, Any]:
     }
 
 
-def _replaced(patient_id: str, replaces: uuid.UUID | None) -> Assessment | None:
+def _replaced(patient: Patient, replaces: uuid.UUID | None) -> Assessment | None:
     if replaces is None:
         return None
-    found = Assessment.objects.filter(patient__public_id=patient_id, public_id=replaces).first()
+    found = Assessment.objects.filter(
+        organization_id=patient.organization_id, patient=patient, public_id=replaces
+    ).first()
     if found is None:
         raise ValidationFailed({"replaces": "No response with this id for this patient."})
     return found
@@ -297,7 +300,7 @@ def record_assessment(
         payload.answers,
         context=payload.context,
         observed_at=payload.observed_at,
-        replaces=_replaced(patient_id, payload.replaces),
+        replaces=_replaced(patient, payload.replaces),
     )
     return 201, _assessment(assessment)
 

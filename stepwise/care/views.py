@@ -189,5 +189,6 @@ def worklist(request: HttpRequest) -> HttpResponse:
     (the whole organization for the director). Shows names, so the read is audited."""
     actor = actor_of(request)
     alerts = worklist_read(actor, timezone.now())
+    timezone.activate(zoneinfo.ZoneInfo(organization_time_zone(actor.organization_id)))
     context = {"alerts": alerts, "sees_all": sees_all_patients(actor.role)}
     return render(request, "care/worklist.html", context)

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from stepwise.instruments.engine import Score
-from stepwise.instruments.models import Assessment
-from stepwise.patients.alerts import AlertSource, alert_clear, alert_raise
+from stepwise.instruments.models import Assessment, AssessmentStatus
+from stepwise.patients.alerts import (
+    AlertSource,
+    alert_clear,
+    alert_close,
+    alert_raise,
+    alert_repoint,
+    has_open_alert,
+    open_alerts_from_source,
+)
 from stepwise.patients.models import AlertSeverity
 
 
@@ -35,14 +44,93 @@ def signals_of(assessment: Assessment, score: Score) -> list[tuple[str, str]]:
     OUD result calls for a treatment plan. (Treatment plans arrive with the plans
     work; until a plan exists the alert is resolved by a clinician's note.)"""
     found = [(s.code, s.message) for s in score.signals]
-    if assessment.instrument == "dsm5-oud" and assessment.band_code == "severe":
+    if _severe_oud_without_medication(assessment):
         found.append(("oud_severe_no_plan", OUD_SEVERE_NO_PLAN))
     return found
 
 
+def _severe_oud_without_medication(assessment: Assessment) -> bool:
+    """Severe OUD, active: not in remission and not already on maintenance therapy,
+    where "offer medication" would be wrong."""
+    if assessment.instrument != "dsm5-oud" or assessment.band_code != "severe":
+        return False
+    settled = {"remission", "on_maintenance_therapy"}
+    return not any(f.get("code") in settled for f in assessment.findings)
+
+
+def _signal_codes(assessment: Assessment) -> set[str]:
+    codes = {s.get("code") for s in assessment.signals}
+    if _severe_oud_without_medication(assessment):
+        codes.add("oud_severe_no_plan")
+    return {c for c in codes if c}
+
+
+def _message(assessment: Assessment, code: str) -> str:
+    if code == "oud_severe_no_plan":
+        return OUD_SEVERE_NO_PLAN
+    return next((s["message"] for s in assessment.signals if s.get("code") == code), "")
+
+
+def alerts_after_error(assessment: Assessment, at: datetime) -> dict[str, list[str]]:
+    """Bring the alerts back in line after a response is marked entered in error:
+    an alert it last named stays open on an earlier current result that still calls
+    for it (or closes), and an alert it had cleared opens again if the newest
+    current result calls for it. Returns what changed, for the audit row."""
+    patient = assessment.patient
+    others = list(
+        Assessment.objects.filter(
+            organization_id=assessment.organization_id,
+            patient=patient,
+            instrument=assessment.instrument,
+            status=AssessmentStatus.FINAL,
+        )
+        .exclude(pk=assessment.pk)
+        .order_by("-observed_at", "-id")[:200]
+    )
+    changed: dict[str, list[str]] = {"closed": [], "kept": [], "reopened": []}
+    for alert in open_alerts_from_source(patient, AlertSource("assessment", assessment.public_id)):
+        still = next(
+            (
+                a
+                for a in others
+                if alert.kind in _signal_codes(a) and a.observed_at >= alert.raised_at
+            ),
+            None,
+        )
+        if still is None:
+            alert_close(alert, note="The response that raised it was entered in error.", at=at)
+            changed["closed"].append(alert.kind)
+        else:
+            source = AlertSource("assessment", still.public_id)
+            alert_repoint(
+                alert, source=source, at=still.observed_at, message=_message(still, alert.kind)
+            )
+            changed["kept"].append(alert.kind)
+    latest = others[0] if others else None
+    mistaken = _signal_codes(assessment)
+    if latest is not None:
+        for code, rule in SIGNAL_ALERTS.items():
+            if (
+                assessment.instrument in rule.cleared_by
+                and code not in mistaken  # the mistaken result had cleared it
+                and code in _signal_codes(latest)
+                and not has_open_alert(patient, code)
+            ):
+                alert_raise(
+                    patient,
+                    kind=code,
+                    severity=rule.severity,
+                    message=_message(latest, code),
+                    source=AlertSource("assessment", latest.public_id),
+                    at=latest.observed_at,
+                )
+                changed["reopened"].append(code)
+    return {k: v for k, v in changed.items() if v}
+
+
 def alerts_for_assessment(assessment: Assessment, score: Score) -> list[str]:
     """Raise an alert per signal and clear those a calmer result ends. Returns the
-    kinds raised, for the audit row."""
+    kinds raised and cleared, for the audit row."""
     source = AlertSource("assessment", assessment.public_id)
     raised = []
     found = signals_of(assessment, score)
@@ -62,11 +150,13 @@ def alerts_for_assessment(assessment: Assessment, score: Score) -> list[str]:
     present = {code for code, _ in found}
     for code, rule in SIGNAL_ALERTS.items():
         if assessment.instrument in rule.cleared_by and code not in present:
-            alert_clear(
+            cleared = alert_clear(
                 assessment.patient,
                 kind=code,
                 note=f"A later {assessment.instrument.upper()} ({assessment.total}) is below "
                 "the alert threshold.",
                 at=assessment.observed_at,
             )
+            if cleared:
+                raised.append(f"cleared:{code}")
     return raised

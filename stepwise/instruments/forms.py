@@ -13,10 +13,9 @@ from stepwise.instruments.engine import Instrument, Item
 
 _LOCAL_TIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 # Context facts Stepwise fills from the record when left empty (instruments.context).
-FILLED_FROM_RECORD = {
-    "sex": "Leave empty to use the sex in the patient's record.",
-    "observed_on": "Leave empty to use the date observed.",
-}
+FILLED_FROM_RECORD = {"sex": "Leave empty to use the sex in the patient's record."}
+# Facts always taken from the response itself, never typed (the date observed).
+DERIVED = {"observed_on"}
 
 
 class ResponseForm(forms.Form):
@@ -44,6 +43,8 @@ class ResponseForm(forms.Form):
             self.item_names.append(item.id)
         self.context_names: list[str] = []
         for context_field in instrument.context_fields:
+            if context_field.id in DERIVED:
+                continue
             help_text = FILLED_FROM_RECORD.get(context_field.id, context_field.help)
             field: forms.Field
             if context_field.kind == "date":

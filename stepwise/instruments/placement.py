@@ -21,12 +21,16 @@ Method:
   for people who do not meet the criteria for a substance use disorder, and that is a
   diagnostic fact the six ratings do not hold. A caution says so when it applies.
 
-Published principles encoded here:
+Published principles encoded here (domain reference §4.5):
 
 - Dimensions 4 and 5 alone never call for level 4: their rules stop at 3.5, and a
   table that breaks this is refused when it is built.
 - A withdrawal scale score only informs dimension 1: it adds a rationale line, and a
   caution when the D1 rating looks lower than the score suggests, but no rule reads it.
+
+Stepwise's own rules, not published by ASAM (each says so on the page):
+
+- The rating-to-level table below, and the D1 rating a COWS band suggests.
 - Imminent danger to self or others routes to level 4 (medically managed, or acute
   psychiatric care) with a caution to arrange emergency evaluation now.
 - Severe withdrawal with unstable vital signs routes to 4-WM.
@@ -610,7 +614,10 @@ def _withdrawal_score_note(d1: int, score: tuple[str, int]) -> tuple[RationaleLi
     band = COWS.band_of(total)
     label = band.label.lower() if band is not None else "no band"
     suggested = COWS_SUGGESTED_D1.get(band.code, 0) if band is not None else 0
-    text = f"COWS {total} ({label}) suggests a D1 rating of at least {suggested}. {informs}"
+    text = (
+        f"COWS {total} ({label}) suggests a D1 rating of at least {suggested} "
+        f"(a Stepwise rule of thumb, not a published cut-off). {informs}"
+    )
     caution = ""
     if d1 < suggested:
         caution = (
@@ -648,10 +655,12 @@ def _consistency_cautions(
             f"Unstable severe withdrawal is recorded but D1 is rated {placement.d1}: "
             "review the D1 rating."
         )
-    if placement.imminent_danger and 4 not in placement.ratings:
+    if placement.imminent_danger and 4 not in placement.ratings[:3]:
+        # Danger to self or others belongs to D1-D3 (D3 dangerousness above all);
+        # D4 and D5 never carry a patient to level 4.
         cautions.append(
-            "Imminent danger is recorded but no dimension is rated 4: review the ratings "
-            "(D3 dangerousness in particular)."
+            "Imminent danger is recorded but none of D1-D3 is rated 4: review the "
+            "ratings (D3 dangerousness in particular); level 4 here rests on the fact alone."
         )
     if withdrawal in ("1-WM", "2-WM") and rank(level) >= rank("3.1"):
         cautions.append(

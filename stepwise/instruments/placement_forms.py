@@ -45,6 +45,8 @@ class PlacementForm(forms.Form):
         help_text="Required when choosing another level (for example the patient's "
         "preference, a program not available, a payer decision).",
     )
+    # The level the page showed, so a confirmation cannot store a level never seen.
+    shown_level = forms.CharField(required=False, widget=forms.HiddenInput)
     move_to = ProgramChoiceField(
         queryset=Program.objects.none(),
         to_field_name="public_id",

@@ -33,7 +33,9 @@ def placement_page(request: HttpRequest, public_id: str, assessment_id: str) -> 
     show_times_for(patient)
     if assessment.instrument != "asam3" or assessment.in_error:
         raise NotFound()
-    if PlacementDecision.objects.filter(assessment=assessment).exists():
+    if PlacementDecision.objects.filter(
+        organization_id=actor.organization_id, assessment=assessment
+    ).exists():
         return redirect(
             "instruments:detail", public_id=patient.public_id, assessment_id=assessment.public_id
         )
@@ -71,6 +73,7 @@ def placement_page(request: HttpRequest, public_id: str, assessment_id: str) -> 
                 chosen_level=data["chosen_level"],
                 override_reason=data["override_reason"],
                 move_to=data["move_to"],
+                shown_level=data["shown_level"] or None,
             ),
         )
         if decision is not None:

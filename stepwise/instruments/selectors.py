@@ -163,10 +163,20 @@ def current_stay_of(patient: Patient) -> Stay | None:
     )
 
 
+def last_stay_of(patient: Patient) -> Stay | None:
+    """The most recent stay, for a patient not in care now (the chart uses the same)."""
+    return (
+        Stay.objects.filter(organization_id=patient.organization_id, episode__patient=patient)
+        .select_related("program__facility")
+        .order_by("-started_at", "-id")
+        .first()
+    )
+
+
 def patient_time_zone(patient: Patient) -> str:
-    """The time zone forms use for the patient: their current program's facility, or
-    the organization's first facility when they are not in care."""
-    stay = current_stay_of(patient)
+    """The time zone forms use for the patient: their current (or last) program's
+    facility, or the organization's first facility when they were never in care."""
+    stay = current_stay_of(patient) or last_stay_of(patient)
     if stay is not None:
         return stay.program.facility.time_zone
     return organization_time_zone(patient.organization_id)

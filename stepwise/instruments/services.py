@@ -20,7 +20,7 @@ from stepwise.core.errors import Conflict, NotFound, ValidationFailed
 from stepwise.core.models import AuditAction
 from stepwise.core.roles import Permission
 from stepwise.instruments import placement
-from stepwise.instruments.alerts import alerts_for_assessment
+from stepwise.instruments.alerts import alerts_after_error, alerts_for_assessment
 from stepwise.instruments.context import context_with_defaults
 from stepwise.instruments.engine import Instrument, InvalidResponses, Score
 from stepwise.instruments.models import (
@@ -30,9 +30,8 @@ from stepwise.instruments.models import (
     PlacementDecision,
 )
 from stepwise.instruments.registry import UnknownInstrument, instrument_for
-from stepwise.instruments.selectors import open_episode_of
+from stepwise.instruments.selectors import open_episode_of, patient_time_zone
 from stepwise.patients.access import require_patient_access
-from stepwise.patients.alerts import AlertSource, alert_clear_from_source
 from stepwise.patients.models import Patient
 
 CATEGORY = "assessments"
@@ -63,6 +62,27 @@ def _episode_for(patient: Patient, episode: Episode | None) -> Episode | None:
     return episode
 
 
+def _check_correction(patient: Patient, code: str, replaces: Assessment | None) -> None:
+    """A correction names a mistaken response of the same patient and instrument,
+    already marked entered in error, and not corrected before."""
+    if replaces is None:
+        return
+    if replaces.patient_id != patient.pk or replaces.instrument != code:
+        raise ValidationFailed(
+            {
+                "replaces": "A correction replaces the same patient's response to the same instrument."
+            }
+        )
+    if not replaces.in_error:
+        raise ValidationFailed(
+            {"replaces": "Mark that response entered in error first, with the reason."}
+        )
+    if Assessment.objects.filter(
+        organization_id=patient.organization_id, replaces=replaces
+    ).exists():
+        raise ValidationFailed({"replaces": "That response has already been corrected."})
+
+
 def assessment_record(
     actor: Actor,
     patient: Patient,
@@ -82,17 +102,11 @@ def assessment_record(
     instrument = instrument_or_error(instrument_code)
     observed = event_time(observed_at, "observed_at")
     episode = _episode_for(patient, episode)
-    full_context = context_with_defaults(instrument, patient, observed, context or {})
+    full_context = context_with_defaults(
+        instrument, patient, observed, context or {}, zone=patient_time_zone(patient)
+    )
     score = score_or_error(instrument, answers, full_context)
-    if replaces is not None and (
-        replaces.patient_id != patient.pk or replaces.instrument != instrument.code
-    ):
-        raise ValidationFailed(
-            {
-                "replaces": "A correction replaces the same patient's response "
-                "to the same instrument."
-            }
-        )
+    _check_correction(patient, instrument.code, replaces)
     with transaction.atomic():
         assessment = Assessment.objects.create(
             organization_id=actor.organization_id,
@@ -155,11 +169,7 @@ def assessment_mark_in_error(actor: Actor, assessment: Assessment, *, reason: st
                 "updated_at",
             ]
         )
-        alert_clear_from_source(
-            AlertSource("assessment", locked.public_id),
-            note="The response that raised it was marked entered in error.",
-            at=now,
-        )
+        alerts = alerts_after_error(locked, now)
         audit_record(
             action=AuditAction.UPDATE,
             actor=actor,
@@ -167,7 +177,10 @@ def assessment_mark_in_error(actor: Actor, assessment: Assessment, *, reason: st
             category=CATEGORY,
             object_type="assessment",
             object_id=locked.public_id,
-            detail={"status": AssessmentStatus.ENTERED_IN_ERROR.value},
+            detail={
+                "status": AssessmentStatus.ENTERED_IN_ERROR.value,
+                **({"alerts": alerts} if alerts else {}),
+            },
         )
     return locked
 
@@ -182,6 +195,7 @@ def placement_decide(
     override_reason: str = "",
     move_to: Program | None = None,
     move_reason: str = "",
+    shown_level: str | None = None,
 ) -> PlacementDecision:
     """Store the recommendation made from an ASAM assessment with the clinician's
     decision; optionally move the patient to a program at the chosen level, through
@@ -199,6 +213,14 @@ def placement_decide(
     )
     errors: dict[str, str] = {}
     level_codes = care_rules.LEVELS_BY_EDITION[3]
+    if confirm and shown_level is not None and shown_level != recommendation.level:
+        # The facts changed after the page showed its recommendation (no script ran).
+        raise ValidationFailed(
+            {
+                "decision": f"With these facts the recommendation is {recommendation.level}, "
+                f"not the {shown_level} shown: review it before confirming."
+            }
+        )
     if confirm:
         chosen = recommendation.level
     else:
@@ -224,7 +246,14 @@ def placement_decide(
     if errors:
         raise ValidationFailed(errors)
     with transaction.atomic():
-        if PlacementDecision.objects.select_for_update().filter(assessment=assessment).exists():
+        # Lock the assessment: two decisions at once, or one racing an entered-in-error
+        # mark, must not both pass the checks.
+        locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+        if locked.in_error:
+            raise Conflict("This assessment was marked entered in error; record a new one.")
+        if PlacementDecision.objects.filter(
+            organization_id=actor.organization_id, assessment=assessment
+        ).exists():
             raise Conflict("A placement was already decided on this assessment.")
         started: Stay | None = None
         if move_to is not None:
@@ -274,7 +303,7 @@ def _move(actor: Actor, assessment: Assessment, to_program: Program, reason: str
         raise Conflict("The patient is not in care; admit them to the program instead.")
     current = (
         Stay.objects.select_related("program")
-        .filter(episode=episode, ended_at__isnull=True)
+        .filter(organization_id=actor.organization_id, episode=episode, ended_at__isnull=True)
         .first()
     )
     if current is None:

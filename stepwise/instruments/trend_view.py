@@ -18,7 +18,11 @@ def trend_chart_for(
     # Bands that depend on a fact (AUDIT-C by sex) follow the latest response.
     context = current[-1].context if current else {}
     bands = [TrendBand(b.low, b.high, b.label, b.code) for b in instrument.bands_for(context)]
-    baseline = current[0].total if current and not bands else None
+    # Read against the first response of the latest episode, as the form and the
+    # response page do (or of the whole record when responses have no episode).
+    latest_episode = current[-1].episode_id if current else None
+    in_episode = [r for r in current if r.episode_id == latest_episode]
+    baseline = in_episode[0].total if in_episode and not bands else None
     points = [
         TrendPoint(
             observed_at=r.observed_at.astimezone(zone),

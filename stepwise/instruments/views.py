@@ -79,7 +79,7 @@ def _live_score(form: ResponseForm, patient: Patient) -> LiveScore:
     valid = form.is_bound and form.is_valid()
     observed = (form.observed() if valid else None) or timezone.now()
     given = form.context() if valid else {}
-    context = context_with_defaults(instrument, patient, observed, given)
+    context = context_with_defaults(instrument, patient, observed, given, zone=form.time_zone)
     try:
         score: Score | None = instrument.score(answers, context, partial=True)
     except InvalidResponses:
@@ -156,8 +156,9 @@ def _saved_message(assessment: Assessment) -> str:
 @staff_view(Permission.CARE_WRITE)
 @require_POST
 def assessment_score(request: HttpRequest, public_id: str, code: str) -> HttpResponse:
-    """The live total and band as answers are chosen (htmx); stores and reads nothing
-    beyond the patient's sex and program, so it writes no audit row."""
+    """The live total and band as answers are chosen (htmx). It stores nothing and
+    writes no audit row: what it shows beside the answers typed (the baseline) is what
+    the form page showed, and that page's read is audited."""
     actor = actor_of(request)
     instrument = instrument_or_404(code)
     patient = patient_for(actor, public_id, permission=Permission.CARE_WRITE)
@@ -186,6 +187,7 @@ def assessment_detail(request: HttpRequest, public_id: str, assessment_id: str) 
         "assessment": assessment,
         "instrument": instrument,
         "answers": answers,
+        "facts": _facts(instrument, assessment),
         "error_form": MarkInErrorForm(),
         "version_differs": assessment.instrument_version != instrument.version,
         **_against_baseline(instrument, assessment),
@@ -202,6 +204,18 @@ def _against_baseline(instrument: Instrument, assessment: Assessment) -> dict[st
     if baseline is None or baseline.total is None or baseline.pk == assessment.pk:
         return {"baseline": baseline}
     return {"baseline": baseline, "change": assessment.total - baseline.total}
+
+
+def _facts(instrument: Instrument, assessment: Assessment) -> list[tuple[str, str]]:
+    """The context facts by their labels, choices shown as their labels."""
+    shown = []
+    for context_field in instrument.context_fields:
+        value = assessment.context.get(context_field.id)
+        if value in ("", None):
+            continue
+        label = dict(context_field.choices).get(value, value)
+        shown.append((context_field.label, label))
+    return shown
 
 
 def _anchor_label(item: object, value: int | None) -> str:

@@ -42,9 +42,17 @@ def alert_raise(
 ) -> Alert:
     """Open the alert, or count a repeat on the one already open. Call inside the
     transaction of the write that found the signal; that write's audit row covers it."""
+    # Lock the patient first: with no alert open yet there is no row to lock, and two
+    # results at once must not both open one (one open alert per kind).
+    Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk").first()
     existing = (
         Alert.objects.select_for_update()
-        .filter(patient=patient, kind=kind, status=AlertStatus.OPEN)
+        .filter(
+            organization_id=patient.organization_id,
+            patient=patient,
+            kind=kind,
+            status=AlertStatus.OPEN,
+        )
         .first()
     )
     if existing is not None:
@@ -80,15 +88,48 @@ def alert_clear(patient: Patient, *, kind: str, note: str, at: datetime) -> int:
     for a clinician. A result observed before the alert was last raised (entered
     late) clears nothing. Returns how many were closed."""
     return Alert.objects.filter(
-        patient=patient, kind=kind, status=AlertStatus.OPEN, last_raised_at__lte=at
+        organization_id=patient.organization_id,
+        patient=patient,
+        kind=kind,
+        status=AlertStatus.OPEN,
+        last_raised_at__lte=at,
     ).update(status=AlertStatus.RESOLVED, resolved_at=at, resolution_note=note)
 
 
-def alert_clear_from_source(source: AlertSource, *, note: str, at: datetime) -> int:
-    """Close open alerts raised by a row that turned out to be a mistake."""
+def has_open_alert(patient: Patient, kind: str) -> bool:
     return Alert.objects.filter(
-        source_type=source.type, source_id=source.public_id, status=AlertStatus.OPEN
-    ).update(status=AlertStatus.RESOLVED, resolved_at=at, resolution_note=note)
+        organization_id=patient.organization_id,
+        patient=patient,
+        kind=kind,
+        status=AlertStatus.OPEN,
+    ).exists()
+
+
+def open_alerts_from_source(patient: Patient, source: AlertSource) -> list[Alert]:
+    return list(
+        Alert.objects.select_for_update().filter(
+            organization_id=patient.organization_id,
+            patient=patient,
+            source_type=source.type,
+            source_id=source.public_id,
+            status=AlertStatus.OPEN,
+        )
+    )
+
+
+def alert_close(alert: Alert, *, note: str, at: datetime) -> None:
+    """Close an alert whose source no longer stands (entered in error)."""
+    Alert.objects.filter(pk=alert.pk, status=AlertStatus.OPEN).update(
+        status=AlertStatus.RESOLVED, resolved_at=at, resolution_note=note
+    )
+
+
+def alert_repoint(alert: Alert, *, source: AlertSource, at: datetime, message: str) -> None:
+    """Keep an alert open on an earlier result that still calls for it, when the result
+    it last named turned out to be a mistake."""
+    Alert.objects.filter(pk=alert.pk).update(
+        source_type=source.type, source_id=source.public_id, last_raised_at=at, message=message
+    )
 
 
 def alert_resolve(actor: Actor, alert: Alert, *, note: str) -> Alert:

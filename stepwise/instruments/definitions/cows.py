@@ -20,7 +20,7 @@ def moderate_withdrawal(responses: Responses) -> Signal | None:
         return Signal(
             "withdrawal_moderate",
             f"COWS {total}: moderate or worse withdrawal. Review comfort medication and "
-            "whether an induction can start.",
+            "the withdrawal plan.",
         )
     return None
 

@@ -208,7 +208,7 @@ def test_imminent_danger_routes_to_level_4_with_emergency_evaluation():
     assert "F-DANGER" in result.rule_ids
     assert any("emergency evaluation now" in c for c in result.cautions)
     # The ratings do not say so: a caution asks for them to be reviewed.
-    assert any("no dimension is rated 4" in c for c in result.cautions)
+    assert any("none of D1-D3 is rated 4" in c for c in result.cautions)
     rated = recommend(case(only(3, 4), Facts(imminent_danger=True)))
     assert not any("no dimension is rated 4" in c for c in rated.cautions)
 

@@ -3,6 +3,7 @@ item, audited, corrected by entered-in-error, and their signals reaching alerts.
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import timedelta
 from typing import Any
 
@@ -209,3 +210,69 @@ def test_a_result_entered_late_neither_moves_the_alert_back_nor_lets_it_be_clear
     record(cast, COWS_ZERO, observed_at=now - timedelta(days=1))
     alert.refresh_from_db()
     assert alert.status == AlertStatus.OPEN
+
+
+def test_a_correction_needs_the_mistake_marked_first_and_corrects_it_once(cast):
+    wrong = record(cast, COWS_13)
+    with pytest.raises(ValidationFailed) as unmarked:
+        record(cast, COWS_ZERO, replaces=wrong)
+    assert "entered in error first" in unmarked.value.errors["replaces"]
+    marked = assessment_mark_in_error(cast.actors["owner"], wrong, reason="Wrong bed")
+    record(cast, COWS_ZERO, replaces=marked)
+    with pytest.raises(ValidationFailed) as again:
+        record(cast, COWS_ZERO, replaces=marked)
+    assert "already been corrected" in again.value.errors["replaces"]
+
+
+def test_an_alert_stays_open_on_an_earlier_result_when_the_latest_was_a_mistake(cast):
+    positive = dict.fromkeys(PHQ9_ITEMS, 0) | {"thoughts_of_death_or_self_harm": 1}
+    now = timezone.now()
+    first = record(cast, positive, code="phq9", observed_at=now - timedelta(hours=2))
+    second = record(cast, positive, code="phq9", observed_at=now)
+    assessment_mark_in_error(cast.actors["owner"], second, reason="Wrong patient")
+    alert = Alert.objects.get(kind="suicide_risk")
+    assert alert.status == AlertStatus.OPEN and alert.source_id == first.public_id
+    assessment_mark_in_error(cast.actors["owner"], first, reason="Wrong patient too")
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.RESOLVED
+
+
+def test_a_mistaken_calm_result_gives_the_withdrawal_alert_back(cast):
+    now = timezone.now()
+    record(cast, COWS_13, observed_at=now - timedelta(hours=1))
+    calm = record(cast, COWS_ZERO, observed_at=now)
+    assert not Alert.objects.filter(status="open").exists()
+    assessment_mark_in_error(cast.actors["owner"], calm, reason="Rated the wrong patient")
+    assert Alert.objects.get(status="open").kind == "withdrawal_moderate"
+    event = AuditEvent.objects.filter(object_id=str(calm.public_id), action="update").get()
+    assert event.detail["alerts"] == {"reopened": ["withdrawal_moderate"]}
+
+
+def test_no_plan_alert_for_severe_oud_in_remission_or_on_maintenance(cast):
+    from stepwise.instruments.definitions.dsm5 import DSM5_OUD
+
+    answers = {i.id: 1 for i in DSM5_OUD.items if i.scored}
+    record(cast, answers, code="dsm5-oud", context={"on_maintenance_therapy": "yes"})
+    record(
+        cast,
+        answers,
+        code="dsm5-oud",
+        context={"last_criterion_met_on": (timezone.localdate() - timedelta(days=400)).isoformat()},
+    )
+    assert not Alert.objects.filter(kind="oud_severe_no_plan").exists()
+
+
+def test_the_dsm5_date_is_always_the_date_observed(cast):
+    from stepwise.instruments.definitions.dsm5 import DSM5_OUD
+
+    answers = {i.id: 1 for i in DSM5_OUD.items if i.scored}
+    observed = timezone.now() - timedelta(days=10)
+    stored = record(
+        cast,
+        answers,
+        code="dsm5-oud",
+        observed_at=observed,
+        context={"observed_on": "2031-01-01", "last_criterion_met_on": "2026-01-01"},
+    )
+    local = observed.astimezone(zoneinfo.ZoneInfo("America/New_York")).date()
+    assert stored.context["observed_on"] == local.isoformat()

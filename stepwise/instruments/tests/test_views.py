@@ -903,3 +903,23 @@ def test_a_sows_response_shows_its_change_from_the_episode_baseline(cast: Any) -
     assert "This is the baseline" in client.get(detail_url(cast, first)).content.decode()
     html = client.get(detail_url(cast, later)).content.decode()
     assert "Baseline 32" in html and "change <strong>-16</strong>" in html
+
+
+def test_confirming_refuses_a_level_other_than_the_one_shown(cast: Any) -> None:
+    assessment = asam(cast)
+    client = cast.client_for("owner")
+    shown = recommended(client.get(placement_url(cast, assessment)).content.decode())
+    # Without a script the recommendation did not follow the ticked fact.
+    response = client.post(
+        placement_url(cast, assessment),
+        {"imminent_danger": "on", "decision": "confirm", "shown_level": shown, "decide": "1"},
+    )
+    assert response.status_code == 422
+    assert "review it before confirming" in response.content.decode()
+    assert not PlacementDecision.objects.exists()
+    response = client.post(
+        placement_url(cast, assessment),
+        {"imminent_danger": "on", "decision": "confirm", "shown_level": "4", "decide": "1"},
+    )
+    assert response.status_code == 302
+    assert PlacementDecision.objects.get().chosen_level == "4"

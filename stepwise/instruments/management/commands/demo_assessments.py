@@ -232,7 +232,7 @@ class Command(BaseCommand):
         error with the reason, and the right ones recorded as the correction."""
         mistaken = answers | {"pulse": 4, "gooseflesh": 5}
         wrong = assessment_record(nurse, patient, "cows", mistaken, observed_at=at)
-        assessment_mark_in_error(
+        wrong = assessment_mark_in_error(
             nurse,
             wrong,
             reason="Pulse and gooseflesh copied from the previous patient's flow sheet; "
