@@ -14,15 +14,22 @@ from stepwise.api.auth import api_actor
 from stepwise.api.permissions import requires
 from stepwise.api.schemas import ErrorOut, InputSchema
 from stepwise.care.chart import patient_for
-from stepwise.core.errors import NotFound, ValidationFailed
-from stepwise.core.ids import public_id_or_404
+from stepwise.core.errors import ValidationFailed
 from stepwise.core.roles import Permission
 from stepwise.instruments import placement
 from stepwise.instruments.engine import Instrument, InvalidResponses
 from stepwise.instruments.models import Assessment
 from stepwise.instruments.registry import INSTRUMENTS
-from stepwise.instruments.selectors import assessments_read, instrument_or_404
-from stepwise.instruments.services import assessment_mark_in_error, assessment_record
+from stepwise.instruments.selectors import (
+    assessment_read,
+    assessments_read,
+    instrument_or_404,
+)
+from stepwise.instruments.services import (
+    assessment_mark_in_error,
+    assessment_record,
+    score_or_error,
+)
 from stepwise.patients.models import Patient
 
 router = Router(tags=["instruments"])
@@ -202,10 +209,7 @@ def score(request: HttpRequest, code: str, payload: ScoreIn) -> dict[str, Any]:
     as it goes (complete: false, no band); a value outside an item's allowed set, an
     unknown item or a malformed fact is a 422 naming each one and what is allowed."""
     instrument = instrument_or_404(code)
-    try:
-        result = instrument.score(payload.answers, payload.context, partial=True)
-    except InvalidResponses as exc:
-        raise ValidationFailed(exc.errors) from None
+    result = score_or_error(instrument, payload.answers, payload.context, partial=True)
     return {
         "instrument": instrument.code,
         "version": instrument.version,
@@ -334,15 +338,7 @@ def mark_in_error(
 ) -> dict[str, Any]:
     """Withdraw a mistaken response from trends and alerts; it stays in the record."""
     actor = api_actor(request)
-    patient = patient_for(actor, patient_id, permission=Permission.CARE_WRITE)
-    try:
-        found = Assessment.objects.select_related("patient", "entered_by", "episode").get(
-            organization_id=actor.organization_id,
-            patient=patient,
-            public_id=public_id_or_404(assessment_id),
-        )
-    except Assessment.DoesNotExist:
-        raise NotFound() from None
+    _, found = assessment_read(actor, patient_id, assessment_id)
     return _assessment(assessment_mark_in_error(actor, found, reason=payload.reason))
 
 

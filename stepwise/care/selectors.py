@@ -9,7 +9,7 @@ from datetime import datetime, time, timedelta
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 
-from stepwise.care.models import Episode, Program, Stay
+from stepwise.care.models import Episode, EpisodeStatus, Program, Stay
 from stepwise.core.actor import Actor
 from stepwise.core.errors import NotFound
 from stepwise.core.ids import public_id_or_404
@@ -204,3 +204,47 @@ def organization_time_zone(organization_id: int) -> str:
         .first()
     )
     return zone or "UTC"
+
+
+# One patient's place in the continuum now, for the apps above (forms, times).
+
+
+def open_episode_of(patient: Patient) -> Episode | None:
+    return (
+        Episode.objects.filter(
+            organization_id=patient.organization_id, patient=patient, status=EpisodeStatus.OPEN
+        )
+        .order_by("-admitted_at")
+        .first()
+    )
+
+
+def current_stay_of(patient: Patient) -> Stay | None:
+    return (
+        Stay.objects.filter(
+            organization_id=patient.organization_id,
+            episode__patient=patient,
+            ended_at__isnull=True,
+        )
+        .select_related("program__facility")
+        .first()
+    )
+
+
+def last_stay_of(patient: Patient) -> Stay | None:
+    """The most recent stay, for a patient not in care now (the chart uses the same)."""
+    return (
+        Stay.objects.filter(organization_id=patient.organization_id, episode__patient=patient)
+        .select_related("program__facility")
+        .order_by("-started_at", "-id")
+        .first()
+    )
+
+
+def patient_time_zone(patient: Patient) -> str:
+    """The time zone forms use for the patient: their current (or last) program's
+    facility, or the organization's first facility when they were never in care."""
+    stay = current_stay_of(patient) or last_stay_of(patient)
+    if stay is not None:
+        return stay.program.facility.time_zone
+    return organization_time_zone(patient.organization_id)

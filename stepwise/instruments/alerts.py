@@ -34,41 +34,10 @@ SIGNAL_ALERTS: dict[str, AlertRule] = {
     "oud_severe_no_plan": AlertRule(AlertSeverity.WARNING),
 }
 
-OUD_SEVERE_NO_PLAN = (
-    "DSM-5 opioid use disorder, severe: write a treatment plan and offer medication for OUD."
-)
 
-
-def signals_of(assessment: Assessment, score: Score) -> list[tuple[str, str]]:
-    """The engine's signals, plus the rules that need more than one response: a severe
-    OUD result calls for a treatment plan. (Treatment plans arrive with the plans
-    work; until a plan exists the alert is resolved by a clinician's note.)"""
-    found = [(s.code, s.message) for s in score.signals]
-    if _severe_oud_without_medication(assessment):
-        found.append(("oud_severe_no_plan", OUD_SEVERE_NO_PLAN))
-    return found
-
-
-def _severe_oud_without_medication(assessment: Assessment) -> bool:
-    """Severe OUD, active: not in remission and not already on maintenance therapy,
-    where "offer medication" would be wrong."""
-    if assessment.instrument != "dsm5-oud" or assessment.band_code != "severe":
-        return False
-    settled = {"remission", "on_maintenance_therapy"}
-    return not any(f.get("code") in settled for f in assessment.findings)
-
-
-def _signal_codes(assessment: Assessment) -> set[str]:
-    codes = {s.get("code") for s in assessment.signals}
-    if _severe_oud_without_medication(assessment):
-        codes.add("oud_severe_no_plan")
-    return {c for c in codes if c}
-
-
-def _message(assessment: Assessment, code: str) -> str:
-    if code == "oud_severe_no_plan":
-        return OUD_SEVERE_NO_PLAN
-    return next((s["message"] for s in assessment.signals if s.get("code") == code), "")
+def _signals(assessment: Assessment) -> dict[str, str]:
+    """The signals stored with a response (as the engine found them): code -> message."""
+    return {s["code"]: s["message"] for s in assessment.signals if s.get("code")}
 
 
 def alerts_after_error(assessment: Assessment, at: datetime) -> dict[str, list[str]]:
@@ -90,11 +59,7 @@ def alerts_after_error(assessment: Assessment, at: datetime) -> dict[str, list[s
     changed: dict[str, list[str]] = {"closed": [], "kept": [], "reopened": []}
     for alert in open_alerts_from_source(patient, AlertSource("assessment", assessment.public_id)):
         still = next(
-            (
-                a
-                for a in others
-                if alert.kind in _signal_codes(a) and a.observed_at >= alert.raised_at
-            ),
+            (a for a in others if alert.kind in _signals(a) and a.observed_at >= alert.raised_at),
             None,
         )
         if still is None:
@@ -103,24 +68,24 @@ def alerts_after_error(assessment: Assessment, at: datetime) -> dict[str, list[s
         else:
             source = AlertSource("assessment", still.public_id)
             alert_repoint(
-                alert, source=source, at=still.observed_at, message=_message(still, alert.kind)
+                alert, source=source, at=still.observed_at, message=_signals(still)[alert.kind]
             )
             changed["kept"].append(alert.kind)
     latest = others[0] if others else None
-    mistaken = _signal_codes(assessment)
+    mistaken = _signals(assessment)
     if latest is not None:
         for code, rule in SIGNAL_ALERTS.items():
             if (
                 assessment.instrument in rule.cleared_by
                 and code not in mistaken  # the mistaken result had cleared it
-                and code in _signal_codes(latest)
+                and code in _signals(latest)
                 and not has_open_alert(patient, code)
             ):
                 alert_raise(
                     patient,
                     kind=code,
                     severity=rule.severity,
-                    message=_message(latest, code),
+                    message=_signals(latest)[code],
                     source=AlertSource("assessment", latest.public_id),
                     at=latest.observed_at,
                 )
@@ -133,8 +98,8 @@ def alerts_for_assessment(assessment: Assessment, score: Score) -> list[str]:
     kinds raised and cleared, for the audit row."""
     source = AlertSource("assessment", assessment.public_id)
     raised = []
-    found = signals_of(assessment, score)
-    for code, message in found:
+    found = {s.code: s.message for s in score.signals}
+    for code, message in found.items():
         rule = SIGNAL_ALERTS.get(code)
         if rule is None:
             continue
@@ -147,7 +112,7 @@ def alerts_for_assessment(assessment: Assessment, score: Score) -> list[str]:
             at=assessment.observed_at,
         )
         raised.append(code)
-    present = {code for code, _ in found}
+    present = set(found)
     for code, rule in SIGNAL_ALERTS.items():
         if assessment.instrument in rule.cleared_by and code not in present:
             cleared = alert_clear(

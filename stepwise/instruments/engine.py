@@ -39,6 +39,9 @@ class Item:
     def maximum(self) -> int:
         return max(self.allowed)
 
+    def label_of(self, value: int | None) -> str:
+        return next((a.label for a in self.anchors if a.value == value), "")
+
 
 @dataclass(frozen=True)
 class Band:
@@ -134,7 +137,8 @@ class Instrument:
     loinc: str | None = None
     local_code: str = ""
     total_rule: Callable[[Instrument, Responses], int] = plain_sum
-    signal_rules: tuple[Callable[[Responses], Signal | None], ...] = field(default=())
+    # Each sees the answers and the facts (a DSM-5 signal depends on remission dates).
+    signal_rules: tuple[Callable[[Responses, Context], Signal | None], ...] = field(default=())
     # Needed when the total rule is not a plain sum (a reverse-scored item).
     max_total: int | None = None
     # False for a profile of separate ratings that must never be added up (ASAM).
@@ -149,6 +153,12 @@ class Instrument:
     )
     # What the total means when there are no bands (SOWS, craving): read against baseline.
     interpretation: str = ""
+
+    @property
+    def reads_against_baseline(self) -> bool:
+        """A total with no published bands (SOWS, craving) means something only as a
+        change from the patient's own first response."""
+        return self.totalled and not self.bands and not self.band_sets
 
     @property
     def short_name(self) -> str:
@@ -230,7 +240,9 @@ class Instrument:
         complete = all(i.id in responses for i in self.items if i.required) and all(
             context.get(f.id) not in ("", None) for f in self.context_fields if f.required
         )
-        signals = tuple(s for rule in self.signal_rules if (s := rule(responses)) is not None)
+        signals = tuple(
+            s for rule in self.signal_rules if (s := rule(responses, context)) is not None
+        )
         findings = (
             self.findings_rule(self, responses, context, total)
             if complete and self.findings_rule is not None

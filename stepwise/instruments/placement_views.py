@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from stepwise.care.selectors import programs_of
+from stepwise.care.selectors import current_stay_of, programs_of
 from stepwise.core.errors import NotFound
 from stepwise.core.roles import Permission
 from stepwise.core.web import actor_of, form_page_status, is_htmx, staff_view, submit
@@ -18,7 +18,6 @@ from stepwise.instruments.models import PlacementDecision
 from stepwise.instruments.placement_forms import CONFIRM, PlacementForm
 from stepwise.instruments.selectors import (
     assessment_read,
-    current_stay_of,
     latest_withdrawal_score,
 )
 from stepwise.instruments.services import placement_decide

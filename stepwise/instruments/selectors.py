@@ -10,8 +10,6 @@ from datetime import datetime, timedelta
 from django.db.models import Count, Max, Q, QuerySet
 
 from stepwise.care.chart import patient_access, record_read
-from stepwise.care.models import Episode, EpisodeStatus, Stay
-from stepwise.care.selectors import organization_time_zone
 from stepwise.core.actor import Actor
 from stepwise.core.errors import NotFound
 from stepwise.core.ids import public_id_or_404
@@ -127,11 +125,6 @@ def assessment_read(
     return patient, assessment
 
 
-def patient_assessments(patient: Patient, *, limit: int) -> list[Assessment]:
-    """The most recent responses across instruments (the caller audits the read)."""
-    return list(_of(patient).select_related("entered_by").order_by("-observed_at", "-id")[:limit])
-
-
 def baseline_for(patient: Patient, code: str, episode_id: int | None) -> Assessment | None:
     """The first current response of the episode (or of the whole record when not in
     care): what a total without bands (SOWS, craving) is read against."""
@@ -139,47 +132,6 @@ def baseline_for(patient: Patient, code: str, episode_id: int | None) -> Assessm
     if episode_id is not None:
         current = current.filter(episode_id=episode_id)
     return current.order_by("observed_at", "id").first()
-
-
-def open_episode_of(patient: Patient) -> Episode | None:
-    return (
-        Episode.objects.filter(
-            organization_id=patient.organization_id, patient=patient, status=EpisodeStatus.OPEN
-        )
-        .order_by("-admitted_at")
-        .first()
-    )
-
-
-def current_stay_of(patient: Patient) -> Stay | None:
-    return (
-        Stay.objects.filter(
-            organization_id=patient.organization_id,
-            episode__patient=patient,
-            ended_at__isnull=True,
-        )
-        .select_related("program__facility")
-        .first()
-    )
-
-
-def last_stay_of(patient: Patient) -> Stay | None:
-    """The most recent stay, for a patient not in care now (the chart uses the same)."""
-    return (
-        Stay.objects.filter(organization_id=patient.organization_id, episode__patient=patient)
-        .select_related("program__facility")
-        .order_by("-started_at", "-id")
-        .first()
-    )
-
-
-def patient_time_zone(patient: Patient) -> str:
-    """The time zone forms use for the patient: their current (or last) program's
-    facility, or the organization's first facility when they were never in care."""
-    stay = current_stay_of(patient) or last_stay_of(patient)
-    if stay is not None:
-        return stay.program.facility.time_zone
-    return organization_time_zone(patient.organization_id)
 
 
 # A withdrawal score older than this says little about the patient now.

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from stepwise.care import rules as care_rules
 from stepwise.care.models import Episode, Program, Stay
+from stepwise.care.selectors import open_episode_of, open_stay, patient_time_zone
 from stepwise.care.services import stay_transition
 from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
@@ -30,7 +31,6 @@ from stepwise.instruments.models import (
     PlacementDecision,
 )
 from stepwise.instruments.registry import UnknownInstrument, instrument_for
-from stepwise.instruments.selectors import open_episode_of, patient_time_zone
 from stepwise.patients.access import require_patient_access
 from stepwise.patients.models import Patient
 
@@ -45,11 +45,16 @@ def instrument_or_error(code: str, field: str = "instrument") -> Instrument:
 
 
 def score_or_error(
-    instrument: Instrument, answers: Mapping[str, Any], context: Mapping[str, str]
+    instrument: Instrument,
+    answers: Mapping[str, Any],
+    context: Mapping[str, str],
+    *,
+    partial: bool = False,
 ) -> Score:
-    """Score a complete response; every fault named by item (422 upstream)."""
+    """Score a response (complete unless `partial`); every fault named by item (422
+    upstream)."""
     try:
-        return instrument.score(answers, context)
+        return instrument.score(answers, context, partial=partial)
     except InvalidResponses as exc:
         raise ValidationFailed(exc.errors) from None
 
@@ -298,15 +303,9 @@ def _default_move_reason(level: str) -> str:
 
 
 def _move(actor: Actor, assessment: Assessment, to_program: Program, reason: str) -> Stay:
-    episode = _episode_for(assessment.patient, None)
+    episode = open_episode_of(assessment.patient)
     if episode is None:
         raise Conflict("The patient is not in care; admit them to the program instead.")
-    current = (
-        Stay.objects.select_related("program")
-        .filter(organization_id=actor.organization_id, episode=episode, ended_at__isnull=True)
-        .first()
-    )
-    if current is None:
-        raise Conflict("The patient has no current stay to move from.")
+    current = open_stay(episode)
     kind = care_rules.transition_kind_between(current.program.level, to_program.level).value
     return stay_transition(actor, episode, to_program, kind=kind, reason=reason)

@@ -22,7 +22,7 @@ def trend_chart_for(
     # response page do (or of the whole record when responses have no episode).
     latest_episode = current[-1].episode_id if current else None
     in_episode = [r for r in current if r.episode_id == latest_episode]
-    baseline = in_episode[0].total if in_episode and not bands else None
+    baseline = in_episode[0].total if in_episode and instrument.reads_against_baseline else None
     points = [
         TrendPoint(
             observed_at=r.observed_at.astimezone(zone),

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from stepwise.care.chart import patient_for, patient_for_form, record_read
+from stepwise.care.selectors import open_episode_of, patient_time_zone
 from stepwise.core.roles import Permission
 from stepwise.core.web import actor_of, form_errors_text, form_page_status, staff_view, submit
 from stepwise.instruments.context import context_with_defaults
@@ -24,9 +25,7 @@ from stepwise.instruments.selectors import (
     history_read,
     instrument_or_404,
     latest_by_instrument,
-    open_episode_of,
     patient_assessments_access,
-    patient_time_zone,
 )
 from stepwise.instruments.services import assessment_mark_in_error, assessment_record
 from stepwise.instruments.trend_view import trend_chart_for
@@ -86,7 +85,7 @@ def _live_score(form: ResponseForm, patient: Patient) -> LiveScore:
         score = None
     required = [i for i in instrument.items if i.required]
     answered = sum(1 for i in required if i.id in answers)
-    if instrument.bands or instrument.band_sets or not instrument.totalled:
+    if not instrument.reads_against_baseline:
         return LiveScore(instrument, score, answered, len(required))
     episode = open_episode_of(patient)
     baseline = baseline_for(patient, instrument.code, episode.pk if episode else None)
@@ -174,14 +173,10 @@ def assessment_detail(request: HttpRequest, public_id: str, assessment_id: str) 
     patient, assessment = assessment_read(actor, public_id, assessment_id)
     show_times_for(patient)
     instrument = instrument_or_404(assessment.instrument)
-    answers = [
-        (
-            item,
-            assessment.answers.get(item.id),
-            _anchor_label(item, assessment.answers.get(item.id)),
-        )
-        for item in instrument.items
-    ]
+    answers = []
+    for item in instrument.items:
+        value = assessment.answers.get(item.id)
+        answers.append((item, value, item.label_of(value)))
     context = {
         "patient": patient,
         "assessment": assessment,
@@ -198,7 +193,7 @@ def assessment_detail(request: HttpRequest, public_id: str, assessment_id: str) 
 def _against_baseline(instrument: Instrument, assessment: Assessment) -> dict[str, object]:
     """A total without bands (SOWS, craving) read against the first response of its
     episode, as the entry form shows it."""
-    if instrument.bands or instrument.band_sets or assessment.total is None:
+    if not instrument.reads_against_baseline or assessment.total is None:
         return {}
     baseline = baseline_for(assessment.patient, instrument.code, assessment.episode_id)
     if baseline is None or baseline.total is None or baseline.pk == assessment.pk:
@@ -216,13 +211,6 @@ def _facts(instrument: Instrument, assessment: Assessment) -> list[tuple[str, st
         label = dict(context_field.choices).get(value, value)
         shown.append((context_field.label, label))
     return shown
-
-
-def _anchor_label(item: object, value: int | None) -> str:
-    for anchor in getattr(item, "anchors", ()):
-        if anchor.value == value:
-            return str(anchor.label)
-    return ""
 
 
 @staff_view(Permission.CARE_WRITE)

@@ -12,7 +12,7 @@ the anchor labels, guidance and prompts below are Stepwise's own short wording.
 
 from __future__ import annotations
 
-from stepwise.instruments.engine import Anchor, Instrument, Item, Responses, Signal
+from stepwise.instruments.engine import Anchor, Context, Instrument, Item, Responses, Signal
 
 D1 = "d1_intoxication_withdrawal"
 D2 = "d2_biomedical"
@@ -34,7 +34,7 @@ def _ratings(*labels: str) -> tuple[Anchor, ...]:
     )
 
 
-def imminent_risk(responses: Responses) -> Signal | None:
+def imminent_risk(responses: Responses, context: Context) -> Signal | None:
     rated_4 = [number for number, item in enumerate(DIMENSIONS, 1) if responses.get(item) == 4]
     if not rated_4:
         return None

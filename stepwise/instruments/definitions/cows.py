@@ -7,14 +7,22 @@ Rate only what is due to opioid withdrawal (a pulse raised by exertion does not 
 
 from __future__ import annotations
 
-from stepwise.instruments.engine import Anchor, Band, Instrument, Item, Responses, Signal
+from stepwise.instruments.engine import (
+    Anchor,
+    Band,
+    Context,
+    Instrument,
+    Item,
+    Responses,
+    Signal,
+)
 
 # Moderate withdrawal or worse: the care team should see it and act (comfort
 # medication, a buprenorphine induction check) without waiting for rounds.
 MODERATE_WITHDRAWAL = 13
 
 
-def moderate_withdrawal(responses: Responses) -> Signal | None:
+def moderate_withdrawal(responses: Responses, context: Context) -> Signal | None:
     total = sum(responses.values())
     if total >= MODERATE_WITHDRAWAL:
         return Signal(

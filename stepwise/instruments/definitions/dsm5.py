@@ -28,6 +28,7 @@ from stepwise.instruments.engine import (
     InvalidResponses,
     Item,
     Responses,
+    Signal,
 )
 
 YES_NO = (Anchor(0, "no"), Anchor(1, "yes"))
@@ -152,6 +153,24 @@ def remission(context: Context) -> str | None:
     return None
 
 
+# Six or more criteria: severe.
+SEVERE_FROM = 6
+SEVERE_OUD_NEEDS_PLAN = (
+    "DSM-5 opioid use disorder, severe: write a treatment plan and offer medication for OUD."
+)
+
+
+def needs_treatment_plan(responses: Responses, context: Context) -> Signal | None:
+    """Severe and active: not in remission and not already on maintenance therapy,
+    where "offer medication" would be wrong. (Until treatment plans exist, the alert
+    this raises is resolved by a clinician's note.)"""
+    if criteria_met(DSM5_OUD, responses) < SEVERE_FROM:
+        return None
+    if remission(context) is not None or context.get("on_maintenance_therapy") == "yes":
+        return None
+    return Signal("oud_severe_no_plan", SEVERE_OUD_NEEDS_PLAN)
+
+
 def oud_findings(
     instrument: Instrument, responses: Responses, context: Context, total: int
 ) -> tuple[Finding, ...]:
@@ -236,7 +255,7 @@ DSM5_OUD = Instrument(
         Band(0, 1, NOT_MET, "Criteria for opioid use disorder not met"),
         Band(2, 3, MILD, "Mild"),
         Band(4, 5, MODERATE, "Moderate"),
-        Band(6, 11, SEVERE, "Severe"),
+        Band(SEVERE_FROM, 11, SEVERE, "Severe"),
     ),
     total_rule=criteria_met,
     max_total=11,
@@ -267,4 +286,5 @@ DSM5_OUD = Instrument(
         ),
     ),
     findings_rule=oud_findings,
+    signal_rules=(needs_treatment_plan,),
 )

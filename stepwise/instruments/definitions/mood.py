@@ -4,7 +4,15 @@ suicide-risk signal whatever the total."""
 
 from __future__ import annotations
 
-from stepwise.instruments.engine import Anchor, Band, Instrument, Item, Responses, Signal
+from stepwise.instruments.engine import (
+    Anchor,
+    Band,
+    Context,
+    Instrument,
+    Item,
+    Responses,
+    Signal,
+)
 
 FREQUENCY = (
     Anchor(0, "not at all"),
@@ -21,7 +29,7 @@ def _items(*pairs: tuple[str, str]) -> tuple[Item, ...]:
 SELF_HARM_ITEM = "thoughts_of_death_or_self_harm"
 
 
-def suicide_risk(responses: Responses) -> Signal | None:
+def suicide_risk(responses: Responses, context: Context) -> Signal | None:
     if responses.get(SELF_HARM_ITEM, 0) > 0:
         return Signal(
             "suicide_risk",
