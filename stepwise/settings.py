@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "stepwise.patients",
     "stepwise.care",
     "stepwise.instruments",
+    "stepwise.withdrawal",
     "stepwise.privacy",
     "stepwise.api",
 ]

@@ -5,6 +5,7 @@ urlpatterns = [
     path("", include("stepwise.care.urls")),
     path("patients/", include("stepwise.patients.urls")),
     path("patients/", include("stepwise.instruments.urls")),
+    path("", include("stepwise.withdrawal.urls")),
     path("audit/", include("stepwise.privacy.urls")),
     path("privacy/", include("stepwise.privacy.part2_urls")),
     path("", include("stepwise.core.urls")),

@@ -77,6 +77,12 @@ class Program(TenantScoped):
     def has_beds(self) -> bool:
         return self.bed_capacity is not None
 
+    @property
+    def is_withdrawal_management(self) -> bool:
+        """A withdrawal-management (detox) program: a -WM level, or a TEDS detox setting
+        (the 4th edition folds withdrawal management into the levels)."""
+        return self.asam_level.endswith("-WM") or self.teds_service in rules.TEDS_DETOX_SERVICES
+
 
 class EpisodeStatus(models.TextChoices):
     OPEN = "open", "Open"
@@ -179,10 +185,17 @@ class Stay(TenantScoped):
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # Beds of a 24-hour program are numbered 1..capacity; a stay holds one while open.
+    bed_number = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["episode_id", "sequence"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["program", "bed_number"],
+                condition=models.Q(ended_at__isnull=True, bed_number__isnull=False),
+                name="stay_one_patient_per_bed",
+            ),
             models.UniqueConstraint(fields=["episode", "sequence"], name="stay_sequence_unique"),
             models.UniqueConstraint(
                 fields=["episode"],

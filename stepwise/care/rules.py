@@ -80,6 +80,9 @@ TEDS_SERVICES: tuple[tuple[int, str], ...] = (
     (8, "Ambulatory, detoxification"),
 )
 
+# TEDS service settings that are detoxification (withdrawal management).
+TEDS_DETOX_SERVICES = frozenset({1, 2, 8})
+
 # TEDS reason for discharge (REASON).
 DISCHARGE_REASONS: tuple[tuple[int, str], ...] = (
     (1, "Treatment completed"),

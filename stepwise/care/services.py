@@ -11,6 +11,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 
 from stepwise.care import rules
+from stepwise.care.exits import StayExit, run_exit_checks, run_exit_effects
 from stepwise.care.models import Episode, EpisodeStatus, Program, Stay, StayEntry
 from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
@@ -36,17 +37,28 @@ def _occupied_beds(program: Program) -> int:
     ).count()
 
 
-def _lock_program_with_bed(program: Program) -> None:
-    """Lock the program row, then refuse if every bed is taken."""
+def _lock_program_with_bed(program: Program) -> int | None:
+    """Lock the program row, refuse if every bed is taken, and return the lowest free
+    bed number (None for an ambulatory program)."""
     locked = Program.objects.select_for_update().get(pk=program.pk)
     if locked.bed_capacity is None:
-        return
+        return None
     occupied = _occupied_beds(locked)
     if occupied >= locked.bed_capacity:
         raise Conflict(
             f"{locked.name} is full: {occupied} of {locked.bed_capacity} beds are occupied. "
             "Choose another program or discharge first."
         )
+    taken = set(
+        Stay.objects.filter(
+            organization_id=locked.organization_id,
+            program=locked,
+            ended_at__isnull=True,
+            bed_number__isnull=False,
+        ).values_list("bed_number", flat=True)
+    )
+    # Stays opened before beds were numbered hold none; the count above covers them.
+    return next(n for n in range(1, locked.bed_capacity + 1) if n not in taken)
 
 
 def _check_program_usable(program: Program, field: str) -> None:
@@ -97,7 +109,7 @@ def episode_admit(
                     "admitted_at": f"The previous episode ended {previous.discharged_at:%Y-%m-%d %H:%M} UTC; admit after it."
                 }
             )
-        _lock_program_with_bed(program)
+        bed = _lock_program_with_bed(program)
         episode = Episode.objects.create(
             organization_id=actor.organization_id,
             patient=patient,
@@ -114,6 +126,7 @@ def episode_admit(
             started_at=admitted_at,
             entry_kind=StayEntry.ADMISSION,
             entered_by_id=actor.user_id,
+            bed_number=bed,
         )
         audit_record(
             action=AuditAction.ADMIT,
@@ -187,7 +200,9 @@ def stay_transition(
                     "at": f"The current stay began {current.started_at:%Y-%m-%d %H:%M} UTC; the move must be later."
                 }
             )
-        _lock_program_with_bed(to_program)
+        bed = _lock_program_with_bed(to_program)
+        leaving = StayExit(actor, current, moved_at, to_program=to_program)
+        run_exit_checks(leaving)
         current.ended_at = moved_at
         current.save(update_fields=["ended_at", "updated_at"])
         try:
@@ -200,6 +215,7 @@ def stay_transition(
                 entry_kind=kind,
                 entry_reason=reason.strip(),
                 entered_by_id=actor.user_id,
+                bed_number=bed,
             )
         except IntegrityError:
             raise Conflict(
@@ -216,6 +232,7 @@ def stay_transition(
                 "from": str(current.program.public_id),
                 "to": str(to_program.public_id),
                 "kind": kind,
+                **run_exit_effects(leaving),
             },
         )
     return new_stay
@@ -248,6 +265,8 @@ def episode_discharge(
                     "at": f"The current stay began {current.started_at:%Y-%m-%d %H:%M} UTC; discharge must be later."
                 }
             )
+        leaving = StayExit(actor, current, discharged_at, discharge_reason=reason)
+        run_exit_checks(leaving)
         current.ended_at = discharged_at
         current.save(update_fields=["ended_at", "updated_at"])
         locked.status = EpisodeStatus.DISCHARGED
@@ -272,6 +291,6 @@ def episode_discharge(
             category=CATEGORY,
             object_type="episode",
             object_id=locked.public_id,
-            detail={"reason": reason},
+            detail={"reason": reason, **run_exit_effects(leaving)},
         )
     return locked

@@ -99,6 +99,12 @@ class AuditAction(models.TextChoices):
     REAUTH = "reauth", "Password confirmed"
     MFA_ENROL = "mfa_enrol", "Second factor set up"
     MFA_REMOVE = "mfa_remove", "Second factor removed"
+    # Medications: each order, administration and safety override has its own action.
+    ORDER = "order", "Medication ordered"
+    ORDER_STOP = "order_stop", "Medication order stopped"
+    ADMINISTER = "administer", "Medication administration charted"
+    SAFETY_OVERRIDE = "safety_override", "Safety rule overridden"
+    SETTINGS_CHANGE = "settings_change", "Clinical settings changed"
 
 
 class AuditOutcome(models.TextChoices):

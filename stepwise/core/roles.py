@@ -55,6 +55,14 @@ class Permission(StrEnum):
     DISCLOSURE_ACCOUNTING = "disclosure.accounting"
     AUDIT_READ = "audit.read"
     STAFF_ADMIN = "staff.admin"
+    # Withdrawal management: the unit board, bedside observations, the eMAR.
+    UNIT_BOARD = "unit.board"
+    MEDICAL_WRITE = "medical.write"
+    MEDICATION_ORDER = "medication.order"
+    MEDICATION_ADMINISTER = "medication.administer"
+    SAFETY_OVERRIDE = "safety.override"
+    # Organization-wide clinical thresholds (the induction COWS threshold...).
+    CLINICAL_SETTINGS = "clinical.settings"
 
 
 # Clinicians whose access to a chart follows the care team.
@@ -86,6 +94,15 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.DISCLOSURE_ACCOUNTING: frozenset({Role.PRIVACY_OFFICER, Role.DIRECTOR}),
     Permission.AUDIT_READ: frozenset({Role.DIRECTOR, Role.PRIVACY_OFFICER}),
     Permission.STAFF_ADMIN: frozenset({Role.ADMIN}),
+    Permission.UNIT_BOARD: frozenset({Role.NURSE, Role.PHYSICIAN, Role.DIRECTOR}),
+    # Vital signs, the medical admission assessment, a naloxone challenge.
+    Permission.MEDICAL_WRITE: frozenset({Role.NURSE, Role.PHYSICIAN}),
+    # Orders only by physicians, administrations only by nurses (issue 5), and only a
+    # physician overrides a safety rule.
+    Permission.MEDICATION_ORDER: frozenset({Role.PHYSICIAN}),
+    Permission.MEDICATION_ADMINISTER: frozenset({Role.NURSE}),
+    Permission.SAFETY_OVERRIDE: frozenset({Role.PHYSICIAN}),
+    Permission.CLINICAL_SETTINGS: frozenset({Role.DIRECTOR}),
 }
 
 # Permissions that act on one patient's record: treating roles need a care
@@ -99,6 +116,10 @@ PATIENT_SCOPED = frozenset(
         Permission.CONSENT_WRITE,
         Permission.DISCLOSURE_RELEASE,
         Permission.DISCLOSURE_EMERGENCY,
+        Permission.MEDICAL_WRITE,
+        Permission.MEDICATION_ORDER,
+        Permission.MEDICATION_ADMINISTER,
+        Permission.SAFETY_OVERRIDE,
     }
 )
 

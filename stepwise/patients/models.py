@@ -283,3 +283,140 @@ class Alert(TenantScoped):
 
     def __str__(self) -> str:
         return f"{self.get_severity_display()}: {self.kind}"
+
+
+class RiskFlag(TenantScoped):
+    """An elevated-risk period on a patient with a start, an end and a reason (e.g.
+    lost tolerance after withdrawal management, domain §6.1). Shown on the chart, the
+    census and the worklists while it runs; raised by the apps above, named by source."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="risk_flags")
+    kind = models.CharField(max_length=40)
+    reason = models.TextField()
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    source_type = models.CharField(max_length=40)
+    source_id = models.UUIDField()
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="riskflag_ends_after"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "ends_at", "patient"], name="riskflag_active_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} until {self.ends_at:%Y-%m-%d}"
+
+    def is_active(self, now: datetime) -> bool:
+        return self.starts_at <= now < self.ends_at
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    DONE = "done", "Done"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Task(TenantScoped):
+    """A follow-up someone on the care team must do (a referral, a vaccination, a
+    naloxone kit not handed over), due by a time; raised by the apps above."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="tasks")
+    kind = models.CharField(max_length=40)
+    title = models.CharField(max_length=200)
+    detail = models.TextField(blank=True)
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN)
+    source_type = models.CharField(max_length=40)
+    source_id = models.UUIDField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    close_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=TaskStatus.values), name="task_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status=TaskStatus.OPEN, closed_at__isnull=True)
+                | (~models.Q(status=TaskStatus.OPEN) & models.Q(closed_at__isnull=False)),
+                name="task_closed_has_time",
+            ),
+            # One open task of a kind from one source: raising it again changes nothing.
+            models.UniqueConstraint(
+                fields=["patient", "kind", "source_id"],
+                condition=models.Q(status=TaskStatus.OPEN),
+                name="task_one_open_per_source",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "status", "due_at"], name="task_open_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ProblemStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    RESOLVED = "resolved", "Resolved"
+
+
+class Problem(TenantScoped):
+    """An entry of the patient's problem list (a condition, a risk), noted by the apps
+    above from what they found; ``asam_dimension`` says which ASAM dimension it weighs on."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="problems")
+    key = models.CharField(max_length=60)
+    title = models.CharField(max_length=200)
+    code = models.CharField("ICD-10-CM", max_length=10, blank=True)
+    asam_dimension = models.PositiveSmallIntegerField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10, choices=ProblemStatus.choices, default=ProblemStatus.ACTIVE
+    )
+    noted_at = models.DateTimeField()
+    noted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    source_type = models.CharField(max_length=40)
+    source_id = models.UUIDField()
+
+    class Meta:
+        ordering = ["noted_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=ProblemStatus.values), name="problem_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(asam_dimension__isnull=True)
+                | models.Q(asam_dimension__gte=1, asam_dimension__lte=6),
+                name="problem_dimension_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["patient", "key"],
+                condition=models.Q(status="active"),
+                name="problem_one_active_per_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 from stepwise.api.tests.support import audit_rows
+from stepwise.care.exits import prepare_exit
 from stepwise.care.models import Episode, EpisodeStatus, Program, Stay
 from stepwise.care.services import episode_admit, episode_discharge, stay_transition
 from stepwise.patients.models import Patient
@@ -198,6 +199,7 @@ def test_admit_of_a_malformed_patient_id_is_404(api, cast):
 
 def test_transition_returns_201_with_the_new_stay_and_audits(api, cast):
     episode = admitted(cast)
+    prepare_exit(cast.actors["owner"], episode, cast.detox, timezone.now(), ends_episode=False)
     response = api.post(
         "owner",
         f"/episodes/{episode.public_id}/transition",
@@ -219,11 +221,15 @@ def test_transition_returns_201_with_the_new_stay_and_audits(api, cast):
     (event,) = audit_rows(action="transition")
     assert event.patient_public_id == cast.patient.public_id
     assert event.object_id == str(second.public_id)
-    assert event.detail == {
-        "from": str(cast.detox.public_id),
-        "to": str(cast.residential.public_id),
-        "kind": "step_down",
-    }
+    assert (
+        event.detail.items()
+        >= {
+            "from": str(cast.detox.public_id),
+            "to": str(cast.residential.public_id),
+            "kind": "step_down",
+            "discharge_bundle": "required",
+        }.items()
+    )
 
 
 def test_transition_needs_a_reason(api, cast):
@@ -279,6 +285,7 @@ def test_transition_into_a_full_program_is_409_and_keeps_the_current_stay(api, c
 
 def test_transition_of_a_discharged_episode_is_409(api, cast):
     episode = admitted(cast)
+    prepare_exit(cast.actors["owner"], episode, cast.detox, timezone.now(), ends_episode=True)
     episode_discharge(cast.actors["owner"], episode, reason=1)
     response = api.post(
         "owner",
@@ -344,6 +351,7 @@ def test_transition_of_an_unknown_episode_is_404_and_audited(api, cast, episode_
 
 def test_discharge_returns_200_with_the_closed_episode_and_audits(api, cast):
     episode = admitted(cast)
+    prepare_exit(cast.actors["owner"], episode, cast.detox, timezone.now(), ends_episode=True)
     response = api.post(
         "owner", f"/episodes/{episode.public_id}/discharge", {"reason": 1, "note": " Completed "}
     )
@@ -356,7 +364,9 @@ def test_discharge_returns_200_with_the_closed_episode_and_audits(api, cast):
     assert episode.status == EpisodeStatus.DISCHARGED
     assert not Stay.objects.filter(episode=episode, ended_at__isnull=True).exists()
     (event,) = audit_rows(action="discharge")
-    assert event.patient_public_id == cast.patient.public_id and event.detail == {"reason": 1}
+    assert event.patient_public_id == cast.patient.public_id and event.detail["reason"] == 1
+    # Leaving withdrawal management adds the bundle's outcome and the risk flag.
+    assert event.detail["discharge_bundle"] == "required" and "risk_flag_until" in event.detail
 
 
 @pytest.mark.parametrize("reason", [0, 8, 9, -9])
@@ -415,6 +425,7 @@ def test_timeline_lists_admission_transition_and_discharge_with_reasons(api, cas
     owner = cast.actors["owner"]
     start = timezone.now() - timedelta(days=10)
     episode = episode_admit(owner, cast.patient, cast.detox, at=start, referral_source=7)
+    prepare_exit(owner, episode, cast.detox, start + timedelta(days=4), ends_episode=False)
     stay_transition(
         owner,
         episode,

@@ -9,6 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from stepwise.care import rules
+from stepwise.care.exits import prepare_exit
 from stepwise.care.models import Episode, EpisodeStatus, Stay
 from stepwise.care.services import episode_admit, episode_discharge, stay_transition
 from stepwise.core.errors import AccessDenied, Conflict, NotFound, ValidationFailed
@@ -62,6 +63,7 @@ def test_transition_closes_the_stay_and_opens_the_next_at_the_same_instant(cast)
     start = timezone.now() - timedelta(days=4)
     episode = episode_admit(owner, cast.patient, cast.detox, at=start)
     moved = start + timedelta(days=3)
+    prepare_exit(owner, episode, cast.detox, moved, ends_episode=False)
     stay = stay_transition(
         owner, episode, cast.residential, kind="step_down", reason="Withdrawal resolved", at=moved
     )
@@ -146,6 +148,7 @@ def test_discharge_closes_the_last_stay_with_a_teds_reason(cast):
     with pytest.raises(ValidationFailed) as bad:
         episode_discharge(owner, episode, reason=9)
     assert "1 (Treatment completed)" in bad.value.errors["reason"]
+    prepare_exit(owner, episode, cast.detox, timezone.now(), ends_episode=True)
     done = episode_discharge(owner, episode, reason=1, note="Completed")
     assert done.status == EpisodeStatus.DISCHARGED and done.discharge_reason == 1
     assert episode.stays.get().ended_at == done.discharged_at

@@ -12,6 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from stepwise.care.exits import prepare_exit
 from stepwise.care.models import Episode, EpisodeStatus
 from stepwise.care.services import episode_admit, episode_discharge, stay_transition
 from stepwise.core.models import AuditEvent
@@ -174,6 +175,7 @@ def test_chart_shows_the_timeline(cast):
     owner = cast.actors["owner"]
     start = timezone.now() - timedelta(days=10)
     episode = episode_admit(owner, cast.patient, cast.detox, at=start, referral_source=7)
+    prepare_exit(owner, episode, cast.detox, start + timedelta(days=4), ends_episode=False)
     stay_transition(
         owner,
         episode,
@@ -234,6 +236,7 @@ def test_admit_into_a_full_program_says_so(cast):
 
 def test_transition_works_out_the_kind_and_requires_a_reason(cast):
     episode = open_episode(cast)
+    prepare_exit(cast.actors["owner"], episode, cast.detox, timezone.now(), ends_episode=False)
     client = cast.client_for("owner")
     url = routes(cast, episode)["transition"]
     response = client.post(
@@ -256,6 +259,7 @@ def test_transition_works_out_the_kind_and_requires_a_reason(cast):
 def test_transition_time_is_read_in_the_facility_time_zone(cast):
     episode = open_episode(cast, days=3)
     local = (timezone.now() - timedelta(days=1)).astimezone(timezone.get_fixed_timezone(0))
+    prepare_exit(cast.actors["owner"], episode, cast.detox, local, ends_episode=False)
     typed = local.strftime("%Y-%m-%dT%H:%M")
     cast.client_for("owner").post(
         routes(cast, episode)["transition"],
@@ -271,6 +275,7 @@ def test_transition_time_is_read_in_the_facility_time_zone(cast):
 
 def test_discharge_through_the_form(cast):
     episode = open_episode(cast)
+    prepare_exit(cast.actors["owner"], episode, cast.detox, timezone.now(), ends_episode=True)
     client = cast.client_for("owner")
     url = routes(cast, episode)["discharge"]
     assert client.post(url, {"reason": ""}).status_code == 422
@@ -387,6 +392,7 @@ def test_chart_query_count_is_constant(cast):
     start = timezone.now() - timedelta(days=300)
     episode = episode_admit(owner, cast.patient, cast.detox, at=start)
     small = queries_for(client, chart_url(cast))
+    prepare_exit(owner, episode, cast.detox, start + timedelta(days=4), ends_episode=False)
     stay_transition(
         owner, episode, cast.residential, kind="step_down", reason="a", at=start + timedelta(days=4)
     )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
+
+from stepwise.care.exits import prepare_exit
 from stepwise.care.services import episode_admit, stay_transition
 from stepwise.privacy import rules
 from stepwise.privacy.notice import VERSION_1
@@ -15,6 +18,7 @@ SHORT = squash(VERSION_1["short_text"])
 def test_chart_summary_carries_notice_summary_and_consent(cast):
     owner = cast.actors["owner"]
     episode = episode_admit(owner, cast.patient, cast.detox)
+    prepare_exit(owner, episode, cast.detox, timezone.now(), ends_episode=False)
     stay_transition(
         owner, episode, cast.residential, kind="step_down", reason="Withdrawal resolved"
     )

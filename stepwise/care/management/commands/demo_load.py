@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from stepwise.accounts.models import Membership
 from stepwise.accounts.selectors import actor_from_membership
+from stepwise.care.exits import prepare_exit
 from stepwise.care.models import Program
 from stepwise.care.rules import transition_kind_between
 from stepwise.care.services import episode_admit, episode_discharge, stay_transition
@@ -103,6 +104,11 @@ FAMILY = [
     "Nelson",
     "Hill",
 ]
+
+
+# TEDS reasons where the patient is gone before anything can be prepared
+# (dropped out, incarcerated, death): the demo's staff had no chance to.
+LEFT_WITHOUT_NOTICE = frozenset({2, 5, 6})
 
 
 @dataclass(frozen=True)
@@ -269,11 +275,14 @@ class Command(BaseCommand):
             at += timedelta(days=days, hours=self.rng.randint(1, 6))
             before, after = self.programs[before_key], self.programs[next_key]
             kind = transition_kind_between(before.level, after.level).value
+            prepare_exit(actor, episode, before, at, ends_episode=False)
             stay_transition(
                 actor, episode, after, kind=kind, reason=_reason_for(before, after), at=at
             )
         if reason is not None:
             at += timedelta(days=path[-1][1], hours=self.rng.randint(1, 6))
+            if reason not in LEFT_WITHOUT_NOTICE:
+                prepare_exit(actor, episode, self.programs[path[-1][0]], at, ends_episode=True)
             episode_discharge(actor, episode, reason=reason, at=at, note=_discharge_note(reason))
         return at
 

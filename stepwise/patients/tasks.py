@@ -1,0 +1,128 @@
+"""Follow-up tasks on a patient: raised by the apps above inside their own write,
+closed by someone on the care team with a note."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from stepwise.core.actor import Actor
+from stepwise.core.audit import audit_record
+from stepwise.core.errors import Conflict, NotFound, ValidationFailed
+from stepwise.core.models import AuditAction
+from stepwise.core.roles import Permission, sees_all_patients
+from stepwise.patients.access import cared_for, require_patient_access
+from stepwise.patients.models import Patient, Task, TaskStatus
+
+CATEGORY = "chart"
+
+
+def task_raise(
+    actor: Actor,
+    patient: Patient,
+    *,
+    kind: str,
+    title: str,
+    due_at: datetime,
+    source_type: str,
+    source_id: uuid.UUID,
+    detail: str = "",
+) -> Task:
+    """Open a task, or return the one of this kind already open for the same source.
+    Call inside the caller's transaction; its audit row covers the task."""
+    existing = Task.objects.filter(
+        organization_id=patient.organization_id,
+        patient=patient,
+        kind=kind,
+        source_id=source_id,
+        status=TaskStatus.OPEN,
+    ).first()
+    if existing is not None:
+        return existing
+    return Task.objects.create(
+        organization_id=patient.organization_id,
+        patient=patient,
+        kind=kind,
+        title=title,
+        detail=detail,
+        due_at=due_at,
+        source_type=source_type,
+        source_id=source_id,
+        created_by_id=actor.user_id,
+    )
+
+
+def task_cancel_from_source(patient: Patient, *, source_id: uuid.UUID, kind: str, note: str) -> int:
+    """Cancel an open task whose reason has gone (a test result came back negative)."""
+    return Task.objects.filter(
+        organization_id=patient.organization_id,
+        patient=patient,
+        kind=kind,
+        source_id=source_id,
+        status=TaskStatus.OPEN,
+    ).update(status=TaskStatus.CANCELLED, closed_at=timezone.now(), close_note=note)
+
+
+def task_get(actor: Actor, public_id: uuid.UUID | str) -> Task:
+    try:
+        return Task.objects.select_related("patient").get(
+            organization_id=actor.organization_id, public_id=public_id
+        )
+    except (Task.DoesNotExist, ValueError):
+        raise NotFound() from None
+
+
+def task_close(actor: Actor, task: Task, *, status: str, note: str) -> Task:
+    """Mark a task done or cancelled, saying what was done."""
+    require_patient_access(actor, Permission.CARE_WRITE, task.patient, category=CATEGORY)
+    errors: dict[str, str] = {}
+    if status not in (TaskStatus.DONE, TaskStatus.CANCELLED):
+        errors["status"] = "Allowed values: done, cancelled."
+    if not note.strip():
+        errors["note"] = "Say what was done (or why it is no longer needed)."
+    if errors:
+        raise ValidationFailed(errors)
+    with transaction.atomic():
+        locked = Task.objects.select_for_update().get(pk=task.pk)
+        if locked.status != TaskStatus.OPEN:
+            raise Conflict("This task is already closed.")
+        locked.status = status
+        locked.closed_at = timezone.now()
+        locked.closed_by_id = actor.user_id
+        locked.close_note = note.strip()
+        locked.save(update_fields=["status", "closed_at", "closed_by", "close_note", "updated_at"])
+        audit_record(
+            action=AuditAction.UPDATE,
+            actor=actor,
+            patient_public_id=task.patient.public_id,
+            category=CATEGORY,
+            object_type="task",
+            object_id=locked.public_id,
+            detail={"kind": locked.kind, "status": status},
+        )
+    return locked
+
+
+def open_tasks_for_patient(patient: Patient) -> list[Task]:
+    return list(
+        Task.objects.filter(
+            organization_id=patient.organization_id, patient=patient, status=TaskStatus.OPEN
+        )
+    )
+
+
+def worklist_tasks(actor: Actor, now: datetime) -> list[Task]:
+    """Open tasks of the patients the actor looks after (everyone for the director)."""
+    patients = Patient.objects.filter(organization_id=actor.organization_id)
+    if not sees_all_patients(actor.role):
+        patients = cared_for(actor, patients, now)
+    return list(
+        Task.objects.filter(
+            organization_id=actor.organization_id, status=TaskStatus.OPEN, patient__in=patients
+        )
+        .select_related("patient")
+        .order_by("due_at", "id")
+    )

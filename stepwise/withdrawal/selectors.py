@@ -1,0 +1,167 @@
+"""Reads the withdrawal rules and pages need: settings, the current medical
+admission, and the rule inputs gathered from the record."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db.models import Sum
+
+from stepwise.care.models import Episode, Program, Stay
+from stepwise.instruments.models import Assessment, AssessmentStatus
+from stepwise.patients.models import Patient
+from stepwise.withdrawal.models import (
+    Administration,
+    AdministrationOutcome,
+    ChallengeResult,
+    MedicalAdmission,
+    MedicationOrder,
+    NaloxoneChallenge,
+    RecordStatus,
+    SafetySettings,
+    UnitSettings,
+)
+from stepwise.withdrawal.rules import admission as admission_rules
+from stepwise.withdrawal.rules import formulary
+from stepwise.withdrawal.rules.safety import CowsReading, LastUse, OpioidKind
+from stepwise.withdrawal.rules.thresholds import SafetyThresholds, UnitSchedule
+
+AGONIST_KIND = {
+    formulary.SafetyGroup.BUPRENORPHINE: OpioidKind.BUPRENORPHINE,
+    formulary.SafetyGroup.METHADONE: OpioidKind.METHADONE,
+}
+
+
+def thresholds_for(organization_id: int) -> SafetyThresholds:
+    row = SafetySettings.objects.filter(organization_id=organization_id).first()
+    return row.thresholds() if row else SafetyThresholds()
+
+
+def unit_schedule_for(program: Program) -> UnitSchedule:
+    row = UnitSettings.objects.filter(program=program).first()
+    return row.schedule() if row else UnitSchedule()
+
+
+def current_admission(episode: Episode) -> MedicalAdmission | None:
+    """The latest final medical admission assessment of the episode."""
+    return (
+        MedicalAdmission.objects.filter(
+            organization_id=episode.organization_id,
+            episode=episode,
+            status=RecordStatus.FINAL,
+        )
+        .select_related("recorded_by", "reviewed_by")
+        .order_by("-recorded_at", "-id")
+        .first()
+    )
+
+
+def _drugs_of(group: formulary.SafetyGroup) -> list[str]:
+    return [d.code for d in formulary.DRUGS if d.safety is group]
+
+
+def given_doses(episode: Episode, group: formulary.SafetyGroup) -> list[Administration]:
+    """Doses of one safety group given in the episode, oldest first."""
+    return list(
+        Administration.objects.filter(
+            organization_id=episode.organization_id,
+            order__episode=episode,
+            order__drug__in=_drugs_of(group),
+            outcome=AdministrationOutcome.GIVEN,
+            status=RecordStatus.FINAL,
+        ).order_by("at", "id")
+    )
+
+
+def last_uses(episode: Episode, admission: MedicalAdmission | None) -> list[LastUse]:
+    """Last opioid use by kind: what the patient reported on arrival, and the agonist
+    doses given on the unit since (a methadone dose given here counts as methadone)."""
+    uses = [] if admission is None else _admission_uses(admission)
+    for group, kind in AGONIST_KIND.items():
+        doses = given_doses(episode, group)
+        if doses:
+            uses.append(LastUse(kind, doses[-1].at, "given on the unit"))
+    return uses
+
+
+def _admission_uses(admission: MedicalAdmission) -> list[LastUse]:
+    return admission_rules.last_uses(admission.parsed())
+
+
+def cows_readings(patient: Patient, since: datetime, until: datetime) -> list[CowsReading]:
+    rows = Assessment.objects.filter(
+        organization_id=patient.organization_id,
+        patient=patient,
+        instrument="cows",
+        status=AssessmentStatus.FINAL,
+        observed_at__gte=since,
+        observed_at__lte=until,
+        total__isnull=False,
+    ).values_list("total", "observed_at")
+    return [CowsReading(total, at) for total, at in rows if total is not None]
+
+
+def negative_challenge_at(episode: Episode, before: datetime) -> datetime | None:
+    return (
+        NaloxoneChallenge.objects.filter(
+            organization_id=episode.organization_id,
+            stay__episode=episode,
+            result=ChallengeResult.NEGATIVE,
+            status=RecordStatus.FINAL,
+            performed_at__lte=before,
+        )
+        .order_by("-performed_at")
+        .values_list("performed_at", flat=True)
+        .first()
+    )
+
+
+def methadone_first_day(episode: Episode, zone_name: str, at: datetime) -> tuple[bool, Decimal]:
+    """Whether `at` falls on the first local day methadone is given in the episode,
+    and how much was given that day before `at`."""
+    zone = ZoneInfo(zone_name)
+    doses = given_doses(episode, formulary.SafetyGroup.METHADONE)
+    if not doses:
+        return True, Decimal(0)
+    first_day = doses[0].at.astimezone(zone).date()
+    if at.astimezone(zone).date() != first_day:
+        return False, Decimal(0)
+    given = sum(
+        (
+            d.dose_mg or Decimal(0)
+            for d in doses
+            if d.at <= at and d.at.astimezone(zone).date() == first_day
+        ),
+        Decimal(0),
+    )
+    return True, given
+
+
+def given_in_last_day(order: MedicationOrder, at: datetime) -> Decimal:
+    total = Administration.objects.filter(
+        order=order,
+        outcome=AdministrationOutcome.GIVEN,
+        status=RecordStatus.FINAL,
+        at__gt=at - timedelta(hours=24),
+        at__lte=at,
+    ).aggregate(total=Sum("dose_mg"))["total"]
+    return total or Decimal(0)
+
+
+def last_given(order: MedicationOrder, before: datetime) -> Administration | None:
+    return (
+        Administration.objects.filter(
+            order=order,
+            outcome=AdministrationOutcome.GIVEN,
+            status=RecordStatus.FINAL,
+            at__lte=before,
+        )
+        .order_by("-at", "-id")
+        .first()
+    )
+
+
+def stay_with_program(stay_id: int) -> Stay:
+    return Stay.objects.select_related("program__facility", "episode__patient").get(pk=stay_id)

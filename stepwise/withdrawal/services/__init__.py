@@ -1,0 +1,1 @@
+"""The named writes of withdrawal management, one module per kind of record."""

@@ -1,0 +1,660 @@
+"""The unit's eMAR: physicians order, nurses chart each dose, and the safety rules
+stand between an order and a dangerous first dose unless a physician overrides them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from stepwise.care.models import Stay
+from stepwise.core.actor import Actor
+from stepwise.core.audit import audit_record
+from stepwise.core.clock import CLOCK_SKEW, event_time
+from stepwise.core.errors import Conflict, ValidationFailed
+from stepwise.core.models import AuditAction, AuditOutcome
+from stepwise.core.roles import Permission
+from stepwise.patients.access import require_patient_access
+from stepwise.patients.models import Patient
+from stepwise.withdrawal import selectors
+from stepwise.withdrawal.models import (
+    Administration,
+    AdministrationOutcome,
+    FollowupResult,
+    MedicationOrder,
+    OrderStatus,
+    RecordStatus,
+    SafetyOverride,
+)
+from stepwise.withdrawal.rules import formulary, schedule
+from stepwise.withdrawal.rules import safety as rules
+from stepwise.withdrawal.rules.admission import fentanyl_exposure
+from stepwise.withdrawal.rules.thresholds import COWS_RECENCY_MINUTES
+from stepwise.withdrawal.services.common import MEDICATIONS, open_stay, same_org, zone_of
+
+# A single dose above this is a typing mistake (the largest ordinary one is XR-NTX 380 mg).
+MAX_DOSE_MG = Decimal(1000)
+# An order may start up to a week ahead (a taper planned for tomorrow).
+MAX_START_AHEAD = timedelta(days=7)
+# A scheduled dose may be charted from this long before its time.
+EARLY_WINDOW = timedelta(hours=1)
+
+
+class SafetyBlocked(Conflict):
+    """A safety rule stops this action; the verdicts say why and what would satisfy it."""
+
+    def __init__(self, verdicts: list[rules.Verdict]) -> None:
+        named = "; ".join(f"{v.rule}: {' '.join(v.needs)}" for v in verdicts)
+        super().__init__(f"Blocked by a safety rule. {named}")
+        self.verdicts = verdicts
+
+
+@dataclass(frozen=True)
+class OrderInput:
+    drug: str
+    dose_mg: Decimal
+    route: str
+    frequency: str
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    prn_indication: str = ""
+    max_daily_mg: Decimal | None = None
+    taper: list[schedule.TaperStep] = field(default_factory=list)
+    bup_start: str = ""
+    rationale: str = ""
+    instructions: str = ""
+    order_set: str = ""
+
+
+def _decimal(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def order_errors(data: OrderInput, now: datetime) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    info = formulary.DRUGS_BY_CODE.get(data.drug)
+    if info is None:
+        errors["drug"] = "Allowed values: " + ", ".join(formulary.DRUGS_BY_CODE) + "."
+    elif data.route not in info.routes:
+        errors["route"] = f"{info.name} is given: " + ", ".join(r.value for r in info.routes) + "."
+    freq = schedule.FREQUENCIES_BY_CODE.get(data.frequency)
+    if freq is None:
+        errors["frequency"] = "Allowed values: " + ", ".join(schedule.FREQUENCIES_BY_CODE) + "."
+    if not Decimal(0) < data.dose_mg <= MAX_DOSE_MG:
+        errors["dose_mg"] = f"Give a dose above 0 and at most {MAX_DOSE_MG} mg."
+    if freq is not None and freq.is_prn and not data.prn_indication.strip():
+        errors["prn_indication"] = "An as-needed order needs its indication (what it is for)."
+    if data.max_daily_mg is not None and data.max_daily_mg < data.dose_mg:
+        errors["max_daily_mg"] = "The daily maximum cannot be below one dose."
+    if data.taper:
+        taper_error = schedule.taper_errors(data.taper)
+        if taper_error:
+            errors["taper"] = taper_error
+        elif freq is not None and (freq.is_prn or freq.once):
+            errors["taper"] = "A taper needs a scheduled frequency, not as-needed or once."
+    is_bup = info is not None and info.safety is formulary.SafetyGroup.BUPRENORPHINE
+    if is_bup and data.bup_start not in rules.BuprenorphineStart.__members__.values():
+        errors["bup_start"] = (
+            "Choose the induction: " + ", ".join(s.value for s in rules.BuprenorphineStart) + "."
+        )
+    if not is_bup and data.bup_start:
+        errors["bup_start"] = "Only buprenorphine orders have an induction type."
+    starts = data.starts_at or now
+    if starts > now + MAX_START_AHEAD:
+        errors["starts_at"] = "An order may start at most 7 days ahead."
+    if data.ends_at is not None and data.ends_at <= starts:
+        errors["ends_at"] = "The order must end after it starts."
+    return errors
+
+
+def _methadone_verdict(
+    order_or_data: MedicationOrder | OrderInput,
+    stay: Stay,
+    at: datetime,
+    dose: Decimal,
+) -> rules.Verdict:
+    first_day, given = selectors.methadone_first_day(
+        stay.episode, stay.program.facility.time_zone, at
+    )
+    return rules.methadone_dose(
+        program_otp_certified=stay.program.otp_certified,
+        program_name=stay.program.name,
+        first_day=first_day,
+        given_first_day_mg=given,
+        dose_mg=dose,
+        rationale=order_or_data.rationale,
+        th=selectors.thresholds_for(stay.organization_id),
+    )
+
+
+def _check_overrides_given(overrides: Mapping[str, str]) -> None:
+    for rule, reason in overrides.items():
+        if rule not in rules.RULE_TITLES:
+            raise ValidationFailed(
+                {"overrides": "Allowed rules: " + ", ".join(rules.RULE_TITLES) + "."}
+            )
+        if not reason.strip():
+            raise ValidationFailed(
+                {f"overrides.{rule}": "An override needs the physician's reason."}
+            )
+
+
+def order_create(
+    actor: Actor,
+    patient: Patient,
+    data: OrderInput,
+    *,
+    overrides: Mapping[str, str] | None = None,
+) -> MedicationOrder:
+    """A physician's order. Methadone is checked now (R-MTD-1: the program, and the
+    planned first-day total); the first-dose rules are checked when a dose is given."""
+    same_org(actor, patient)
+    require_patient_access(actor, Permission.MEDICATION_ORDER, patient, category=MEDICATIONS)
+    overrides = dict(overrides or {})
+    _check_overrides_given(overrides)
+    now = timezone.now()
+    errors = order_errors(data, now)
+    if errors:
+        raise ValidationFailed(errors)
+    stay = open_stay(patient)
+    starts = data.starts_at or now
+    if starts < stay.started_at - CLOCK_SKEW:
+        raise ValidationFailed({"starts_at": "An order cannot start before the current stay."})
+    ends = data.ends_at
+    if data.taper:
+        zone = zone_of(stay)
+        first_day = starts.astimezone(zone).date()
+        last = first_day + timedelta(days=schedule.taper_length_days(data.taper))
+        ends = schedule.local_instant(last, datetime.min.time(), zone)
+    verdicts: list[rules.Verdict] = []
+    if formulary.drug(data.drug).safety is formulary.SafetyGroup.METHADONE:
+        # Checked again at each dose against what was actually given.
+        first_dose, first_frequency = (
+            (data.taper[0].dose_mg, data.taper[0].frequency or data.frequency)
+            if data.taper
+            else (data.dose_mg, data.frequency)
+        )
+        planned = schedule.planned_daily_total(first_frequency, first_dose)
+        verdicts.append(_methadone_verdict(data, stay, starts, planned))
+    refused = [v for v in verdicts if v.blocked and v.rule not in overrides]
+    if refused:
+        _audit_blocked(actor, None, refused, patient=patient, action=AuditAction.ORDER)
+        raise SafetyBlocked(refused)
+    with transaction.atomic():
+        order = MedicationOrder.objects.create(
+            organization_id=actor.organization_id,
+            patient=patient,
+            episode=stay.episode,
+            stay=stay,
+            drug=data.drug,
+            dose_mg=data.dose_mg,
+            route=data.route,
+            frequency=data.frequency,
+            prn_indication=data.prn_indication.strip(),
+            max_daily_mg=data.max_daily_mg,
+            taper=[
+                {
+                    "days": s.days,
+                    "dose_mg": str(s.dose_mg),
+                    **({"frequency": s.frequency} if s.frequency else {}),
+                }
+                for s in data.taper
+            ],
+            bup_start=data.bup_start,
+            rationale=data.rationale.strip(),
+            instructions=data.instructions.strip(),
+            order_set=data.order_set,
+            starts_at=starts,
+            ends_at=ends,
+            ordered_by_id=actor.user_id,
+        )
+        made = [
+            _override_create(actor, order, v, overrides[v.rule], now)
+            for v in verdicts
+            if v.blocked and v.rule in overrides
+        ]
+        audit_record(
+            action=AuditAction.ORDER,
+            actor=actor,
+            patient_public_id=patient.public_id,
+            category=MEDICATIONS,
+            object_type="medication_order",
+            object_id=order.public_id,
+            detail={
+                "drug": order.drug,
+                "dose_mg": str(order.dose_mg),
+                "frequency": order.frequency,
+                **({"order_set": order.order_set} if order.order_set else {}),
+                **({"overrides": [o.rule for o in made]} if made else {}),
+            },
+        )
+    return order
+
+
+def order_set_apply(
+    actor: Actor, patient: Patient, *, name: str = "comfort"
+) -> list[MedicationOrder]:
+    """Order every line of a set in one transaction (all or none)."""
+    if name != "comfort":
+        raise ValidationFailed({"order_set": "Allowed values: comfort."})
+    with transaction.atomic():
+        return [
+            order_create(
+                actor,
+                patient,
+                OrderInput(
+                    drug=line.drug,
+                    dose_mg=Decimal(line.dose_mg),
+                    route=line.route.value,
+                    frequency=line.frequency,
+                    prn_indication=line.prn_indication,
+                    max_daily_mg=Decimal(line.max_daily_mg) if line.max_daily_mg else None,
+                    order_set="Opioid-withdrawal comfort set",
+                ),
+            )
+            for line in formulary.DEFAULT_COMFORT_SET
+        ]
+
+
+def order_stop(actor: Actor, order: MedicationOrder, *, reason: str) -> MedicationOrder:
+    same_org(actor, order.patient)
+    require_patient_access(actor, Permission.MEDICATION_ORDER, order.patient, category=MEDICATIONS)
+    if not reason.strip():
+        raise ValidationFailed({"reason": "Say why the order stops."})
+    with transaction.atomic():
+        locked = MedicationOrder.objects.select_for_update().get(pk=order.pk)
+        if locked.status != OrderStatus.ACTIVE:
+            raise Conflict("This order is no longer active.")
+        now = timezone.now()
+        locked.status = OrderStatus.STOPPED
+        locked.stopped_at = now
+        locked.stopped_by_id = actor.user_id
+        locked.stop_reason = reason.strip()
+        if locked.ends_at is None or locked.ends_at > now:
+            locked.ends_at = max(now, locked.starts_at + timedelta(seconds=1))
+        locked.save(
+            update_fields=[
+                "status",
+                "stopped_at",
+                "stopped_by",
+                "stop_reason",
+                "ends_at",
+                "updated_at",
+            ]
+        )
+        audit_record(
+            action=AuditAction.ORDER_STOP,
+            actor=actor,
+            patient_public_id=order.patient.public_id,
+            category=MEDICATIONS,
+            object_type="medication_order",
+            object_id=locked.public_id,
+            detail={"drug": locked.drug},
+        )
+    return locked
+
+
+def safety_verdicts(
+    order: MedicationOrder, stay: Stay, at: datetime, dose: Decimal
+) -> list[rules.Verdict]:
+    """The rules that apply to giving this dose of this order at `at`."""
+    group = order.drug_info.safety
+    episode = stay.episode
+    if group is formulary.SafetyGroup.NONE:
+        return []
+    th = selectors.thresholds_for(order.organization_id)
+    zone = zone_of(stay)
+    if group is formulary.SafetyGroup.METHADONE:
+        return [_methadone_verdict(order, stay, at, dose)]
+    if selectors.given_doses(episode, group):
+        return []  # only the first dose of the episode is guarded
+    admission = selectors.current_admission(episode)
+    last_uses = selectors.last_uses(episode, admission)
+    if group is formulary.SafetyGroup.BUPRENORPHINE:
+        parsed = admission.parsed() if admission else None
+        return [
+            rules.buprenorphine_first_dose(
+                at=at,
+                start=rules.BuprenorphineStart(
+                    order.bup_start or rules.BuprenorphineStart.STANDARD
+                ),
+                last_uses=last_uses,
+                cows=selectors.cows_readings(
+                    order.patient, at - timedelta(minutes=COWS_RECENCY_MINUTES), at
+                ),
+                on_buprenorphine=bool(parsed and parsed.on_buprenorphine),
+                fentanyl_exposure=bool(parsed and fentanyl_exposure(parsed)),
+                th=th,
+                zone=zone,
+            )
+        ]
+    return [
+        rules.naltrexone_start(
+            at=at,
+            last_uses=last_uses,
+            negative_challenge_at=selectors.negative_challenge_at(episode, at),
+            th=th,
+            zone=zone,
+        )
+    ]
+
+
+def _override_create(
+    actor: Actor, order: MedicationOrder, verdict: rules.Verdict, reason: str, at: datetime
+) -> SafetyOverride:
+    override = SafetyOverride.objects.create(
+        organization_id=actor.organization_id,
+        order=order,
+        patient=order.patient,
+        rule=verdict.rule,
+        reason=reason.strip(),
+        saw=list(verdict.saw),
+        needs=list(verdict.needs),
+        overridden_by_id=actor.user_id,
+        overridden_at=at,
+    )
+    audit_record(
+        action=AuditAction.SAFETY_OVERRIDE,
+        actor=actor,
+        patient_public_id=order.patient.public_id,
+        category=MEDICATIONS,
+        object_type="safety_override",
+        object_id=override.public_id,
+        detail={"rule": verdict.rule, "order": str(order.public_id)},
+    )
+    return override
+
+
+def override_record(
+    actor: Actor, order: MedicationOrder, *, rule: str, reason: str, at: datetime | None = None
+) -> SafetyOverride:
+    """A physician decides to go ahead against a rule that blocks this order now. The
+    override stores what the rule saw and covers the order for that rule."""
+    same_org(actor, order.patient)
+    require_patient_access(actor, Permission.SAFETY_OVERRIDE, order.patient, category=MEDICATIONS)
+    when = event_time(at, "at")
+    if rule not in rules.RULE_TITLES:
+        raise ValidationFailed({"rule": "Allowed values: " + ", ".join(rules.RULE_TITLES) + "."})
+    if not reason.strip():
+        raise ValidationFailed({"reason": "An override needs the physician's clinical reason."})
+    with transaction.atomic():
+        locked = MedicationOrder.objects.select_for_update().get(pk=order.pk)
+        if locked.status != OrderStatus.ACTIVE:
+            raise Conflict("This order is no longer active.")
+        stay = open_stay(order.patient)
+        verdicts = {
+            v.rule: v for v in safety_verdicts(locked, stay, when, _dose_for(locked, None, stay))
+        }
+        verdict = verdicts.get(rule)
+        if verdict is None or not verdict.blocked:
+            raise Conflict(f"{rule} does not block this order now; no override is needed.")
+        if locked.overrides.filter(rule=rule).exists():
+            raise Conflict(f"{rule} is already overridden for this order.")
+        return _override_create(actor, locked, verdict, reason, when)
+
+
+def _dose_for(order: MedicationOrder, scheduled_for: datetime | None, stay: Stay) -> Decimal:
+    if scheduled_for is None:
+        return order.dose_mg
+    doses = schedule.scheduled_doses(
+        frequency_code=order.frequency,
+        dose_mg=order.dose_mg,
+        taper=order.taper_steps,
+        starts_at=order.starts_at,
+        ends_at=order.ends_at,
+        window_start=scheduled_for,
+        window_end=scheduled_for + timedelta(seconds=1),
+        zone=zone_of(stay),
+    )
+    if not doses:
+        raise ValidationFailed(
+            {"scheduled_for": "That is not a scheduled dose time of this order."}
+        )
+    return doses[0].dose_mg
+
+
+def _audit_blocked(
+    actor: Actor,
+    order: MedicationOrder | None,
+    verdicts: list[rules.Verdict],
+    *,
+    patient: Patient | None = None,
+    action: str = AuditAction.ADMINISTER,
+) -> None:
+    """A refusal by a safety rule is itself part of the record."""
+    target = patient or (order.patient if order else None)
+    assert target is not None
+    with transaction.atomic():
+        audit_record(
+            action=action,
+            actor=actor,
+            patient_public_id=target.public_id,
+            category=MEDICATIONS,
+            object_type="medication_order",
+            object_id=order.public_id if order else "",
+            outcome=AuditOutcome.DENIED,
+            detail={"blocked_by": [v.rule for v in verdicts]},
+        )
+
+
+def _prn_limits(order: MedicationOrder, at: datetime, dose: Decimal) -> dict[str, str]:
+    freq = order.frequency_info
+    assert freq.prn_every_hours is not None
+    errors: dict[str, str] = {}
+    last = selectors.last_given(order, at)
+    if last is not None and at - last.at < timedelta(hours=freq.prn_every_hours):
+        next_at = last.at + timedelta(hours=freq.prn_every_hours)
+        errors["at"] = (
+            f"Last given {timezone.localtime(last.at):%H:%M}; this order allows one dose every "
+            f"{freq.prn_every_hours} h, so the next from {timezone.localtime(next_at):%H:%M}."
+        )
+    if order.max_daily_mg is not None:
+        given = selectors.given_in_last_day(order, at)
+        if given + dose > order.max_daily_mg:
+            errors["dose_mg"] = (
+                f"{given.normalize():f} mg given in the last 24 h; another "
+                f"{dose.normalize():f} mg would pass the order's maximum of "
+                f"{order.max_daily_mg.normalize():f} mg."
+            )
+    return errors
+
+
+def administration_record(
+    actor: Actor,
+    order: MedicationOrder,
+    *,
+    outcome: str,
+    at: datetime | None = None,
+    scheduled_for: datetime | None = None,
+    reason: str = "",
+) -> Administration:
+    """A nurse charts a dose: given, held or refused with a reason. A given dose passes
+    the safety rules first, or a physician's override for the rule that blocks it; a
+    refusal by a rule is audited."""
+    try:
+        return _administration_record(
+            actor, order, outcome=outcome, at=at, scheduled_for=scheduled_for, reason=reason
+        )
+    except SafetyBlocked as blocked:
+        _audit_blocked(actor, order, blocked.verdicts)
+        raise
+
+
+def _administration_record(
+    actor: Actor,
+    order: MedicationOrder,
+    *,
+    outcome: str,
+    at: datetime | None = None,
+    scheduled_for: datetime | None = None,
+    reason: str = "",
+) -> Administration:
+    patient = order.patient
+    same_org(actor, patient)
+    require_patient_access(actor, Permission.MEDICATION_ADMINISTER, patient, category=MEDICATIONS)
+    when = event_time(at, "at")
+    if outcome not in AdministrationOutcome.values:
+        raise ValidationFailed({"outcome": "Allowed values: given, held, refused."})
+    if outcome != AdministrationOutcome.GIVEN and not reason.strip():
+        raise ValidationFailed({"reason": f"Say why the dose was {outcome}."})
+    with transaction.atomic():
+        locked = MedicationOrder.objects.select_for_update().get(pk=order.pk)
+        stay = open_stay(patient)
+        _check_order_running(locked, when, stay)
+        if locked.is_prn and scheduled_for is not None:
+            raise ValidationFailed({"scheduled_for": "An as-needed order has no scheduled times."})
+        if not locked.is_prn and scheduled_for is None:
+            raise ValidationFailed({"scheduled_for": "Choose which scheduled dose this is."})
+        dose = _dose_for(locked, scheduled_for, stay)
+        if scheduled_for is not None and when < scheduled_for - EARLY_WINDOW:
+            raise ValidationFailed(
+                {"at": "A scheduled dose can be charted from one hour before its time."}
+            )
+        safety: dict[str, Any] = {}
+        override: SafetyOverride | None = None
+        if outcome == AdministrationOutcome.GIVEN:
+            if locked.is_prn:
+                limits = _prn_limits(locked, when, dose)
+                if limits:
+                    raise ValidationFailed(limits)
+            verdicts = safety_verdicts(locked, stay, when, dose)
+            overrides = {o.rule: o for o in locked.overrides.all()}
+            blocked = [v for v in verdicts if v.blocked and v.rule not in overrides]
+            if blocked:
+                raise SafetyBlocked(blocked)
+            for v in verdicts:
+                used = overrides.get(v.rule) if v.blocked else None
+                override = used or override
+                safety[v.rule] = {
+                    "allowed": v.allowed,
+                    "saw": list(v.saw),
+                    **({"override": str(used.public_id)} if used else {}),
+                }
+        if (
+            scheduled_for is not None
+            and Administration.objects.filter(
+                order=locked, scheduled_for=scheduled_for, status=RecordStatus.FINAL
+            ).exists()
+        ):
+            raise Conflict("This scheduled dose is already charted.")
+        followup = None
+        if outcome == AdministrationOutcome.GIVEN and locked.is_prn:
+            unit = selectors.unit_schedule_for(stay.program)
+            followup = when + timedelta(minutes=unit.prn_followup_minutes)
+        row = Administration.objects.create(
+            organization_id=actor.organization_id,
+            order=locked,
+            patient=patient,
+            stay=stay,
+            scheduled_for=scheduled_for,
+            at=when,
+            outcome=outcome,
+            reason=reason.strip(),
+            dose_mg=dose if outcome == AdministrationOutcome.GIVEN else None,
+            given_by_id=actor.user_id,
+            safety=safety,
+            override=override,
+            followup_due_at=followup,
+        )
+        audit_record(
+            action=AuditAction.ADMINISTER,
+            actor=actor,
+            patient_public_id=patient.public_id,
+            category=MEDICATIONS,
+            object_type="administration",
+            object_id=row.public_id,
+            detail={
+                "order": str(locked.public_id),
+                "drug": locked.drug,
+                "outcome": outcome,
+                **({"rules": sorted(safety)} if safety else {}),
+                **({"override": str(override.public_id)} if override else {}),
+            },
+        )
+    return row
+
+
+def _check_order_running(order: MedicationOrder, at: datetime, stay: Stay) -> None:
+    if order.status != OrderStatus.ACTIVE:
+        raise Conflict("This order is no longer active; ask the physician for a new one.")
+    if order.stay_id != stay.pk:
+        raise Conflict("This order belongs to an earlier stay; ask the physician to reorder.")
+    if at < order.starts_at - EARLY_WINDOW or (order.ends_at is not None and at >= order.ends_at):
+        raise ValidationFailed({"at": "The order is not running at that time."})
+
+
+def followup_record(
+    actor: Actor, administration: Administration, *, result: str, note: str = ""
+) -> Administration:
+    """How well an as-needed dose worked, checked when it came due."""
+    same_org(actor, administration.patient)
+    require_patient_access(
+        actor, Permission.MEDICAL_WRITE, administration.patient, category=MEDICATIONS
+    )
+    if result not in FollowupResult.values:
+        raise ValidationFailed({"result": "Allowed values: effective, partly, not_effective."})
+    with transaction.atomic():
+        locked = Administration.objects.select_for_update().get(pk=administration.pk)
+        if locked.followup_due_at is None:
+            raise Conflict("This dose has no effectiveness check.")
+        if locked.followup_at is not None:
+            raise Conflict("The effectiveness check is already recorded.")
+        locked.followup_at = timezone.now()
+        locked.followup_result = result
+        locked.followup_note = note.strip()
+        locked.followup_by_id = actor.user_id
+        locked.save(
+            update_fields=[
+                "followup_at",
+                "followup_result",
+                "followup_note",
+                "followup_by",
+                "updated_at",
+            ]
+        )
+        audit_record(
+            action=AuditAction.UPDATE,
+            actor=actor,
+            patient_public_id=administration.patient.public_id,
+            category=MEDICATIONS,
+            object_type="administration",
+            object_id=locked.public_id,
+            detail={"followup": result},
+        )
+    return locked
+
+
+def administration_mark_in_error(
+    actor: Actor, administration: Administration, *, reason: str
+) -> Administration:
+    same_org(actor, administration.patient)
+    require_patient_access(
+        actor, Permission.MEDICATION_ADMINISTER, administration.patient, category=MEDICATIONS
+    )
+    if not reason.strip():
+        raise ValidationFailed({"reason": "Say what was wrong with this entry."})
+    with transaction.atomic():
+        locked = Administration.objects.select_for_update().get(pk=administration.pk)
+        if locked.status != RecordStatus.FINAL:
+            raise Conflict("This entry is already marked entered in error.")
+        locked.status = RecordStatus.ENTERED_IN_ERROR
+        locked.error_reason = reason.strip()
+        locked.save(update_fields=["status", "error_reason", "updated_at"])
+        audit_record(
+            action=AuditAction.UPDATE,
+            actor=actor,
+            patient_public_id=administration.patient.public_id,
+            category=MEDICATIONS,
+            object_type="administration",
+            object_id=locked.public_id,
+            detail={"status": RecordStatus.ENTERED_IN_ERROR},
+        )
+    return locked

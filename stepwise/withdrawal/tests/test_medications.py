@@ -1,0 +1,284 @@
+"""The eMAR through its services: who may order and give, the first-dose rules with
+their audited overrides, as-needed limits and scheduled doses."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from stepwise.core.errors import AccessDenied, Conflict, ValidationFailed
+from stepwise.core.models import AuditEvent, AuditOutcome
+from stepwise.withdrawal.models import Administration, SafetyOverride, SafetySettings
+from stepwise.withdrawal.services.medications import (
+    OrderInput,
+    SafetyBlocked,
+    administration_record,
+    order_create,
+    order_set_apply,
+    override_record,
+)
+from stepwise.withdrawal.services.observations import challenge_record
+from stepwise.withdrawal.tests.support import admit_to_detox, cows, heroin_admission, staff
+
+pytestmark = pytest.mark.django_db
+
+BUP = OrderInput(
+    drug="buprenorphine",
+    dose_mg=Decimal(4),
+    route="sublingual",
+    frequency="q2h_prn",
+    prn_indication="COWS 8 or more",
+    max_daily_mg=Decimal(12),
+    bup_start="standard",
+)
+
+
+@pytest.fixture
+def unit(cast: Any) -> Any:
+    nurse, physician = staff(cast)
+    admit_to_detox(cast, hours_ago=20)
+    now = timezone.now()
+    heroin_admission(nurse, cast.patient, now - timedelta(hours=14))
+    return cast, nurse, physician, now
+
+
+def test_only_physicians_order_and_only_nurses_give(unit):
+    cast, nurse, physician, _ = unit
+    with pytest.raises(AccessDenied):
+        order_create(nurse, cast.patient, BUP)
+    order = order_create(physician, cast.patient, BUP)
+    with pytest.raises(AccessDenied):
+        administration_record(physician, order, outcome="given")
+    assert AuditEvent.objects.filter(action="order", object_id=str(order.public_id)).exists()
+
+
+def test_first_buprenorphine_dose_waits_for_objective_withdrawal(unit):
+    cast, nurse, physician, now = unit
+    order = order_create(physician, cast.patient, BUP)
+    cows(nurse, cast.patient, 7, now - timedelta(minutes=10))
+    with pytest.raises(SafetyBlocked) as blocked:
+        administration_record(nurse, order, outcome="given")
+    verdict = blocked.value.verdicts[0]
+    assert verdict.rule == "R-BUP-1"
+    assert any("COWS 7" in line for line in verdict.saw)
+    assert any("8 or more" in line for line in verdict.needs)
+    refused = AuditEvent.objects.get(action="administer", outcome=AuditOutcome.DENIED)
+    assert refused.detail == {"blocked_by": ["R-BUP-1"]}
+    assert not Administration.objects.exists()
+
+    cows(nurse, cast.patient, 9, now - timedelta(minutes=1))
+    dose = administration_record(nurse, order, outcome="given")
+    assert dose.dose_mg == Decimal(4)
+    assert dose.safety["R-BUP-1"]["allowed"] is True
+    assert dose.followup_due_at == dose.at + timedelta(minutes=60)
+
+
+def test_the_threshold_is_the_organizations_setting(unit):
+    cast, nurse, physician, now = unit
+    SafetySettings.objects.create(organization=cast.org, bup_cows_threshold=12)
+    order = order_create(physician, cast.patient, BUP)
+    cows(nurse, cast.patient, 11, now - timedelta(minutes=5))
+    with pytest.raises(SafetyBlocked):
+        administration_record(nurse, order, outcome="given")
+    cows(nurse, cast.patient, 12, now - timedelta(minutes=1))
+    administration_record(nurse, order, outcome="given")
+
+
+def test_too_soon_after_last_use_is_blocked_whatever_the_cows(cast):
+    nurse, physician = staff(cast)
+    admit_to_detox(cast, hours_ago=20)
+    now = timezone.now()
+    heroin_admission(nurse, cast.patient, now - timedelta(hours=11, minutes=59))
+    order = order_create(physician, cast.patient, BUP)
+    cows(nurse, cast.patient, 15, now - timedelta(minutes=5))
+    with pytest.raises(SafetyBlocked) as blocked:
+        administration_record(nurse, order, outcome="given")
+    assert any(line.startswith("Wait until") for line in blocked.value.verdicts[0].needs)
+
+
+def test_a_physician_override_is_audited_and_lets_the_nurse_give(unit):
+    cast, nurse, physician, now = unit
+    order = order_create(
+        physician,
+        cast.patient,
+        OrderInput(**{**BUP.__dict__, "starts_at": now - timedelta(hours=5)}),
+    )
+    with pytest.raises(AccessDenied):
+        override_record(nurse, order, rule="R-BUP-1", reason="x")
+    with pytest.raises(ValidationFailed) as missing:
+        override_record(physician, order, rule="R-BUP-1", reason=" ")
+    assert "reason" in missing.value.errors
+    override = override_record(
+        physician, order, rule="R-BUP-1", reason="Clear withdrawal on exam; patient distressed"
+    )
+    assert override.saw and override.needs
+    assert AuditEvent.objects.filter(
+        action="safety_override", object_id=str(override.public_id)
+    ).exists()
+    dose = administration_record(nurse, order, outcome="given", at=now - timedelta(hours=4))
+    assert dose.override == override
+    assert dose.safety["R-BUP-1"]["override"] == str(override.public_id)
+    # Only the first dose of the episode is guarded.
+    second = administration_record(nurse, order, outcome="given", at=dose.at + timedelta(hours=2))
+    assert second.safety == {} and second.override is None
+
+
+def test_an_override_is_refused_when_the_rule_does_not_block(unit):
+    cast, nurse, physician, now = unit
+    order = order_create(physician, cast.patient, BUP)
+    cows(nurse, cast.patient, 10, now - timedelta(minutes=2))
+    with pytest.raises(Conflict):
+        override_record(physician, order, rule="R-BUP-1", reason="just in case")
+    assert not SafetyOverride.objects.exists()
+
+
+def test_low_dose_induction_does_not_wait(unit):
+    cast, nurse, physician, _ = unit
+    order = order_create(
+        physician,
+        cast.patient,
+        OrderInput(**{**BUP.__dict__, "bup_start": "low_dose", "dose_mg": Decimal("0.5")}),
+    )
+    dose = administration_record(nurse, order, outcome="given")
+    assert dose.safety["R-BUP-1"]["allowed"] is True
+
+
+def test_as_needed_doses_keep_their_interval_and_daily_maximum(unit):
+    cast, nurse, physician, now = unit
+    order = order_create(
+        physician,
+        cast.patient,
+        OrderInput(
+            drug="loperamide",
+            dose_mg=Decimal(2),
+            route="oral",
+            frequency="q4h_prn",
+            prn_indication="Loose stools",
+            max_daily_mg=Decimal(4),
+            starts_at=now - timedelta(hours=10),
+        ),
+    )
+    first = now - timedelta(hours=9)
+    administration_record(nurse, order, outcome="given", at=first)
+    with pytest.raises(ValidationFailed) as too_soon:
+        administration_record(nurse, order, outcome="given", at=first + timedelta(hours=3))
+    assert "at" in too_soon.value.errors
+    administration_record(nurse, order, outcome="given", at=first + timedelta(hours=4))
+    with pytest.raises(ValidationFailed) as too_much:
+        administration_record(nurse, order, outcome="given", at=first + timedelta(hours=8))
+    assert "maximum of 4 mg" in too_much.value.errors["dose_mg"]
+
+
+def test_a_held_or_refused_dose_needs_a_reason_and_gives_nothing(unit):
+    cast, nurse, physician, _ = unit
+    order = order_create(physician, cast.patient, BUP)
+    with pytest.raises(ValidationFailed) as missing:
+        administration_record(nurse, order, outcome="refused")
+    assert "reason" in missing.value.errors
+    row = administration_record(nurse, order, outcome="refused", reason="Patient asleep")
+    assert row.dose_mg is None and row.followup_due_at is None
+    assert row.safety == {}
+
+
+def test_methadone_needs_a_certified_program_or_an_override(unit):
+    cast, _nurse, physician, _ = unit
+    methadone = OrderInput(drug="methadone", dose_mg=Decimal(20), route="oral", frequency="daily")
+    with pytest.raises(SafetyBlocked) as blocked:
+        order_create(physician, cast.patient, methadone)
+    assert blocked.value.verdicts[0].rule == "R-MTD-1"
+    assert AuditEvent.objects.filter(action="order", outcome=AuditOutcome.DENIED).exists()
+    order = order_create(
+        physician,
+        cast.patient,
+        methadone,
+        overrides={"R-MTD-1": "Emergency bridge while OTP intake is arranged (3 days)"},
+    )
+    assert order.overrides.get().rule == "R-MTD-1"
+
+
+def test_a_first_day_methadone_total_above_the_cap_needs_a_rationale(unit):
+    cast, _nurse, physician, _ = unit
+    cast.detox.otp_certified = True
+    cast.detox.save()
+    big = OrderInput(drug="methadone", dose_mg=Decimal(30), route="oral", frequency="bid")
+    with pytest.raises(SafetyBlocked) as blocked:
+        order_create(physician, cast.patient, big)
+    assert "rationale" in blocked.value.verdicts[0].needs[0]
+    order_create(
+        physician,
+        cast.patient,
+        OrderInput(**{**big.__dict__, "rationale": "High fentanyl tolerance, observed dosing"}),
+    )
+
+
+def test_naltrexone_waits_for_the_opioid_free_interval_or_a_negative_challenge(unit):
+    cast, nurse, physician, _ = unit
+    order = order_create(
+        physician,
+        cast.patient,
+        OrderInput(
+            drug="naltrexone_xr", dose_mg=Decimal(380), route="intramuscular", frequency="once"
+        ),
+    )
+    with pytest.raises(SafetyBlocked) as blocked:
+        administration_record(nurse, order, outcome="given", scheduled_for=order.starts_at)
+    assert blocked.value.verdicts[0].rule == "R-NTX-1"
+    challenge_record(nurse, cast.patient, result="negative")
+    dose = administration_record(nurse, order, outcome="given", scheduled_for=order.starts_at)
+    assert dose.safety["R-NTX-1"]["allowed"] is True
+
+
+def test_a_scheduled_dose_is_charted_once(unit):
+    cast, nurse, physician, now = unit
+    order = order_create(
+        physician,
+        cast.patient,
+        OrderInput(
+            drug="clonidine",
+            dose_mg=Decimal("0.1"),
+            route="oral",
+            frequency="q6h",
+            starts_at=now - timedelta(hours=13),
+        ),
+    )
+    with pytest.raises(ValidationFailed) as which:
+        administration_record(nurse, order, outcome="given")
+    assert "scheduled_for" in which.value.errors
+    from zoneinfo import ZoneInfo
+
+    from stepwise.withdrawal.rules.schedule import scheduled_doses
+
+    due = scheduled_doses(
+        frequency_code="q6h",
+        dose_mg=order.dose_mg,
+        taper=[],
+        starts_at=order.starts_at,
+        ends_at=None,
+        window_start=now - timedelta(hours=12),
+        window_end=now,
+        zone=ZoneInfo("America/New_York"),
+    )[0]
+    administration_record(nurse, order, outcome="given", scheduled_for=due.due_at, at=due.due_at)
+    with pytest.raises(Conflict):
+        administration_record(
+            nurse, order, outcome="held", scheduled_for=due.due_at, reason="BP 88/50"
+        )
+
+
+def test_the_comfort_set_orders_every_line_at_once(unit):
+    cast, _, physician, _ = unit
+    orders = order_set_apply(physician, cast.patient)
+    assert {o.drug for o in orders} == {
+        "clonidine",
+        "loperamide",
+        "ondansetron",
+        "ibuprofen",
+        "hydroxyzine",
+        "trazodone",
+    }
+    assert all(o.is_prn and o.prn_indication for o in orders)
+    assert AuditEvent.objects.filter(action="order").count() == 6
