@@ -6,6 +6,8 @@ urlpatterns = [
     path("patients/", include("stepwise.patients.urls")),
     path("patients/", include("stepwise.instruments.urls")),
     path("", include("stepwise.withdrawal.urls")),
+    path("patients/", include("stepwise.withdrawal.medication_urls")),
+    path("patients/", include("stepwise.withdrawal.discharge_urls")),
     path("audit/", include("stepwise.privacy.urls")),
     path("privacy/", include("stepwise.privacy.part2_urls")),
     path("", include("stepwise.core.urls")),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core.paginator import Page, Paginator
@@ -27,8 +27,11 @@ from stepwise.core.models import AuditAction, AuditOutcome
 from stepwise.core.roles import Permission, sees_all_patients
 from stepwise.patients.access import AccessBasis, cared_for, require_patient_access
 from stepwise.patients.alerts import AlertView, open_alerts_for_patient, worklist_alerts
-from stepwise.patients.models import CareTeamMember, Contact, Patient
+from stepwise.patients.flags import active_flags, active_flags_by_patient, worklist_flags
+from stepwise.patients.models import CareTeamMember, Contact, Patient, Problem, RiskFlag, Task
+from stepwise.patients.problems import active_problems
 from stepwise.patients.selectors import patient_get, patient_search
+from stepwise.patients.tasks import open_tasks_for_patient, worklist_tasks
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,9 @@ class Chart:
     timelines: list[EpisodeTimeline]
     alerts: list[AlertView]
     panels: list[ChartPanel]
+    flags: list[RiskFlag]
+    problems: list[Problem]
+    tasks: list[Task]
 
     @property
     def open_episode(self) -> Episode | None:
@@ -150,6 +156,9 @@ def chart_read(actor: Actor, public_id: uuid.UUID | str, now: datetime) -> Chart
         care_team = list(patient.care_team.select_related("user"))
         timelines = [episode_timeline(e, now) for e in episodes_for_patient(actor, patient)]
         alerts = open_alerts_for_patient(patient)
+        flags = active_flags(patient, now)
+        problems = active_problems(patient)
+        tasks = open_tasks_for_patient(patient)
         panels = chart_panels(actor, patient)
         audit_record(
             action=AuditAction.READ,
@@ -167,6 +176,9 @@ def chart_read(actor: Actor, public_id: uuid.UUID | str, now: datetime) -> Chart
         timelines=timelines,
         alerts=alerts,
         panels=panels,
+        flags=flags,
+        problems=problems,
+        tasks=tasks,
     )
 
 
@@ -174,6 +186,7 @@ def chart_read(actor: Actor, public_id: uuid.UUID | str, now: datetime) -> Chart
 class PatientRow:
     patient: Patient
     stay: Stay | None
+    flags: list[RiskFlag] = field(default_factory=list)
 
 
 def patient_list_page(
@@ -181,7 +194,7 @@ def patient_list_page(
 ) -> tuple[Page, list[PatientRow]]:  # type: ignore[type-arg]
     """One page of the patient list or search, with each patient's current program.
 
-    Three queries (count, page, current stays) plus the audit row. Treating
+    Four queries (count, page, current stays, risk flags) plus the audit row. Treating
     clinicians see the patients they care for; facility-wide roles see all.
     """
     require_permission(actor, Permission.PATIENT_LIST, category="patient_list")
@@ -193,13 +206,16 @@ def patient_list_page(
         page = Paginator(found, per_page).get_page(page_number)
         patients = list(page.object_list)
         stays = open_stays_by_patient(actor, [p.pk for p in patients])
+        flags = active_flags_by_patient(
+            actor.organization_id, [p.pk for p in patients], timezone.now()
+        )
         audit_record(
             action=AuditAction.SEARCH if query.strip() else AuditAction.READ,
             actor=actor,
             category="patient_list",
             detail={"query": query.strip()[:100], "page": page.number, "shown": len(patients)},
         )
-    return page, [PatientRow(p, stays.get(p.pk)) for p in patients]
+    return page, [PatientRow(p, stays.get(p.pk), flags.get(p.pk, [])) for p in patients]
 
 
 def patient_record_read(actor: Actor, public_id: uuid.UUID | str) -> Patient:
@@ -245,16 +261,32 @@ def episode_timeline_read(
     return episode_timeline(episode, now)
 
 
-def worklist_read(actor: Actor, now: datetime) -> list[AlertView]:
-    """The actor's worklist of open alerts, with its audit row (like the patient list)."""
+@dataclass(frozen=True)
+class Worklist:
+    alerts: list[AlertView]
+    tasks: list[Task]
+    flags: list[RiskFlag]
+
+
+def worklist_read(actor: Actor, now: datetime) -> Worklist:
+    """The actor's worklist: open alerts, open follow-up tasks and running risk flags
+    of their patients, with its audit row (like the patient list)."""
     require_permission(actor, Permission.CHART_READ, category="patient_list")
-    alerts = worklist_alerts(actor, now)
+    found = Worklist(
+        alerts=worklist_alerts(actor, now),
+        tasks=worklist_tasks(actor, now),
+        flags=worklist_flags(actor, now),
+    )
     with transaction.atomic():
         audit_record(
             action=AuditAction.READ,
             actor=actor,
             category="patient_list",
             object_type="worklist",
-            detail={"shown": len(alerts)},
+            detail={
+                "shown": len(found.alerts),
+                **({"tasks": len(found.tasks)} if found.tasks else {}),
+                **({"flags": len(found.flags)} if found.flags else {}),
+            },
         )
-    return alerts
+    return found

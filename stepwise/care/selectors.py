@@ -110,6 +110,8 @@ class CensusRow:
     admitted_today: int
     transferred_in_today: int
     discharged_today: int
+    # Patients here now with a running overdose-risk flag (lost tolerance after detox).
+    flagged: int = 0
 
     @property
     def available(self) -> int | None:
@@ -136,7 +138,7 @@ def facility_day_bounds(facility: Facility, now: datetime) -> tuple[datetime, da
 def census(actor: Actor, now: datetime) -> list[CensusRow]:
     """Today's census per active program, 'today' being each facility's local day.
 
-    Four queries whatever the number of programs or patients.
+    Five queries whatever the number of programs or patients.
     """
     # Most intensive first: the order patients move through the continuum.
     programs = sorted(programs_of(actor), key=lambda p: (-p.level.rank, p.facility.name, p.name))
@@ -179,6 +181,17 @@ def census(actor: Actor, now: datetime) -> list[CensusRow]:
     )
     for end_row in discharged:
         by_program[end_row["program_id"]]["discharged"] = end_row["n"]
+    flagged = (
+        stays.filter(
+            ended_at__isnull=True,
+            episode__patient__risk_flags__starts_at__lte=now,
+            episode__patient__risk_flags__ends_at__gt=now,
+        )
+        .values("program_id")
+        .annotate(n=Count("episode__patient", distinct=True))
+    )
+    for flag_row in flagged:
+        by_program[flag_row["program_id"]]["flagged"] = flag_row["n"]
 
     rows = []
     for program in programs:
@@ -190,6 +203,7 @@ def census(actor: Actor, now: datetime) -> list[CensusRow]:
                 admitted_today=counts.get("admitted", 0),
                 transferred_in_today=counts.get("transferred_in", 0),
                 discharged_today=counts.get("discharged", 0),
+                flagged=counts.get("flagged", 0),
             )
         )
     return rows

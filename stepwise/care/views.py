@@ -46,6 +46,7 @@ def census_view(request: HttpRequest) -> HttpResponse:
         "active": sum(r.occupied for r in rows),
         "admitted": sum(r.admitted_today for r in rows),
         "discharged": sum(r.discharged_today for r in rows),
+        "flagged": sum(r.flagged for r in rows),
     }
     template = "care/_census_table.html" if is_htmx(request) else "care/census.html"
     return render(request, template, {"rows": rows, "totals": totals})
@@ -188,7 +189,14 @@ def worklist(request: HttpRequest) -> HttpResponse:
     """What needs the actor now: open safety alerts of the patients they care for
     (the whole organization for the director). Shows names, so the read is audited."""
     actor = actor_of(request)
-    alerts = worklist_read(actor, timezone.now())
+    now = timezone.now()
+    found = worklist_read(actor, now)
     timezone.activate(zoneinfo.ZoneInfo(organization_time_zone(actor.organization_id)))
-    context = {"alerts": alerts, "sees_all": sees_all_patients(actor.role)}
+    context = {
+        "alerts": found.alerts,
+        "tasks": found.tasks,
+        "flags": found.flags,
+        "now": now,
+        "sees_all": sees_all_patients(actor.role),
+    }
     return render(request, "care/worklist.html", context)

@@ -83,3 +83,13 @@ class ResolveAlertForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, label="What was done"
     )
     next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class CloseTaskForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[("done", "Done"), ("cancelled", "No longer needed")], widget=forms.RadioSelect
+    )
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, label="What was done"
+    )
+    next = forms.CharField(required=False, widget=forms.HiddenInput)

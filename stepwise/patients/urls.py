@@ -13,6 +13,11 @@ urlpatterns = [
         views.alert_resolve_view,
         name="alert_resolve",
     ),
+    path(
+        "<uuid:public_id>/tasks/<uuid:task_id>/close/",
+        views.task_close_view,
+        name="task_close",
+    ),
     path("emergency-access/", views.break_glass_queue_view, name="break_glass_queue"),
     path(
         "emergency-access/<uuid:access_id>/review/",

@@ -25,12 +25,14 @@ from stepwise.patients.forms import (
     BreakGlassForm,
     BreakGlassReviewForm,
     CareTeamForm,
+    CloseTaskForm,
     ContactForm,
     PatientForm,
     ResolveAlertForm,
 )
 from stepwise.patients.selectors import patient_get, staff_choices
 from stepwise.patients.services import care_team_add, contact_add, patient_create
+from stepwise.patients.tasks import task_close, task_get
 
 
 @staff_view(Permission.PATIENT_CREATE)
@@ -186,3 +188,31 @@ def alert_resolve_view(request: HttpRequest, public_id: str, alert_id: str) -> H
     ):
         return redirect(target)
     return redirect("care:chart", public_id=alert.patient.public_id)
+
+
+@staff_view(Permission.CARE_WRITE)
+@require_POST
+def task_close_view(request: HttpRequest, public_id: str, task_id: str) -> HttpResponse:
+    actor = actor_of(request)
+    task = task_get(actor, task_id)
+    if str(task.patient.public_id) != str(public_id):
+        raise Http404()
+    require_patient_access(actor, Permission.CARE_WRITE, task.patient, category="chart")
+    form = CloseTaskForm(request.POST)
+    if form.is_valid():
+        done, _status = submit(
+            form,
+            lambda: task_close(
+                actor, task, status=form.cleaned_data["status"], note=form.cleaned_data["note"]
+            ),
+        )
+        if done is not None:
+            messages.success(request, f"Task {done.get_status_display().lower()}: {done.title}.")
+    if form.errors:
+        messages.error(request, form_errors_text(form))
+    target = form.cleaned_data.get("next", "") if form.is_valid() else ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect("care:chart", public_id=task.patient.public_id)

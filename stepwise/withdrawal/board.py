@@ -285,8 +285,8 @@ def _unit_facts(
         .annotate(first=Min("at"))
         .values_list("order__episode_id", "first")
     )
-    window_start = min(now - LOOK_BACK, _day_start(now, zone))
-    window_end = _day_start(now, zone) + timedelta(days=1)
+    window_start = min(now - LOOK_BACK, day_start(now, zone))
+    window_end = day_start(now, zone) + timedelta(days=1)
     charted: set[tuple[int, datetime]] = set(
         Administration.objects.filter(
             organization_id=org,
@@ -370,7 +370,7 @@ def _unit_facts(
     )
 
 
-def _day_start(now: datetime, zone: ZoneInfo) -> datetime:
+def day_start(now: datetime, zone: ZoneInfo) -> datetime:
     local_day = now.astimezone(zone).date()
     return schedule.local_instant(local_day, datetime.min.time(), zone)
 

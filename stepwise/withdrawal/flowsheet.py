@@ -76,7 +76,7 @@ class Flowsheet:
         return self.stay is not None and self.stay.ended_at is None
 
 
-def _stay(patient: Patient) -> Stay | None:
+def stay_for_flowsheet(patient: Patient) -> Stay | None:
     """The open stay, or the most recent one (read-only) for a patient who left."""
     stays = Stay.objects.filter(
         organization_id=patient.organization_id, episode__patient=patient
@@ -116,7 +116,7 @@ def flowsheet_read(actor: Actor, public_id: uuid.UUID | str, now: datetime) -> F
     patient, basis = patient_access(
         actor, public_id, permission=Permission.CHART_READ, category=CATEGORY
     )
-    stay = _stay(patient)
+    stay = stay_for_flowsheet(patient)
     zone = ZoneInfo(stay.program.facility.time_zone) if stay else ZoneInfo("UTC")
     unit = selectors.unit_schedule_for(stay.program) if stay else UnitSchedule()
     thresholds = selectors.thresholds_for(actor.organization_id)

@@ -135,12 +135,13 @@ def test_the_worklist_read_is_one_audit_row(cast):
     assert event.detail == {"shown": 1}
 
 
-# Session, user, second-factor device and membership (4), the open alerts of the
-# patients the actor cares for, with each patient joined (1), and the audit row
+# Session, user, second-factor device and membership (4), the open alerts, open tasks
+# and running risk flags of the patients the actor cares for, each with the patient
+# joined (3), and the audit row
 # (2 savepoints, chain head, insert, head update, 2 releases: 7). The director's
 # menu also counts what waits for privacy review (1).
 # Includes the organization's time zone, in which the worklist shows its times.
-WORKLIST_QUERIES = {"owner": 13, "director": 14}
+WORKLIST_QUERIES = {"owner": 15, "director": 16}
 
 
 @pytest.mark.parametrize("who", ["owner", "director"])

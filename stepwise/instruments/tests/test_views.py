@@ -518,9 +518,10 @@ def test_the_privacy_officer_sees_the_alerts_but_no_resolve_form(cast):
 
 # The chart with its panels: session, user, device, membership (4), the patient and
 # the care-team check (2), contacts, care team, episodes, their stays (4), open alerts
-# with their patients (1), the assessments panel (latest per instrument, 2), and the
-# audit row in the read's transaction (7).
-CHART_QUERIES = 20
+# with their patients (1), running risk flags, problems and open tasks (3), the
+# withdrawal panel (the stay and its bundle, 2), the assessments panel (latest per
+# instrument, 2), and the audit row in the read's transaction (7).
+CHART_QUERIES = 25
 
 
 def test_the_chart_costs_the_same_whatever_the_assessments_and_alerts(cast):

@@ -240,7 +240,7 @@ def order_create(
 
 
 def order_set_apply(
-    actor: Actor, patient: Patient, *, name: str = "comfort"
+    actor: Actor, patient: Patient, *, name: str = "comfort", starts_at: datetime | None = None
 ) -> list[MedicationOrder]:
     """Order every line of a set in one transaction (all or none)."""
     if name != "comfort":
@@ -258,6 +258,7 @@ def order_set_apply(
                     prn_indication=line.prn_indication,
                     max_daily_mg=Decimal(line.max_daily_mg) if line.max_daily_mg else None,
                     order_set="Opioid-withdrawal comfort set",
+                    starts_at=starts_at,
                 ),
             )
             for line in formulary.DEFAULT_COMFORT_SET
@@ -592,9 +593,15 @@ def _check_order_running(order: MedicationOrder, at: datetime, stay: Stay) -> No
 
 
 def followup_record(
-    actor: Actor, administration: Administration, *, result: str, note: str = ""
+    actor: Actor,
+    administration: Administration,
+    *,
+    result: str,
+    note: str = "",
+    at: datetime | None = None,
 ) -> Administration:
     """How well an as-needed dose worked, checked when it came due."""
+    checked_at = event_time(at, "at")
     same_org(actor, administration.patient)
     require_patient_access(
         actor, Permission.MEDICAL_WRITE, administration.patient, category=MEDICATIONS
@@ -607,7 +614,9 @@ def followup_record(
             raise Conflict("This dose has no effectiveness check.")
         if locked.followup_at is not None:
             raise Conflict("The effectiveness check is already recorded.")
-        locked.followup_at = timezone.now()
+        if checked_at < locked.at:
+            raise ValidationFailed({"at": "The check comes after the dose."})
+        locked.followup_at = checked_at
         locked.followup_result = result
         locked.followup_note = note.strip()
         locked.followup_by_id = actor.user_id

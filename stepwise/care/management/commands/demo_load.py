@@ -195,6 +195,7 @@ class Command(BaseCommand):
         # as care sits below privacy and does not import it).
         call_command("demo_privacy", stdout=self.stdout)
         call_command("demo_assessments", stdout=self.stdout)
+        call_command("demo_withdrawal", stdout=self.stdout)
         self._print_logins()
 
     # --- Riverside: the main demo organization -------------------------------------------
