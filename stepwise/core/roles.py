@@ -59,6 +59,7 @@ class Permission(StrEnum):
     UNIT_BOARD = "unit.board"
     MEDICAL_WRITE = "medical.write"
     MEDICATION_ORDER = "medication.order"
+    MEDICAL_REVIEW = "medical.review"
     MEDICATION_ADMINISTER = "medication.administer"
     SAFETY_OVERRIDE = "safety.override"
     # Organization-wide clinical thresholds (the induction COWS threshold...).
@@ -100,6 +101,8 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     # Orders only by physicians, administrations only by nurses (issue 5), and only a
     # physician overrides a safety rule.
     Permission.MEDICATION_ORDER: frozenset({Role.PHYSICIAN}),
+    # The physician signs off the nurse's medical admission assessment.
+    Permission.MEDICAL_REVIEW: frozenset({Role.PHYSICIAN}),
     Permission.MEDICATION_ADMINISTER: frozenset({Role.NURSE}),
     Permission.SAFETY_OVERRIDE: frozenset({Role.PHYSICIAN}),
     Permission.CLINICAL_SETTINGS: frozenset({Role.DIRECTOR}),
@@ -118,6 +121,7 @@ PATIENT_SCOPED = frozenset(
         Permission.DISCLOSURE_EMERGENCY,
         Permission.MEDICAL_WRITE,
         Permission.MEDICATION_ORDER,
+        Permission.MEDICAL_REVIEW,
         Permission.MEDICATION_ADMINISTER,
         Permission.SAFETY_OVERRIDE,
     }

@@ -243,9 +243,17 @@ def _unit_facts(
         observed_at__gte=earliest,
         observed_at__lte=now + timedelta(minutes=5),
     ).only("id", "patient_id", "observed_at", "total", "band_code", "band_label", "public_id")
+    # Only scores of each patient's own stay (the unit's earliest arrival bounds the read).
+    stay_start = {s.episode.patient_id: s.started_at for s in stays}
     last_cows = {
         k: v
-        for k, v in _latest([(a.patient_id, a.observed_at, a) for a in cows_rows]).items()
+        for k, v in _latest(
+            [
+                (a.patient_id, a.observed_at, a)
+                for a in cows_rows
+                if a.observed_at >= stay_start[a.patient_id]
+            ]
+        ).items()
         if isinstance(v, Assessment)
     }
     vitals_at = _latest(

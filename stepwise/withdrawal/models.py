@@ -441,8 +441,8 @@ class BundleClosure(TenantScoped):
 
 
 class MedicalAdmission(ClinicalRecord):
-    """The nurse's and physician's assessment on arrival. A later one for the same
-    stay replaces it; the latest final one is current."""
+    """The nurse's and physician's assessment on arrival. A later one in the same
+    episode replaces it; the latest final one is current."""
 
     episode = models.ForeignKey(Episode, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from stepwise.withdrawal import views
+from stepwise.withdrawal import admission_views, settings_views, views
 
 app_name = "withdrawal"
 urlpatterns = [
@@ -13,4 +13,20 @@ urlpatterns = [
         views.vitals_error,
         name="vitals_error",
     ),
+    path(
+        "patients/<uuid:public_id>/medical-admission/",
+        admission_views.admission_detail,
+        name="admission",
+    ),
+    path(
+        "patients/<uuid:public_id>/medical-admission/new/",
+        admission_views.admission_new,
+        name="admission_new",
+    ),
+    path(
+        "patients/<uuid:public_id>/medical-admission/review/",
+        admission_views.admission_review,
+        name="admission_review",
+    ),
+    path("settings/withdrawal/", settings_views.withdrawal_settings, name="settings"),
 ]

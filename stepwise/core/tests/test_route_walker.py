@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -39,7 +40,14 @@ from stepwise.core.web import PUBLIC, declared_permission
 from stepwise.instruments.definitions.asam import DIMENSIONS as ASAM_ITEMS
 from stepwise.instruments.services import assessment_record
 from stepwise.instruments.tests.test_services import COWS_13
-from stepwise.patients.models import Alert, BreakGlassAccess, Patient
+from stepwise.patients.models import Alert, BreakGlassAccess, CareTeamMember, Patient
+from stepwise.withdrawal.rules.vitals import Vitals
+from stepwise.withdrawal.services.medications import (
+    OrderInput,
+    administration_record,
+    order_create,
+)
+from stepwise.withdrawal.services.observations import vitals_record
 
 # The planted patient: this name must never appear in a refusal.
 CANARY_GIVEN, CANARY_FAMILY = "Quillon", "Canarywood"
@@ -55,7 +63,18 @@ EVERYONE = [*CAST, *EXTRA_ROLES, EMERGENCY]
 # their permission there (changing the care team would make the access last).
 REFUSED_UNDER_EMERGENCY = {"/patients/<uuid:public_id>/care-team/new/"}
 # Path parameters that name the planted patient or its episode.
-PATIENT_PARAMETERS = {"public_id", "patient_id", "episode_id", "assessment_id", "alert_id"}
+PATIENT_PARAMETERS = {
+    "public_id",
+    "patient_id",
+    "episode_id",
+    "assessment_id",
+    "alert_id",
+    "order_id",
+    "administration_id",
+    "vitals_id",
+}
+# On the planted patient's care team: the counselor, and the physician of the detox unit.
+ON_THE_TEAM = {"owner", "physician"}
 _PARAMETER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>|\{(?P<api_name>\w+)\}")
 
 
@@ -143,8 +162,31 @@ class Walk:
         self.episode: Episode = episode_admit(
             cast.actors["owner"],
             self.canary,
-            cast.iop,
+            cast.detox,
             at=timezone.now() - timedelta(days=2),
+        )
+        # The records the withdrawal routes name: vital signs, an order and a dose.
+        CareTeamMember.objects.create(
+            organization=cast.org,
+            patient=self.canary,
+            user=cast.users["physician"],
+            team_role="prescriber",
+        )
+        physician = cast.actors["physician"]
+        self.vitals = vitals_record(physician, self.canary, Vitals(pulse=88))
+        self.order = order_create(
+            physician,
+            self.canary,
+            OrderInput(
+                drug="clonidine",
+                dose_mg=Decimal("0.1"),
+                route="oral",
+                frequency="q6h_prn",
+                prn_indication="Sweating",
+            ),
+        )
+        self.dose = administration_record(
+            cast.actors[EMERGENCY], self.order, outcome="refused", reason="Walker: asleep"
         )
         # Records the assessment routes name: an ASAM response (detail, placement) and
         # a COWS of 13 whose alert the alert routes name.
@@ -170,6 +212,16 @@ class Walk:
                 return str(self.alert.public_id)
             if name == "code":
                 return "cows"
+            if name == "program_id":
+                return str(self.cast.detox.public_id)
+            if name == "order_id":
+                return str(self.order.public_id)
+            if name == "administration_id":
+                return str(self.dose.public_id)
+            if name == "vitals_id":
+                return str(self.vitals.public_id)
+            if name == "item":
+                return "naloxone_kit"
             if match["converter"] == "int":
                 return "0"
             return str(uuid.uuid4())  # a record no one has: allowed roles get 404
@@ -192,7 +244,7 @@ class Walk:
                     permission not in NOT_UNDER_EMERGENCY_ACCESS
                     and route.path not in REFUSED_UNDER_EMERGENCY
                 )
-            if needs_care_relationship(role, permission) and who != "owner":
+            if needs_care_relationship(role, permission) and who not in ON_THE_TEAM:
                 return False
         return True
 

@@ -161,7 +161,9 @@ def data_errors(data: MedicalAdmissionData, now: datetime) -> dict[str, str]:
             errors[f"{key}.form"] = "Allowed values: " + ", ".join(FORMS) + "."
         if use.frequency and use.frequency not in FREQUENCIES:
             errors[f"{key}.frequency"] = "Allowed values: " + ", ".join(FREQUENCIES) + "."
-        if use.last_use_at is not None and use.last_use_at > now:
+        if use.last_use_at is not None and use.last_use_at.utcoffset() is None:
+            errors[f"{key}.last_use_at"] = "Give the time with its time zone."
+        elif use.last_use_at is not None and use.last_use_at > now:
             errors[f"{key}.last_use_at"] = "The time of last use cannot be in the future."
         if (
             use.substance in SUBSTANCES_BY_CODE
@@ -173,6 +175,11 @@ def data_errors(data: MedicalAdmissionData, now: datetime) -> dict[str, str]:
             )
     if data.past_overdoses < 0 or data.past_overdoses > 99:
         errors["past_overdoses"] = "Allowed 0 to 99."
+    if data.last_overdose_on is not None:
+        if data.last_overdose_on > now.date():
+            errors["last_overdose_on"] = "The last overdose cannot be in the future."
+        elif data.past_overdoses == 0:
+            errors["last_overdose_on"] = "Give the number of past overdoses (at least 1)."
     if data.fentanyl_exposure not in YES_NO_UNKNOWN:
         errors["fentanyl_exposure"] = "Allowed values: yes, no, unknown."
     if data.hbv_vaccinated not in YES_NO_UNKNOWN:

@@ -59,6 +59,9 @@ def frequency(code: str) -> Frequency:
     return FREQUENCIES_BY_CODE[code]
 
 
+MAX_STEP_DAYS = 365
+
+
 @dataclass(frozen=True)
 class TaperStep:
     days: int
@@ -71,8 +74,8 @@ class TaperStep:
 def taper_errors(steps: list[TaperStep]) -> str | None:
     if not steps:
         return None
-    if any(s.days < 1 for s in steps):
-        return "Each taper step lasts at least one day."
+    if any(s.days < 1 or s.days > MAX_STEP_DAYS for s in steps):
+        return f"Each taper step lasts 1 to {MAX_STEP_DAYS} days."
     if any(s.dose_mg <= 0 for s in steps):
         return "Each taper step needs a dose above 0 mg."
     for s in steps:

@@ -12,9 +12,9 @@ from django.utils import timezone
 from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
 from stepwise.core.clock import event_time
-from stepwise.core.errors import AccessDenied, Conflict, ValidationFailed
+from stepwise.core.errors import Conflict, ValidationFailed
 from stepwise.core.models import AuditAction
-from stepwise.core.roles import Permission, Role
+from stepwise.core.roles import Permission
 from stepwise.patients.access import require_patient_access
 from stepwise.patients.models import Patient
 from stepwise.patients.problems import problem_note
@@ -23,7 +23,8 @@ from stepwise.withdrawal.models import MedicalAdmission, RecordStatus
 from stepwise.withdrawal.rules import admission as rules
 from stepwise.withdrawal.services.common import OBSERVATIONS, open_stay, same_org
 
-# Follow-ups from the admission are due within a day; urgent findings at once.
+# Follow-ups from the admission are due within a day (urgent findings also raise an
+# error message on the page at once).
 TASK_DUE = timedelta(days=1)
 BIOMEDICAL = 2  # ASAM dimension 2
 
@@ -56,6 +57,8 @@ def medical_admission_record(
             .order_by("-recorded_at", "-id")
             .first()
         )
+        if previous is not None and MedicalAdmission.objects.filter(replaces=previous).exists():
+            raise Conflict("Another entry replaced this assessment just now; reload and try again.")
         row = MedicalAdmission.objects.create(
             organization_id=actor.organization_id,
             patient=patient,
@@ -107,7 +110,7 @@ def medical_admission_record(
             object_id=row.public_id,
             detail={
                 "problems_noted": noted,
-                "tasks": len(found.tasks),
+                "follow_ups_found": len(found.tasks),
                 **({"replaces": str(previous.public_id)} if previous else {}),
             },
         )
@@ -119,12 +122,11 @@ def medical_admission_review(
 ) -> MedicalAdmission:
     """The physician's review of the nurse's admission assessment."""
     same_org(actor, row.patient)
-    require_patient_access(actor, Permission.MEDICAL_WRITE, row.patient, category=OBSERVATIONS)
-    if actor.role != Role.PHYSICIAN:
-        raise AccessDenied("Only a physician reviews the medical admission.")
+    require_patient_access(actor, Permission.MEDICAL_REVIEW, row.patient, category=OBSERVATIONS)
     with transaction.atomic():
         locked = MedicalAdmission.objects.select_for_update().get(pk=row.pk)
-        if locked.status != RecordStatus.FINAL:
+        replaced = MedicalAdmission.objects.filter(replaces=locked).exists()
+        if locked.status != RecordStatus.FINAL or replaced:
             raise Conflict("This assessment was replaced or marked in error.")
         if locked.reviewed_at is not None:
             raise Conflict("This assessment is already reviewed.")

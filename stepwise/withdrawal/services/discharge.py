@@ -55,6 +55,8 @@ def bundle_item_record(
         errors["state"] = "Allowed values: done, declined."
     if moud_answer and moud_answer not in rules.MoudAnswer.__members__.values():
         errors["moud_answer"] = "Allowed values: accepted, declined."
+    if len(appointment_with) > 200:
+        errors["appointment_with"] = "At most 200 characters."
     if errors:
         raise ValidationFailed(errors)
     if appointment_at is not None and timezone.is_naive(appointment_at):

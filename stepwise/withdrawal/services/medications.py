@@ -39,8 +39,13 @@ from stepwise.withdrawal.services.common import MEDICATIONS, open_stay, same_org
 
 # A single dose above this is a typing mistake (the largest ordinary one is XR-NTX 380 mg).
 MAX_DOSE_MG = Decimal(1000)
-# An order may start up to a week ahead (a taper planned for tomorrow).
+MAX_DAILY_MG = Decimal(10000)
+# An order may start up to a week ahead (a taper planned for tomorrow) and run a year.
 MAX_START_AHEAD = timedelta(days=7)
+MAX_LENGTH = timedelta(days=366)
+# Rules checked when ordering; the first-dose rules are checked when a dose is given
+# and overridden on the order then.
+CHECKED_AT_ORDER = frozenset({"R-MTD-1"})
 # A scheduled dose may be charted from this long before its time.
 EARLY_WINDOW = timedelta(hours=1)
 
@@ -107,11 +112,24 @@ def order_errors(data: OrderInput, now: datetime) -> dict[str, str]:
         )
     if not is_bup and data.bup_start:
         errors["bup_start"] = "Only buprenorphine orders have an induction type."
+    for name, value in (("starts_at", data.starts_at), ("ends_at", data.ends_at)):
+        if value is not None and timezone.is_naive(value):
+            errors[name] = "Give the time with its time zone."
+    if "starts_at" in errors or "ends_at" in errors:
+        return errors
     starts = data.starts_at or now
     if starts > now + MAX_START_AHEAD:
         errors["starts_at"] = "An order may start at most 7 days ahead."
     if data.ends_at is not None and data.ends_at <= starts:
         errors["ends_at"] = "The order must end after it starts."
+    elif data.ends_at is not None and data.ends_at - starts > MAX_LENGTH:
+        errors["ends_at"] = "An order runs at most a year; write a new one after that."
+    if data.max_daily_mg is not None and data.max_daily_mg > MAX_DAILY_MG:
+        errors["max_daily_mg"] = f"At most {MAX_DAILY_MG} mg."
+    if any(step.dose_mg > MAX_DOSE_MG for step in data.taper):
+        errors["taper"] = f"A taper step's dose is at most {MAX_DOSE_MG} mg."
+    if len(data.prn_indication) > 200:
+        errors["prn_indication"] = "At most 200 characters."
     return errors
 
 
@@ -140,6 +158,13 @@ def _check_overrides_given(overrides: Mapping[str, str]) -> None:
         if rule not in rules.RULE_TITLES:
             raise ValidationFailed(
                 {"overrides": "Allowed rules: " + ", ".join(rules.RULE_TITLES) + "."}
+            )
+        if rule not in CHECKED_AT_ORDER:
+            raise ValidationFailed(
+                {
+                    "overrides": "Only R-MTD-1 is checked when ordering. R-BUP-1 and R-NTX-1 "
+                    "are checked when a dose is given; override them on the order then."
+                }
             )
         if not reason.strip():
             raise ValidationFailed(
@@ -610,6 +635,8 @@ def followup_record(
         raise ValidationFailed({"result": "Allowed values: effective, partly, not_effective."})
     with transaction.atomic():
         locked = Administration.objects.select_for_update().get(pk=administration.pk)
+        if locked.status != RecordStatus.FINAL:
+            raise Conflict("This dose was marked entered in error.")
         if locked.followup_due_at is None:
             raise Conflict("This dose has no effectiveness check.")
         if locked.followup_at is not None:

@@ -282,3 +282,22 @@ def test_the_comfort_set_orders_every_line_at_once(unit):
     }
     assert all(o.is_prn and o.prn_indication for o in orders)
     assert AuditEvent.objects.filter(action="order").count() == 6
+
+
+def test_an_override_when_ordering_is_only_for_the_rule_checked_then(unit):
+    cast, _nurse, physician, _ = unit
+    with pytest.raises(ValidationFailed) as refused:
+        order_create(physician, cast.patient, BUP, overrides={"R-BUP-1": "Urgent"})
+    assert "Only R-MTD-1 is checked when ordering" in refused.value.errors["overrides"]
+
+
+def test_order_times_need_a_zone_and_a_sane_length(unit):
+    cast, _nurse, physician, now = unit
+    naive = OrderInput(**{**BUP.__dict__, "starts_at": now.replace(tzinfo=None)})
+    with pytest.raises(ValidationFailed) as missing:
+        order_create(physician, cast.patient, naive)
+    assert missing.value.errors == {"starts_at": "Give the time with its time zone."}
+    endless = OrderInput(**{**BUP.__dict__, "ends_at": now + timedelta(days=400)})
+    with pytest.raises(ValidationFailed) as long:
+        order_create(physician, cast.patient, endless)
+    assert "at most a year" in long.value.errors["ends_at"]

@@ -326,8 +326,8 @@ def test_taper_property_doses_follow_the_step_of_their_local_day(steps, start_da
 def test_taper_errors():
     assert taper_errors([]) is None
     assert taper_errors(TAPER) is None
-    assert taper_errors([TaperStep(0, Decimal(1))]) == "Each taper step lasts at least one day."
-    assert taper_errors([TaperStep(-1, Decimal(1))]) == "Each taper step lasts at least one day."
+    assert taper_errors([TaperStep(0, Decimal(1))]) == "Each taper step lasts 1 to 365 days."
+    assert taper_errors([TaperStep(-1, Decimal(1))]) == "Each taper step lasts 1 to 365 days."
     assert taper_errors([TaperStep(1, Decimal(0))]) == "Each taper step needs a dose above 0 mg."
     assert taper_errors([TaperStep(1, Decimal("-0.5"))]) is not None
     assert taper_errors([TaperStep(1, Decimal("0.01"))]) is None
