@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -24,14 +23,12 @@ from stepwise.care.chart import patient_access, patient_for, record_read
 from stepwise.care.models import Program, Stay
 from stepwise.care.selectors import current_stay_of, program_get
 from stepwise.core.actor import Actor
-from stepwise.core.audit import audit_record
 from stepwise.core.errors import NotFound, ValidationFailed
 from stepwise.core.ids import public_id_or_404
-from stepwise.core.models import AuditAction
 from stepwise.core.roles import Permission
 from stepwise.patients.access import require_patient_access
 from stepwise.patients.models import Alert, Patient
-from stepwise.withdrawal.board import BedRow, Board, board_read, withdrawal_programs
+from stepwise.withdrawal.board import BedRow, Board, board_read_audited, withdrawal_programs
 from stepwise.withdrawal.flowsheet import FlowRow, flowsheet_read
 from stepwise.withdrawal.models import (
     Administration,
@@ -395,22 +392,6 @@ def _withdrawal_program(actor: Actor, program_id: str) -> Program:
     return program
 
 
-def _audited_board(actor: Actor, program: Program) -> Board:
-    """As the board page: one read row naming the patients shown."""
-    board = board_read(actor, program, timezone.now())
-    shown = [str(r.patient.public_id) for r in board.rows if r.visible and r.patient]
-    with transaction.atomic():
-        audit_record(
-            action=AuditAction.READ,
-            actor=actor,
-            category="withdrawal",
-            object_type="unit_board",
-            object_id=program.public_id,
-            detail={"patients": shown},
-        )
-    return board
-
-
 @router.get(
     "/units/{program_id}/board",
     response={200: BoardOut, **READ_ERRORS},
@@ -421,7 +402,7 @@ def unit_board(request: HttpRequest, program_id: str) -> dict[str, Any]:
     number of queries however many beds. Treating roles see who is in a bed only for
     patients they care for. 404 for a program that is not withdrawal management."""
     actor = api_actor(request)
-    return _board(_audited_board(actor, _withdrawal_program(actor, program_id)))
+    return _board(board_read_audited(actor, _withdrawal_program(actor, program_id), timezone.now()))
 
 
 # ---------------------------------------------------------------------------

@@ -13,10 +13,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.db import transaction
 from django.db.models import Min
 
 from stepwise.care.models import Program, Stay
 from stepwise.core.actor import Actor
+from stepwise.core.audit import audit_record
+from stepwise.core.models import AuditAction
 from stepwise.core.roles import sees_all_patients
 from stepwise.instruments.models import Assessment, AssessmentStatus
 from stepwise.patients.access import cared_for
@@ -185,6 +188,22 @@ def board_read(actor: Actor, program: Program, now: datetime) -> Board:
     return Board(program, rows, now, zone, unit)
 
 
+def board_read_audited(actor: Actor, program: Program, now: datetime) -> Board:
+    """The board with its audit row: one read naming the patients shown."""
+    board = board_read(actor, program, now)
+    shown = [str(r.patient.public_id) for r in board.rows if r.visible and r.patient]
+    with transaction.atomic():
+        audit_record(
+            action=AuditAction.READ,
+            actor=actor,
+            category="withdrawal",
+            object_type="unit_board",
+            object_id=program.public_id,
+            detail={"patients": shown},
+        )
+    return board
+
+
 def _row(bed: int | None, stay: Stay | None, facts: _Facts, visible_ids: set[int]) -> BedRow:
     if stay is None:
         return BedRow(bed)
@@ -293,8 +312,7 @@ def _unit_facts(
         .annotate(first=Min("at"))
         .values_list("order__episode_id", "first")
     )
-    window_start = min(now - LOOK_BACK, day_start(now, zone))
-    window_end = day_start(now, zone) + timedelta(days=1)
+    window_start, window_end = dose_window(now, zone)
     charted: set[tuple[int, datetime]] = set(
         Administration.objects.filter(
             organization_id=org,
@@ -394,17 +412,31 @@ def doses_due(
     """Scheduled doses in the window not yet charted (given, held or refused)."""
     found: list[DoseDue] = []
     for order in orders:
-        for dose in schedule.scheduled_doses(
-            frequency_code=order.frequency,
-            dose_mg=order.dose_mg,
-            taper=order.taper_steps,
-            starts_at=order.starts_at,
-            ends_at=order.ends_at,
-            window_start=window_start,
-            window_end=window_end,
-            zone=zone,
-        ):
+        for dose in order_doses(order, window_start, window_end, zone):
             if (order.pk, dose.due_at) in charted:
                 continue
             found.append(DoseDue(order, dose.due_at, dose.dose_mg, dose_state(dose.due_at, now)))
     return sorted(found, key=lambda d: d.due_at)
+
+
+def order_doses(
+    order: MedicationOrder, window_start: datetime, window_end: datetime, zone: ZoneInfo
+) -> list[schedule.ScheduledDose]:
+    """One order's scheduled doses in a window, from its frequency and taper."""
+    return schedule.scheduled_doses(
+        frequency_code=order.frequency,
+        dose_mg=order.dose_mg,
+        taper=order.taper_steps,
+        starts_at=order.starts_at,
+        ends_at=order.ends_at,
+        window_start=window_start,
+        window_end=window_end,
+        zone=zone,
+    )
+
+
+def dose_window(now: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The doses a unit shows: today's (the facility's day), and any missed in the last
+    12 hours (overnight doses still overdue after midnight)."""
+    start = day_start(now, zone)
+    return min(now - LOOK_BACK, start), start + timedelta(days=1)

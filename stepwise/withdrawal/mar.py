@@ -15,10 +15,10 @@ from stepwise.core.actor import Actor
 from stepwise.core.roles import Permission
 from stepwise.patients.models import Patient
 from stepwise.withdrawal import selectors
-from stepwise.withdrawal.board import LOOK_BACK, DoseDue, day_start, dose_state
+from stepwise.withdrawal.board import DoseDue, dose_state, dose_window, order_doses
 from stepwise.withdrawal.flowsheet import stay_for_flowsheet
 from stepwise.withdrawal.models import Administration, MedicationOrder, OrderStatus, RecordStatus
-from stepwise.withdrawal.rules import due, formulary, schedule
+from stepwise.withdrawal.rules import due, formulary
 from stepwise.withdrawal.rules.safety import Verdict
 from stepwise.withdrawal.services.medications import safety_verdicts
 
@@ -90,8 +90,7 @@ def mar_read(actor: Actor, public_id: uuid.UUID | str, now: datetime) -> Mar:
             .select_related("order", "given_by", "followup_by", "override")
             .order_by("-at", "-id")
         )
-        window_start = min(now - LOOK_BACK, day_start(now, zone))
-        window_end = day_start(now, zone) + timedelta(days=1)
+        window_start, window_end = dose_window(now, zone)
         charted_by_slot: dict[tuple[int, datetime], Administration] = {
             (a.order_id, a.scheduled_for): a
             for a in Administration.objects.filter(
@@ -125,16 +124,7 @@ def mar_read(actor: Actor, public_id: uuid.UUID | str, now: datetime) -> Mar:
                     charted_by_slot.get((order.pk, d.due_at)),
                     None if (order.pk, d.due_at) in charted_by_slot else dose_state(d.due_at, now),
                 )
-                for d in schedule.scheduled_doses(
-                    frequency_code=order.frequency,
-                    dose_mg=order.dose_mg,
-                    taper=order.taper_steps,
-                    starts_at=order.starts_at,
-                    ends_at=order.ends_at,
-                    window_start=window_start,
-                    window_end=window_end,
-                    zone=zone,
-                )
+                for d in order_doses(order, window_start, window_end, zone)
             ]
             group = order.drug_info.safety
             readiness: list[Verdict] = []
@@ -180,8 +170,7 @@ def order_of(actor: Actor, patient: Patient, order_id: uuid.UUID) -> MedicationO
 def order_slots_open(order: MedicationOrder, now: datetime) -> list[DoseDue]:
     """Today's scheduled doses of one order not yet charted (for the chart-a-dose form)."""
     zone = ZoneInfo(order.stay.program.facility.time_zone)
-    window_start = min(now - LOOK_BACK, day_start(now, zone))
-    window_end = day_start(now, zone) + timedelta(days=1)
+    window_start, window_end = dose_window(now, zone)
     charted = set(
         Administration.objects.filter(
             order=order, status=RecordStatus.FINAL, scheduled_for__isnull=False
@@ -189,15 +178,6 @@ def order_slots_open(order: MedicationOrder, now: datetime) -> list[DoseDue]:
     )
     return [
         DoseDue(order, d.due_at, d.dose_mg, dose_state(d.due_at, now))
-        for d in schedule.scheduled_doses(
-            frequency_code=order.frequency,
-            dose_mg=order.dose_mg,
-            taper=order.taper_steps,
-            starts_at=order.starts_at,
-            ends_at=order.ends_at,
-            window_start=window_start,
-            window_end=window_end,
-            zone=zone,
-        )
+        for d in order_doses(order, window_start, window_end, zone)
         if d.due_at not in charted
     ]

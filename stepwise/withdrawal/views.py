@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,11 +14,9 @@ from stepwise.care.chart import patient_for
 from stepwise.care.models import Program
 from stepwise.care.selectors import patient_time_zone
 from stepwise.core.actor import Actor
-from stepwise.core.audit import audit_record
-from stepwise.core.models import AuditAction
 from stepwise.core.roles import Permission
 from stepwise.core.web import actor_of, form_errors_text, staff_view, submit
-from stepwise.withdrawal.board import Board, board_read, withdrawal_programs
+from stepwise.withdrawal.board import board_read_audited, withdrawal_programs
 from stepwise.withdrawal.flowsheet import flowsheet_read
 from stepwise.withdrawal.forms import InErrorForm, VitalsForm
 from stepwise.withdrawal.models import VitalSigns
@@ -40,21 +37,6 @@ def _program(actor: Actor, public_id: uuid.UUID) -> Program:
     return program
 
 
-def _audited_board(actor: Actor, program: Program) -> Board:
-    board = board_read(actor, program, timezone.now())
-    shown = [str(r.patient.public_id) for r in board.rows if r.visible and r.patient]
-    with transaction.atomic():
-        audit_record(
-            action=AuditAction.READ,
-            actor=actor,
-            category="withdrawal",
-            object_type="unit_board",
-            object_id=program.public_id,
-            detail={"patients": shown},
-        )
-    return board
-
-
 @staff_view(Permission.UNIT_BOARD)
 @require_GET
 def units(request: HttpRequest) -> HttpResponse:
@@ -69,7 +51,7 @@ def units(request: HttpRequest) -> HttpResponse:
 def board(request: HttpRequest, program_id: uuid.UUID) -> HttpResponse:
     actor = actor_of(request)
     program = _program(actor, program_id)
-    found = _audited_board(actor, program)
+    found = board_read_audited(actor, program, timezone.now())
     timezone.activate(found.zone)
     template = "withdrawal/_board.html" if request.GET.get("fragment") else "withdrawal/board.html"
     return render(

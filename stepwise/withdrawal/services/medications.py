@@ -35,7 +35,13 @@ from stepwise.withdrawal.rules import formulary, schedule
 from stepwise.withdrawal.rules import safety as rules
 from stepwise.withdrawal.rules.admission import fentanyl_exposure
 from stepwise.withdrawal.rules.thresholds import COWS_RECENCY_MINUTES
-from stepwise.withdrawal.services.common import MEDICATIONS, open_stay, same_org, zone_of
+from stepwise.withdrawal.services.common import (
+    MEDICATIONS,
+    mark_in_error,
+    open_stay,
+    same_org,
+    zone_of,
+)
 
 # A single dose above this is a typing mistake (the largest ordinary one is XR-NTX 380 mg).
 MAX_DOSE_MG = Decimal(1000)
@@ -671,26 +677,13 @@ def followup_record(
 def administration_mark_in_error(
     actor: Actor, administration: Administration, *, reason: str
 ) -> Administration:
-    same_org(actor, administration.patient)
-    require_patient_access(
-        actor, Permission.MEDICATION_ADMINISTER, administration.patient, category=MEDICATIONS
+    """A dose charted by mistake stays on the record, struck through, with the reason."""
+    return mark_in_error(
+        actor,
+        administration,
+        administration.patient,
+        reason=reason,
+        permission=Permission.MEDICATION_ADMINISTER,
+        category=MEDICATIONS,
+        object_type="administration",
     )
-    if not reason.strip():
-        raise ValidationFailed({"reason": "Say what was wrong with this entry."})
-    with transaction.atomic():
-        locked = Administration.objects.select_for_update().get(pk=administration.pk)
-        if locked.status != RecordStatus.FINAL:
-            raise Conflict("This entry is already marked entered in error.")
-        locked.status = RecordStatus.ENTERED_IN_ERROR
-        locked.error_reason = reason.strip()
-        locked.save(update_fields=["status", "error_reason", "updated_at"])
-        audit_record(
-            action=AuditAction.UPDATE,
-            actor=actor,
-            patient_public_id=administration.patient.public_id,
-            category=MEDICATIONS,
-            object_type="administration",
-            object_id=locked.public_id,
-            detail={"status": RecordStatus.ENTERED_IN_ERROR},
-        )
-    return locked

@@ -10,15 +10,21 @@ from django.db import transaction
 from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
 from stepwise.core.clock import event_time
-from stepwise.core.errors import Conflict, ValidationFailed
+from stepwise.core.errors import ValidationFailed
 from stepwise.core.models import AuditAction
 from stepwise.core.roles import Permission
 from stepwise.patients.access import require_patient_access
 from stepwise.patients.alerts import AlertSource, alert_raise
 from stepwise.patients.models import AlertSeverity, Patient
-from stepwise.withdrawal.models import ChallengeResult, NaloxoneChallenge, RecordStatus, VitalSigns
+from stepwise.withdrawal.models import ChallengeResult, NaloxoneChallenge, VitalSigns
 from stepwise.withdrawal.rules import vitals as rules
-from stepwise.withdrawal.services.common import OBSERVATIONS, not_before_stay, open_stay, same_org
+from stepwise.withdrawal.services.common import (
+    OBSERVATIONS,
+    mark_in_error,
+    not_before_stay,
+    open_stay,
+    same_org,
+)
 
 OVER_SEDATION = "over_sedation"
 
@@ -75,28 +81,16 @@ def vitals_record(
 
 
 def vitals_mark_in_error(actor: Actor, row: VitalSigns, *, reason: str) -> VitalSigns:
-    """A mistaken entry stays on the record, struck through, with the reason."""
-    same_org(actor, row.patient)
-    require_patient_access(actor, Permission.MEDICAL_WRITE, row.patient, category=OBSERVATIONS)
-    if not reason.strip():
-        raise ValidationFailed({"reason": "Say what was wrong with this entry."})
-    with transaction.atomic():
-        locked = VitalSigns.objects.select_for_update().get(pk=row.pk)
-        if locked.status != RecordStatus.FINAL:
-            raise Conflict("This entry is already marked entered in error.")
-        locked.status = RecordStatus.ENTERED_IN_ERROR
-        locked.error_reason = reason.strip()
-        locked.save(update_fields=["status", "error_reason", "updated_at"])
-        audit_record(
-            action=AuditAction.UPDATE,
-            actor=actor,
-            patient_public_id=row.patient.public_id,
-            category=OBSERVATIONS,
-            object_type="vital_signs",
-            object_id=locked.public_id,
-            detail={"status": RecordStatus.ENTERED_IN_ERROR},
-        )
-    return locked
+    """A mistaken set of vital signs (its over-sedation alert waits for a clinician)."""
+    return mark_in_error(
+        actor,
+        row,
+        row.patient,
+        reason=reason,
+        permission=Permission.MEDICAL_WRITE,
+        category=OBSERVATIONS,
+        object_type="vital_signs",
+    )
 
 
 def challenge_record(
