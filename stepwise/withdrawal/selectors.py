@@ -45,12 +45,14 @@ def unit_schedule_for(program: Program) -> UnitSchedule:
 
 
 def current_admission(episode: Episode) -> MedicalAdmission | None:
-    """The latest final medical admission assessment of the episode."""
+    """The episode's medical admission assessment that no later entry replaced (a
+    correction may give an earlier assessment time than the entry it corrects)."""
     return (
         MedicalAdmission.objects.filter(
             organization_id=episode.organization_id,
             episode=episode,
             status=RecordStatus.FINAL,
+            replaced_by__isnull=True,
         )
         .select_related("recorded_by", "reviewed_by")
         .order_by("-recorded_at", "-id")
@@ -75,12 +77,15 @@ def given_doses(episode: Episode, group: formulary.SafetyGroup) -> list[Administ
     )
 
 
-def last_uses(episode: Episode, admission: MedicalAdmission | None) -> list[LastUse]:
+def last_uses(
+    episode: Episode, admission: MedicalAdmission | None, *, before: datetime
+) -> list[LastUse]:
     """Last opioid use by kind: what the patient reported on arrival, and the agonist
-    doses given on the unit since (a methadone dose given here counts as methadone)."""
+    doses given on the unit before `before` (a methadone dose given here counts as
+    methadone)."""
     uses = [] if admission is None else _admission_uses(admission)
     for group, kind in AGONIST_KIND.items():
-        doses = given_doses(episode, group)
+        doses = [d for d in given_doses(episode, group) if d.at <= before]
         if doses:
             uses.append(LastUse(kind, doses[-1].at, "given on the unit"))
     return uses
@@ -103,19 +108,21 @@ def cows_readings(patient: Patient, since: datetime, until: datetime) -> list[Co
     return [CowsReading(total, at) for total, at in rows if total is not None]
 
 
-def negative_challenge_at(episode: Episode, before: datetime) -> datetime | None:
-    return (
+def latest_challenge(episode: Episode, before: datetime) -> tuple[datetime, bool] | None:
+    """The latest naloxone challenge before `before`: its time and whether it was
+    negative (a later positive one outweighs an earlier negative)."""
+    row = (
         NaloxoneChallenge.objects.filter(
             organization_id=episode.organization_id,
             stay__episode=episode,
-            result=ChallengeResult.NEGATIVE,
             status=RecordStatus.FINAL,
             performed_at__lte=before,
         )
-        .order_by("-performed_at")
-        .values_list("performed_at", flat=True)
+        .order_by("-performed_at", "-id")
+        .values_list("performed_at", "result")
         .first()
     )
+    return None if row is None else (row[0], row[1] == ChallengeResult.NEGATIVE)
 
 
 def methadone_first_day(episode: Episode, zone_name: str, at: datetime) -> tuple[bool, Decimal]:
@@ -126,7 +133,10 @@ def methadone_first_day(episode: Episode, zone_name: str, at: datetime) -> tuple
     if not doses:
         return True, Decimal(0)
     first_day = doses[0].at.astimezone(zone).date()
-    if at.astimezone(zone).date() != first_day:
+    day = at.astimezone(zone).date()
+    if day < first_day:
+        return True, Decimal(0)  # charted back before the first dose: that day is the first
+    if day != first_day:
         return False, Decimal(0)
     given = sum(
         (
@@ -159,6 +169,20 @@ def last_given(order: MedicationOrder, before: datetime) -> Administration | Non
             at__lte=before,
         )
         .order_by("-at", "-id")
+        .first()
+    )
+
+
+def next_given(order: MedicationOrder, after: datetime) -> Administration | None:
+    """The first dose of the order charted after `after` (a dose charted late)."""
+    return (
+        Administration.objects.filter(
+            order=order,
+            outcome=AdministrationOutcome.GIVEN,
+            status=RecordStatus.FINAL,
+            at__gt=after,
+        )
+        .order_by("at", "id")
         .first()
     )
 

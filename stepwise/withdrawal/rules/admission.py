@@ -29,7 +29,7 @@ SUBSTANCES: tuple[Substance, ...] = (
         "rx_opioid_er", "Prescription opioid, extended-release", 7, OpioidKind.EXTENDED_RELEASE
     ),
     Substance("methadone", "Methadone", 6, OpioidKind.METHADONE),
-    Substance("buprenorphine", "Buprenorphine (not prescribed)", 7, OpioidKind.BUPRENORPHINE),
+    Substance("buprenorphine", "Buprenorphine", 7, OpioidKind.BUPRENORPHINE),
     Substance("alcohol", "Alcohol", 2),
     Substance("cocaine", "Cocaine or crack", 3),
     Substance("methamphetamine", "Methamphetamine", 10),
@@ -198,6 +198,19 @@ def data_errors(data: MedicalAdmissionData, now: datetime) -> dict[str, str]:
         errors["tests"] = "Allowed tests: " + ", ".join(TESTS) + "."
     if data.pregnancy not in PREGNANCY:
         errors["pregnancy"] = "Allowed values: " + ", ".join(PREGNANCY) + "."
+    # Taking methadone or buprenorphine now: the induction and naltrexone rules need
+    # the time of the last dose, which lives on its substance row.
+    for flag, code, label in (
+        (data.on_methadone, "methadone", "methadone"),
+        (data.on_buprenorphine, "buprenorphine", "buprenorphine"),
+    ):
+        if flag and not any(
+            u.substance == code and u.last_use_at is not None for u in data.substances
+        ):
+            errors[f"on_{code}"] = (
+                f"Add {label} to the substances with the time of the last dose: the "
+                "induction and naltrexone rules wait from it."
+            )
     if data.no_known_allergies and data.allergies.strip():
         errors["allergies"] = "Either list allergies or mark no known allergies, not both."
     if not data.no_known_allergies and not data.allergies.strip():

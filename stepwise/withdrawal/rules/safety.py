@@ -246,14 +246,40 @@ def naltrexone_start(
     *,
     at: datetime,
     last_uses: Iterable[LastUse],
-    negative_challenge_at: datetime | None,
+    negative_challenge_at: datetime | None = None,
+    challenge: tuple[datetime, bool] | None = None,
     th: SafetyThresholds,
     zone: ZoneInfo,
 ) -> Verdict:
-    """R-NTX-1 for the episode's first naltrexone dose given at `at`."""
+    """R-NTX-1 for the episode's first naltrexone dose given at `at`. `challenge` is
+    the latest naloxone challenge (time, negative?); `negative_challenge_at` is the
+    same for a known negative one."""
     rule, title = "R-NTX-1", RULE_TITLES["R-NTX-1"]
     at = _utc(at)
     saw: list[str] = []
+    if challenge is not None:
+        challenge_at, negative = challenge
+        recent = (
+            timedelta(0)
+            <= at - _utc(challenge_at)
+            <= timedelta(hours=NALOXONE_CHALLENGE_VALID_HOURS)
+        )
+        if not negative and recent:
+            saw.append(
+                f"Positive naloxone challenge (withdrawal signs) at {_when(challenge_at, zone)}."
+            )
+            return Verdict(
+                rule,
+                title,
+                False,
+                tuple(saw),
+                (
+                    "Do not start naltrexone while withdrawal signs follow naloxone; wait and "
+                    "repeat the challenge, or keep the opioid-free interval.",
+                ),
+            )
+        if negative:
+            negative_challenge_at = challenge_at
     if negative_challenge_at is not None:
         age = at - _utc(negative_challenge_at)
         if timedelta(0) <= age <= timedelta(hours=NALOXONE_CHALLENGE_VALID_HOURS):

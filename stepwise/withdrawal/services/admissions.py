@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from stepwise.core.actor import Actor
@@ -53,29 +53,35 @@ def medical_admission_record(
                 organization_id=actor.organization_id,
                 episode=stay.episode,
                 status=RecordStatus.FINAL,
+                replaced_by__isnull=True,
             )
-            .order_by("-recorded_at", "-id")
+            .order_by("-id")
             .first()
         )
-        if previous is not None and MedicalAdmission.objects.filter(replaces=previous).exists():
-            raise Conflict("Another entry replaced this assessment just now; reload and try again.")
-        row = MedicalAdmission.objects.create(
-            organization_id=actor.organization_id,
-            patient=patient,
-            stay=stay,
-            episode=stay.episode,
-            recorded_at=at,
-            recorded_by_id=actor.user_id,
-            data=rules.to_json(data),
-            last_opioid_use_at=rules.last_opioid_use(data),
-            findings={
-                "d2": list(found.d2),
-                "urgent": list(found.urgent),
-                "problems": [p.title for p in found.problems],
-                "tasks": [t.title for t in found.tasks],
-            },
-            replaces=previous,
-        )
+        try:
+            # Two entries at once on SQLite both see the same one to replace.
+            with transaction.atomic():
+                row = MedicalAdmission.objects.create(
+                    organization_id=actor.organization_id,
+                    patient=patient,
+                    stay=stay,
+                    episode=stay.episode,
+                    recorded_at=at,
+                    recorded_by_id=actor.user_id,
+                    data=rules.to_json(data),
+                    last_opioid_use_at=rules.last_opioid_use(data),
+                    findings={
+                        "d2": list(found.d2),
+                        "urgent": list(found.urgent),
+                        "problems": [p.title for p in found.problems],
+                        "tasks": [t.title for t in found.tasks],
+                    },
+                    replaces=previous,
+                )
+        except IntegrityError:
+            raise Conflict(
+                "Another entry replaced this assessment just now; reload and try again."
+            ) from None
         noted = 0
         for problem in found.problems:
             _, new = problem_note(

@@ -52,6 +52,11 @@ MAX_LENGTH = timedelta(days=366)
 # Rules checked when ordering; the first-dose rules are checked when a dose is given
 # and overridden on the order then.
 CHECKED_AT_ORDER = frozenset({"R-MTD-1"})
+# A course of buprenorphine or naltrexone interrupted this long starts again: the
+# first-dose rule applies once more (tolerance and receptor occupancy have changed).
+RESTART_AFTER = timedelta(hours=72)
+# A low-dose induction starts small; larger first doses are a standard induction.
+LOW_DOSE_MAX_MG = Decimal(1)
 # A scheduled dose may be charted from this long before its time.
 EARLY_WINDOW = timedelta(hours=1)
 
@@ -118,6 +123,17 @@ def order_errors(data: OrderInput, now: datetime) -> dict[str, str]:
         )
     if not is_bup and data.bup_start:
         errors["bup_start"] = "Only buprenorphine orders have an induction type."
+    if is_bup and data.bup_start == rules.BuprenorphineStart.LOW_DOSE:
+        first = data.taper[0].dose_mg if data.taper else data.dose_mg
+        if first > LOW_DOSE_MAX_MG:
+            errors["dose_mg"] = (
+                f"A low-dose induction starts at {LOW_DOSE_MAX_MG} mg or less; for a larger "
+                "first dose choose a standard induction, which waits for withdrawal."
+            )
+        if not data.rationale.strip():
+            errors["rationale"] = (
+                "Name the low-dose protocol followed and why (it does not wait for withdrawal)."
+            )
     for name, value in (("starts_at", data.starts_at), ("ends_at", data.ends_at)):
         if value is not None and timezone.is_naive(value):
             errors[name] = "Give the time with its time zone."
@@ -263,6 +279,7 @@ def order_create(
                 "drug": order.drug,
                 "dose_mg": str(order.dose_mg),
                 "frequency": order.frequency,
+                **({"bup_start": order.bup_start} if order.bup_start else {}),
                 **({"order_set": order.order_set} if order.order_set else {}),
                 **({"overrides": [o.rule for o in made]} if made else {}),
             },
@@ -346,10 +363,11 @@ def safety_verdicts(
     zone = zone_of(stay)
     if group is formulary.SafetyGroup.METHADONE:
         return [_methadone_verdict(order, stay, at, dose)]
-    if selectors.given_doses(episode, group):
-        return []  # only the first dose of the episode is guarded
+    earlier = [d for d in selectors.given_doses(episode, group) if d.at < at]
+    if earlier and at - earlier[-1].at <= RESTART_AFTER:
+        return []  # a continuing course: only its start is guarded
     admission = selectors.current_admission(episode)
-    last_uses = selectors.last_uses(episode, admission)
+    last_uses = selectors.last_uses(episode, admission, before=at)
     if group is formulary.SafetyGroup.BUPRENORPHINE:
         parsed = admission.parsed() if admission else None
         return [
@@ -372,7 +390,7 @@ def safety_verdicts(
         rules.naltrexone_start(
             at=at,
             last_uses=last_uses,
-            negative_challenge_at=selectors.negative_challenge_at(episode, at),
+            challenge=selectors.latest_challenge(episode, at),
             th=th,
             zone=zone,
         )
@@ -481,8 +499,15 @@ def _prn_limits(order: MedicationOrder, at: datetime, dose: Decimal) -> dict[str
     freq = order.frequency_info
     assert freq.prn_every_hours is not None
     errors: dict[str, str] = {}
+    spacing = timedelta(hours=freq.prn_every_hours)
+    following = selectors.next_given(order, at)
+    if following is not None and following.at - at < spacing:
+        errors["at"] = (
+            f"A dose of this order is charted at {timezone.localtime(following.at):%H:%M}; "
+            f"doses must be {freq.prn_every_hours} h apart."
+        )
     last = selectors.last_given(order, at)
-    if last is not None and at - last.at < timedelta(hours=freq.prn_every_hours):
+    if last is not None and at - last.at < spacing:
         next_at = last.at + timedelta(hours=freq.prn_every_hours)
         errors["at"] = (
             f"Last given {timezone.localtime(last.at):%H:%M}; this order allows one dose every "

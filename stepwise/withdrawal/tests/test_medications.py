@@ -141,7 +141,14 @@ def test_low_dose_induction_does_not_wait(unit):
     order = order_create(
         physician,
         cast.patient,
-        OrderInput(**{**BUP.__dict__, "bup_start": "low_dose", "dose_mg": Decimal("0.5")}),
+        OrderInput(
+            **{
+                **BUP.__dict__,
+                "bup_start": "low_dose",
+                "dose_mg": Decimal("0.5"),
+                "rationale": "Low-dose protocol: fentanyl use",
+            }
+        ),
     )
     dose = administration_record(nurse, order, outcome="given")
     assert dose.safety["R-BUP-1"]["allowed"] is True
@@ -301,3 +308,102 @@ def test_order_times_need_a_zone_and_a_sane_length(unit):
     with pytest.raises(ValidationFailed) as long:
         order_create(physician, cast.patient, endless)
     assert "at most a year" in long.value.errors["ends_at"]
+
+
+def test_a_later_positive_naloxone_challenge_outweighs_an_earlier_negative(unit):
+    cast, nurse, physician, now = unit
+    order = order_create(
+        physician,
+        cast.patient,
+        OrderInput(
+            drug="naltrexone",
+            dose_mg=Decimal(50),
+            route="oral",
+            frequency="q8h_prn",
+            prn_indication="Start",
+        ),
+    )
+    challenge_record(nurse, cast.patient, result="negative", performed_at=now - timedelta(hours=3))
+    challenge_record(nurse, cast.patient, result="positive", performed_at=now - timedelta(hours=1))
+    with pytest.raises(SafetyBlocked) as blocked:
+        administration_record(nurse, order, outcome="given")
+    assert "Positive naloxone challenge" in blocked.value.verdicts[0].saw[0]
+
+
+def test_a_course_interrupted_for_three_days_starts_again_under_the_rule(unit):
+    cast, nurse, physician, now = unit
+    order = order_create(
+        physician,
+        cast.patient,
+        OrderInput(**{**BUP.__dict__, "starts_at": now - timedelta(hours=19)}),
+    )
+    override_record(physician, order, rule="R-BUP-1", reason="Induction at arrival")
+    administration_record(nurse, order, outcome="given", at=now - timedelta(hours=18))
+    # A dose charted back before the first one is a first dose itself.
+    second = order_create(
+        physician,
+        cast.patient,
+        OrderInput(
+            **{
+                **BUP.__dict__,
+                "drug": "buprenorphine_naloxone",
+                "starts_at": now - timedelta(hours=20),
+            }
+        ),
+    )
+    with pytest.raises(SafetyBlocked):
+        administration_record(nurse, second, outcome="given", at=now - timedelta(hours=19))
+
+
+def test_a_low_dose_induction_starts_small_and_names_its_protocol(unit):
+    cast, _nurse, physician, _ = unit
+    big = OrderInput(**{**BUP.__dict__, "bup_start": "low_dose"})
+    with pytest.raises(ValidationFailed) as refused:
+        order_create(physician, cast.patient, big)
+    assert set(refused.value.errors) == {"dose_mg", "rationale"}
+    order = order_create(
+        physician,
+        cast.patient,
+        OrderInput(
+            **{
+                **BUP.__dict__,
+                "bup_start": "low_dose",
+                "dose_mg": Decimal("0.5"),
+                "rationale": "Bernese method: fentanyl",
+            }
+        ),
+    )
+    assert (
+        AuditEvent.objects.get(action="order", object_id=str(order.public_id)).detail["bup_start"]
+        == "low_dose"
+    )
+
+
+def test_methadone_taken_now_needs_its_last_dose_time(cast):
+    from stepwise.withdrawal.rules.admission import MedicalAdmissionData, SubstanceUse
+    from stepwise.withdrawal.services.admissions import medical_admission_record
+
+    nurse, _ = staff(cast)
+    admit_to_detox(cast)
+    now = timezone.now()
+    data = MedicalAdmissionData(
+        substances=(SubstanceUse("heroin", ("iv",), last_use_at=now - timedelta(hours=14)),),
+        on_methadone=True,
+        no_known_allergies=True,
+    )
+    with pytest.raises(ValidationFailed) as refused:
+        medical_admission_record(nurse, cast.patient, data)
+    assert "time of the last dose" in refused.value.errors["on_methadone"]
+
+
+def test_a_back_dated_correction_of_the_admission_is_the_one_that_counts(unit):
+    from stepwise.withdrawal.selectors import current_admission
+
+    cast, nurse, _physician, now = unit
+    first = current_admission(cast.patient.episodes.get())
+    assert first is not None
+    heroin_admission(nurse, cast.patient, now - timedelta(hours=3))  # corrected last use
+    current = current_admission(cast.patient.episodes.get())
+    assert current is not None and current.replaces == first
+    assert current.last_opioid_use_at is not None
+    assert now - current.last_opioid_use_at < timedelta(hours=4)
