@@ -299,6 +299,11 @@ class BedOut(Schema):
         "shows as occupied and nothing about the patient is given."
     )
     patient: BedPatientOut | None
+    critical: bool = Field(
+        description="A critical alert is open for the bed's patient (given for every bed: "
+        "the unit must not miss an alarm, even outside the care team)."
+    )
+    overdue: int = Field(description="How many checks and doses of the bed are overdue.")
 
 
 class BoardCountsOut(Schema):
@@ -379,6 +384,8 @@ def _board(board: Board) -> dict[str, Any]:
                 "occupied": row.occupied,
                 "visible": row.visible,
                 "patient": _bed_patient(row) if row.occupied and row.visible else None,
+                "critical": row.critical,
+                "overdue": row.overdue_count,
             }
             for row in board.rows
         ],

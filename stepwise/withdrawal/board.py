@@ -83,6 +83,10 @@ class BedRow:
     bundle_done: int = 0
     hours_admitted: float | None = None
     hours_since_use: float | None = None
+    # For a bed whose patient the actor does not care for: only that something needs
+    # acting on (the unit must not miss an alarm), never who or what.
+    hidden_critical: bool = False
+    hidden_overdue: int = 0
 
     @property
     def patient(self) -> Patient | None:
@@ -100,6 +104,8 @@ class BedRow:
 
     @property
     def overdue_count(self) -> int:
+        if not self.visible:
+            return self.hidden_overdue
         return (
             sum(1 for d in (self.cows_due, self.vitals_due) if d and d.overdue)
             + sum(1 for d in self.doses if d.overdue)
@@ -108,7 +114,7 @@ class BedRow:
 
     @property
     def critical(self) -> bool:
-        return any(a.severity == "critical" for a in self.alerts)
+        return self.hidden_critical or any(a.severity == "critical" for a in self.alerts)
 
     @property
     def bundle_total(self) -> int:
@@ -129,11 +135,11 @@ class Board:
 
     @property
     def overdue(self) -> int:
-        return sum(r.overdue_count for r in self.rows if r.visible)
+        return sum(r.overdue_count for r in self.rows)
 
     @property
     def critical(self) -> int:
-        return sum(1 for r in self.rows if r.visible and r.critical)
+        return sum(1 for r in self.rows if r.critical)
 
 
 def withdrawal_programs(actor: Actor) -> list[Program]:
@@ -174,8 +180,8 @@ def board_read(actor: Actor, program: Program, now: datetime) -> Board:
                 "pk", flat=True
             )
         )
-    shown = [s for s in stays if s.episode.patient_id in visible_ids]
-    facts = _unit_facts(actor, shown, now, zone, unit)
+    # Facts of every bed: a hidden bed still says that something is overdue or critical.
+    facts = _unit_facts(actor, stays, now, zone, unit)
 
     rows: list[BedRow] = []
     by_bed = {s.bed_number: s for s in stays if s.bed_number is not None}
@@ -207,8 +213,19 @@ def board_read_audited(actor: Actor, program: Program, now: datetime) -> Board:
 def _row(bed: int | None, stay: Stay | None, facts: _Facts, visible_ids: set[int]) -> BedRow:
     if stay is None:
         return BedRow(bed)
+    row = _full_row(bed, stay, facts)
     if stay.episode.patient_id not in visible_ids:
-        return BedRow(bed, stay, visible=False)
+        return BedRow(
+            bed,
+            stay,
+            visible=False,
+            hidden_critical=row.critical,
+            hidden_overdue=row.overdue_count,
+        )
+    return row
+
+
+def _full_row(bed: int | None, stay: Stay, facts: _Facts) -> BedRow:
     return BedRow(
         bed,
         stay,

@@ -149,3 +149,16 @@ def test_a_counselor_reads_the_flowsheet_but_records_no_vitals(cast):
     assert owner.get(flow).status_code == 200
     url = reverse("withdrawal:vitals_new", kwargs={"public_id": cast.patient.public_id})
     assert owner.post(url, {"pulse": "80"}).status_code == 403
+
+
+def test_a_critical_alarm_shows_even_on_a_bed_outside_the_care_team(cast):
+    from stepwise.withdrawal.rules.vitals import Vitals
+    from stepwise.withdrawal.services.observations import vitals_record
+
+    patients = fill_unit(cast, 2)
+    vitals_record(cast.actors["nurse"], patients[1], Vitals(respiratory_rate=7, spo2=88))
+    CareTeamMember.objects.filter(user=cast.users["nurse"], patient=patients[1]).delete()
+    html = cast.client_for("nurse").get(board_url(cast)).content.decode()
+    assert "Critical alert in this bed" in html and "open emergency access" in html
+    assert "B-1" not in html and "respiratory rate 7" not in html
+    assert "<strong>1</strong> with a critical alert" in html
