@@ -39,8 +39,9 @@ from stepwise.withdrawal.rules import bundle, due, formulary, schedule
 from stepwise.withdrawal.rules.safety import BuprenorphineStart
 from stepwise.withdrawal.rules.thresholds import UnitSchedule
 
-# A scheduled dose missed this long ago still shows (overnight doses at 06:00).
-LOOK_BACK = timedelta(hours=12)
+# A scheduled dose not charted stays on the board until it is charted (given, held or
+# refused), for up to a week; nothing due quietly drops off at midnight.
+LOOK_BACK = timedelta(days=7)
 BUPRENORPHINE_DRUGS = [
     d.code for d in formulary.DRUGS if d.safety is formulary.SafetyGroup.BUPRENORPHINE
 ]
@@ -347,9 +348,7 @@ def _unit_facts(
         followup_at__isnull=True,
         status=RecordStatus.FINAL,
     ).select_related("order"):
-        followups[given.stay_id].append(
-            (given, due.followup_due(given_at=given.at, schedule=unit, now=now))
-        )
+        followups[given.stay_id].append((given, due.followup_state(given.followup_due_at, now)))
     alerts: dict[int, list[Alert]] = defaultdict(list)
     for alert in Alert.objects.filter(
         organization_id=org, patient_id__in=patient_ids, status=AlertStatus.OPEN
@@ -453,7 +452,7 @@ def order_doses(
 
 
 def dose_window(now: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """The doses a unit shows: today's (the facility's day), and any missed in the last
-    12 hours (overnight doses still overdue after midnight)."""
+    """The doses a unit shows: today's (the facility's day), and any earlier one still
+    not charted (within a week)."""
     start = day_start(now, zone)
     return min(now - LOOK_BACK, start), start + timedelta(days=1)

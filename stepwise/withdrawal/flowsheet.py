@@ -146,7 +146,8 @@ def flowsheet_read(actor: Actor, public_id: uuid.UUID | str, now: datetime) -> F
             key=lambda r: r.at,
             reverse=True,
         )
-        if stay.ended_at is None:
+        # Serial COWS and vital signs are due in withdrawal management, not in (say) IOP.
+        if stay.ended_at is None and stay.program.is_withdrawal_management:
             induction = induction_under_way(stay, now)
             interval = due.reassessment_interval(unit, induction)
             last_cows = max(

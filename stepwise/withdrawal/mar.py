@@ -14,7 +14,6 @@ from stepwise.care.models import Stay
 from stepwise.core.actor import Actor
 from stepwise.core.roles import Permission
 from stepwise.patients.models import Patient
-from stepwise.withdrawal import selectors
 from stepwise.withdrawal.board import DoseDue, dose_state, dose_window, order_doses
 from stepwise.withdrawal.flowsheet import stay_for_flowsheet
 from stepwise.withdrawal.models import Administration, MedicationOrder, OrderStatus, RecordStatus
@@ -106,11 +105,19 @@ def mar_read(actor: Actor, public_id: uuid.UUID | str, now: datetime) -> Mar:
         for row in sorted(history, key=lambda a: a.at):
             if row.outcome == "given" and row.status == RecordStatus.FINAL:
                 given_by_order[row.order_id] = row
-        unit = selectors.unit_schedule_for(stay.program)
+        # Every open check of the stay, however old (the board shows the same).
         followups = [
-            (row, due.followup_due(given_at=row.at, schedule=unit, now=now))
-            for row in history
-            if row.followup_due_at and row.followup_at is None and row.status == RecordStatus.FINAL
+            (row, due.followup_state(row.followup_due_at, now))
+            for row in Administration.objects.filter(
+                organization_id=patient.organization_id,
+                stay=stay,
+                followup_due_at__isnull=False,
+                followup_at__isnull=True,
+                status=RecordStatus.FINAL,
+            )
+            .select_related("order")
+            .order_by("followup_due_at")
+            if row.followup_due_at is not None
         ]
         first_dose_groups = _groups_started(stay)
         for order in all_orders:

@@ -194,6 +194,7 @@ def test_postgresql_refuses_overlapping_stays(cast):
     owner = cast.actors["owner"]
     start = timezone.now() - timedelta(days=10)
     episode = episode_admit(owner, cast.patient, cast.detox, at=start)
+    prepare_exit(owner, episode, cast.detox, start + timedelta(days=5), ends_episode=True)
     episode_discharge(owner, episode, reason=1, at=start + timedelta(days=5))
     with pytest.raises(IntegrityError), transaction.atomic():
         Stay.objects.create(

@@ -81,4 +81,9 @@ def reassessment_due(
 
 def followup_due(*, given_at: datetime, schedule: UnitSchedule, now: datetime) -> Due:
     due_at = given_at.astimezone(UTC) + timedelta(minutes=schedule.prn_followup_minutes)
+    return followup_state(due_at, now)
+
+
+def followup_state(due_at: datetime, now: datetime) -> Due:
+    """An effectiveness check whose due time was fixed when the dose was charted."""
     return Due("Effectiveness check", due_at, state_at(due_at, now), "after an as-needed dose")

@@ -48,7 +48,7 @@ def medical_admission_record(
     found = rules.findings(data)
     with transaction.atomic():
         previous = (
-            MedicalAdmission.objects.select_for_update()
+            MedicalAdmission.objects.select_for_update(of=("self",))
             .filter(
                 organization_id=actor.organization_id,
                 episode=stay.episode,
