@@ -348,7 +348,8 @@ def _unit_facts(
         followup_at__isnull=True,
         status=RecordStatus.FINAL,
     ).select_related("order"):
-        followups[given.stay_id].append((given, due.followup_state(given.followup_due_at, now)))
+        if given.followup_due_at is not None:  # always, by the filter
+            followups[given.stay_id].append((given, due.followup_state(given.followup_due_at, now)))
     alerts: dict[int, list[Alert]] = defaultdict(list)
     for alert in Alert.objects.filter(
         organization_id=org, patient_id__in=patient_ids, status=AlertStatus.OPEN
