@@ -231,7 +231,7 @@ def _full_row(bed: int | None, stay: Stay, facts: _Facts) -> BedRow:
         bed,
         stay,
         last_cows=facts.last_cows.get(stay.episode.patient_id),
-        last_use_at=facts.last_use.get(stay.episode_id),
+        last_use_at=facts.last_use.get(stay.pk),
         cows_due=facts.cows_due[stay.pk],
         vitals_due=facts.vitals_due[stay.pk],
         induction=facts.induction[stay.pk],
@@ -241,7 +241,7 @@ def _full_row(bed: int | None, stay: Stay, facts: _Facts) -> BedRow:
         bundle_done=facts.bundle_done.get(stay.pk, 0),
         hours_admitted=_hours(facts.now - stay.episode.admitted_at),
         hours_since_use=_hours(facts.now - last_use)
-        if (last_use := facts.last_use.get(stay.episode_id))
+        if (last_use := facts.last_use.get(stay.pk))
         else None,
     )
 
@@ -301,18 +301,22 @@ def _unit_facts(
             ).values("stay_id", "observed_at")
         ]
     )
-    last_use = {
-        k: v
-        for k, v in _latest(
-            [
-                (m["episode_id"], m["recorded_at"], m["last_opioid_use_at"])
-                for m in MedicalAdmission.objects.filter(
-                    organization_id=org, episode_id__in=episode_ids, status=RecordStatus.FINAL
-                ).values("episode_id", "recorded_at", "last_opioid_use_at")
-            ]
-        ).items()
-        if isinstance(v, datetime)
+    # The time of last use reported on this stay's own medical admission (one from an
+    # earlier stay of the episode says nothing about use since, as the rule holds too).
+    current = {
+        m["episode_id"]: m
+        for m in MedicalAdmission.objects.filter(
+            organization_id=org,
+            episode_id__in=episode_ids,
+            status=RecordStatus.FINAL,
+            replaced_by__isnull=True,
+        ).values("episode_id", "recorded_at", "last_opioid_use_at")
     }
+    last_use: dict[int, datetime] = {}
+    for stay in stays:
+        found = current.get(stay.episode_id)
+        if found and found["last_opioid_use_at"] and found["recorded_at"] >= stay.started_at:
+            last_use[stay.pk] = found["last_opioid_use_at"]
     orders = list(
         MedicationOrder.objects.filter(
             organization_id=org, stay__in=stays, status=OrderStatus.ACTIVE

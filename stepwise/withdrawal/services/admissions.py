@@ -21,7 +21,7 @@ from stepwise.patients.problems import problem_note
 from stepwise.patients.tasks import task_raise
 from stepwise.withdrawal.models import MedicalAdmission, RecordStatus
 from stepwise.withdrawal.rules import admission as rules
-from stepwise.withdrawal.services.common import OBSERVATIONS, open_stay, same_org
+from stepwise.withdrawal.services.common import OBSERVATIONS, not_before_stay, open_stay, same_org
 
 # Follow-ups from the admission are due within a day (urgent findings also raise an
 # error message on the page at once).
@@ -45,6 +45,7 @@ def medical_admission_record(
     if errors:
         raise ValidationFailed(errors)
     stay = open_stay(patient)
+    not_before_stay(stay, at, "recorded_at")
     found = rules.findings(data)
     with transaction.atomic():
         previous = (

@@ -367,6 +367,14 @@ def safety_verdicts(
     if earlier and at - earlier[-1].at <= RESTART_AFTER:
         return []  # a continuing course: only its start is guarded
     admission = selectors.current_admission(episode)
+    if (
+        admission is not None
+        and stay.program.is_withdrawal_management
+        and admission.recorded_at < stay.started_at
+    ):
+        # Back in withdrawal management (a relapse): what was reported on an earlier
+        # stay says nothing about the last use now.
+        admission = None
     last_uses = selectors.last_uses(episode, admission, before=at)
     if group is formulary.SafetyGroup.BUPRENORPHINE:
         parsed = admission.parsed() if admission else None
@@ -446,9 +454,26 @@ def override_record(
         verdict = verdicts.get(rule)
         if verdict is None or not verdict.blocked:
             raise Conflict(f"{rule} does not block this order now; no override is needed.")
-        if locked.overrides.filter(rule=rule).exists():
+        if rule in standing_overrides(locked, when):
             raise Conflict(f"{rule} is already overridden for this order.")
         return _override_create(actor, locked, verdict, reason, when)
+
+
+# A first-dose override speaks for the situation the physician saw: it covers doses
+# given within this time, not a restart days later after new use. A methadone
+# override (the program's certification) covers its order.
+FIRST_DOSE_OVERRIDE_FOR = timedelta(hours=24)
+
+
+def standing_overrides(order: MedicationOrder, at: datetime) -> dict[str, SafetyOverride]:
+    """The order's overrides that cover a dose given at `at`, by rule."""
+    standing: dict[str, SafetyOverride] = {}
+    for override in order.overrides.all():
+        if override.rule in CHECKED_AT_ORDER or (
+            timedelta(hours=-1) <= at - override.overridden_at <= FIRST_DOSE_OVERRIDE_FOR
+        ):
+            standing[override.rule] = override
+    return standing
 
 
 def _dose_for(order: MedicationOrder, scheduled_for: datetime | None, stay: Stay) -> Decimal:
@@ -583,7 +608,7 @@ def _administration_record(
                 if limits:
                     raise ValidationFailed(limits)
             verdicts = safety_verdicts(locked, stay, when, dose)
-            overrides = {o.rule: o for o in locked.overrides.all()}
+            overrides = standing_overrides(locked, when)
             blocked = [v for v in verdicts if v.blocked and v.rule not in overrides]
             if blocked:
                 raise SafetyBlocked(blocked)

@@ -83,7 +83,13 @@ def admit_to_detox(cast: Any, hours_ago: float = 20) -> Episode:
     )
 
 
-def heroin_admission(actor: Actor, patient: Patient, last_use: datetime, **changes: Any) -> None:
+def heroin_admission(
+    actor: Actor,
+    patient: Patient,
+    last_use: datetime,
+    recorded_at: datetime | None = None,
+    **changes: Any,
+) -> None:
     data = MedicalAdmissionData(
         substances=(SubstanceUse("heroin", ("iv",), "powder", "1 g", "daily", last_use),),
         fentanyl_exposure="no",
@@ -92,7 +98,7 @@ def heroin_admission(actor: Actor, patient: Patient, last_use: datetime, **chang
         no_known_allergies=True,
         **changes,
     )
-    medical_admission_record(actor, patient, data, recorded_at=last_use + timedelta(hours=2))
+    medical_admission_record(actor, patient, data, recorded_at=recorded_at)
 
 
 def cows(actor: Actor, patient: Patient, total: int, at: datetime) -> Assessment:

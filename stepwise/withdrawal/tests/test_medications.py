@@ -113,7 +113,11 @@ def test_a_physician_override_is_audited_and_lets_the_nurse_give(unit):
         override_record(physician, order, rule="R-BUP-1", reason=" ")
     assert "reason" in missing.value.errors
     override = override_record(
-        physician, order, rule="R-BUP-1", reason="Clear withdrawal on exam; patient distressed"
+        physician,
+        order,
+        rule="R-BUP-1",
+        reason="Clear withdrawal on exam; patient distressed",
+        at=now - timedelta(hours=4, minutes=5),
     )
     assert override.saw and override.needs
     assert AuditEvent.objects.filter(
@@ -337,7 +341,13 @@ def test_a_course_interrupted_for_three_days_starts_again_under_the_rule(unit):
         cast.patient,
         OrderInput(**{**BUP.__dict__, "starts_at": now - timedelta(hours=19)}),
     )
-    override_record(physician, order, rule="R-BUP-1", reason="Induction at arrival")
+    override_record(
+        physician,
+        order,
+        rule="R-BUP-1",
+        reason="Induction at arrival",
+        at=now - timedelta(hours=18, minutes=5),
+    )
     administration_record(nurse, order, outcome="given", at=now - timedelta(hours=18))
     # A dose charted back before the first one is a first dose itself.
     second = order_create(
@@ -407,3 +417,55 @@ def test_a_back_dated_correction_of_the_admission_is_the_one_that_counts(unit):
     assert current is not None and current.replaces == first
     assert current.last_opioid_use_at is not None
     assert now - current.last_opioid_use_at < timedelta(hours=4)
+
+
+def test_a_first_dose_override_does_not_cover_a_restart_days_later(unit):
+    cast, nurse, physician, now = unit
+    order = order_create(
+        physician,
+        cast.patient,
+        OrderInput(**{**BUP.__dict__, "starts_at": now - timedelta(hours=19)}),
+    )
+    override_record(
+        physician, order, rule="R-BUP-1", reason="Induction", at=now - timedelta(hours=18)
+    )
+    # Within the day the override was given for: covered.
+    administration_record(nurse, order, outcome="given", at=now - timedelta(hours=17))
+    from stepwise.withdrawal.services.medications import standing_overrides
+
+    assert "R-BUP-1" not in standing_overrides(order, now + timedelta(hours=7))
+
+
+def test_back_in_detox_after_a_relapse_the_last_use_must_be_recorded_again(cast):
+    from stepwise.care.exits import prepare_exit
+    from stepwise.care.services import stay_transition
+
+    nurse, physician = staff(cast)
+    owner = cast.actors["owner"]
+    episode = admit_to_detox(cast, hours_ago=60)
+    now = timezone.now()
+    heroin_admission(
+        nurse, cast.patient, now - timedelta(hours=70), recorded_at=now - timedelta(hours=59)
+    )
+    prepare_exit(owner, episode, cast.detox, now - timedelta(hours=40), ends_episode=False)
+    stay_transition(
+        owner,
+        episode,
+        cast.residential,
+        kind="step_down",
+        reason="Settled",
+        at=now - timedelta(hours=40),
+    )
+    stay_transition(
+        owner,
+        episode,
+        cast.detox,
+        kind="step_up",
+        reason="Relapse on fentanyl",
+        at=now - timedelta(hours=2),
+    )
+    order = order_create(physician, cast.patient, BUP)
+    cows(nurse, cast.patient, 12, now - timedelta(minutes=5))
+    with pytest.raises(SafetyBlocked) as blocked:
+        administration_record(nurse, order, outcome="given")
+    assert "No time of last full-agonist opioid use is recorded." in blocked.value.verdicts[0].saw
