@@ -147,7 +147,7 @@ def on_exit(exit_: StayExit) -> dict[str, Any] | None:
     30-day lost-tolerance flag, and open outreach tasks for what was left undone."""
     stay = exit_.stay
     if not stay.program.is_withdrawal_management:
-        return None
+        return _on_leaving_24_hour_care(exit_)
     leaving = _leaving(exit_)
     policy = rules.policy_for(leaving)
     records = bundle_records(stay)
@@ -211,3 +211,39 @@ def on_exit(exit_: StayExit) -> dict[str, Any] | None:
         **({"risk_flag_until": window[1].isoformat()} if window else {}),
         **({"bundle_gaps": len(gaps)} if gaps else {}),
     }
+
+
+def _on_leaving_24_hour_care(exit_: StayExit) -> dict[str, Any] | None:
+    """Detox, then residential, then home: the weeks of risk begin when the patient
+    leaves 24-hour care, so the flag raised on leaving detox is renewed then."""
+    stay = exit_.stay
+    going_on_in_24_hour_care = exit_.to_program is not None and exit_.to_program.is_24_hour
+    if not stay.program.is_24_hour or going_on_in_24_hour_care:
+        return None
+    if exit_.discharge_reason == rules.DEATH:
+        return None
+    detox = (
+        BundleClosure.objects.filter(
+            organization_id=stay.organization_id, stay__episode_id=stay.episode_id
+        )
+        .exclude(policy=rules.Policy.EXEMPT)
+        .order_by("-left_at")
+        .first()
+    )
+    if detox is None:
+        return None
+    ends = exit_.at + timedelta(days=rules.FLAG_DAYS)
+    risk_flag_raise(
+        exit_.actor,
+        stay.episode.patient,
+        kind=LOST_TOLERANCE,
+        reason=(
+            "Left 24-hour care after withdrawal management: tolerance is lost and overdose "
+            "risk is high for weeks. Naloxone at hand, MOUD offered, follow-up within 7 days."
+        ),
+        starts_at=exit_.at,
+        ends_at=ends,
+        source_type="bundle_closure",
+        source_id=detox.public_id,
+    )
+    return {"risk_flag_until": ends.isoformat()}

@@ -149,3 +149,28 @@ def test_bundle_items_name_their_allowed_values(cast):
     with pytest.raises(ValidationFailed) as moud:
         bundle_item_record(nurse, cast.patient, item="moud_offer", state="done")
     assert "accepted or declined" in moud.value.errors["moud_answer"]
+
+
+def test_the_flag_is_renewed_when_the_patient_leaves_24_hour_care(cast):
+    from stepwise.care.exits import prepare_exit
+
+    nurse, _ = staff(cast)
+    owner = cast.actors["owner"]
+    episode = admit_to_detox(cast, hours_ago=24 * 29)
+    now = timezone.now()
+    complete_bundle(cast, nurse)
+    stay_transition(
+        owner,
+        episode,
+        cast.residential,
+        kind="step_down",
+        reason="Settled",
+        at=now - timedelta(days=27),
+    )
+    first = RiskFlag.objects.get()
+    assert first.ends_at < now + timedelta(days=4)  # nearly run out in residential
+    prepare_exit(owner, episode, cast.residential, now, ends_episode=True)
+    episode_discharge(owner, episode, reason=1)
+    renewed = RiskFlag.objects.exclude(pk=first.pk).get()
+    assert renewed.ends_at - renewed.starts_at == timedelta(days=30)
+    assert renewed.starts_at > now - timedelta(minutes=1)
