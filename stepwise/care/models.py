@@ -243,3 +243,22 @@ class Stay(TenantScoped):
     @property
     def is_open(self) -> bool:
         return self.ended_at is None
+
+
+class ProgramStaff(TenantScoped):
+    """A member of a program's staff (the nurses and physicians of a detox unit): on the
+    care team of every patient who comes into the program while they are on it."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="staff")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="program_staff"
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["program_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "user"], name="programstaff_unique"),
+        ]

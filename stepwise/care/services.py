@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from stepwise.care import rules
 from stepwise.care.exits import StayExit, run_exit_checks, run_exit_effects
 from stepwise.care.models import Episode, EpisodeStatus, Program, Stay, StayEntry
+from stepwise.care.roster import join_program_staff
 from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
 from stepwise.core.clock import event_time
@@ -128,6 +129,7 @@ def episode_admit(
             entered_by_id=actor.user_id,
             bed_number=bed,
         )
+        joined = join_program_staff(actor, patient, program)
         audit_record(
             action=AuditAction.ADMIT,
             actor=actor,
@@ -138,6 +140,7 @@ def episode_admit(
             detail={
                 "program": str(program.public_id),
                 "readmission_of": str(previous.public_id) if previous else None,
+                **({"care_team_joined": joined} if joined else {}),
             },
         )
     return episode
@@ -221,6 +224,7 @@ def stay_transition(
             raise Conflict(
                 "Another change to this episode happened at the same time; reload and try again."
             ) from None
+        joined = join_program_staff(actor, episode.patient, to_program)
         audit_record(
             action=AuditAction.TRANSITION,
             actor=actor,
@@ -233,6 +237,7 @@ def stay_transition(
                 "to": str(to_program.public_id),
                 "kind": kind,
                 **run_exit_effects(leaving),
+                **({"care_team_joined": joined} if joined else {}),
             },
         )
     return new_stay

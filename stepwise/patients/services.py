@@ -128,6 +128,33 @@ def _join_care_team_as_registrar(actor: Actor, patient: Patient) -> None:
     )
 
 
+def care_team_join(
+    actor: Actor, patient: Patient, *, user_id: int, role: str, why: str
+) -> CareTeamMember | None:
+    """Put a member of staff on the care team in the team role of their job, inside the
+    caller's transaction (a program's staff when the patient enters the program).
+    Returns the new membership, or None when they were on the team already."""
+    team_role = _TEAM_ROLE_OF.get(Role(role), CareTeamRole.OTHER)
+    member, created = CareTeamMember.objects.get_or_create(
+        organization_id=patient.organization_id,
+        patient=patient,
+        user_id=user_id,
+        team_role=team_role,
+    )
+    if not created:
+        return None
+    audit_record(
+        action=AuditAction.CREATE,
+        actor=actor,
+        patient_public_id=patient.public_id,
+        category="care_team",
+        object_type="care_team_member",
+        object_id=member.public_id,
+        detail={"why": why},
+    )
+    return member
+
+
 def patient_create(actor: Actor, data: PatientData) -> Patient:
     require_permission(actor, Permission.PATIENT_CREATE, category="demographics")
     errors = validate_patient_data(data, timezone.localdate())

@@ -4,7 +4,6 @@ and a discharge bundle under way. Everything goes through the services."""
 
 from __future__ import annotations
 
-import contextlib
 import random
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -17,10 +16,9 @@ from django.utils import timezone
 from stepwise.accounts.models import Membership
 from stepwise.accounts.selectors import actor_from_membership
 from stepwise.care.models import Stay
-from stepwise.core.errors import Conflict
+from stepwise.care.roster import program_staff_add
 from stepwise.core.models import Organization
 from stepwise.core.roles import Role
-from stepwise.patients.services import care_team_add
 from stepwise.withdrawal.models import MedicalAdmission, MedicationOrder
 from stepwise.withdrawal.rules.admission import MedicalAdmissionData, SubstanceUse
 from stepwise.withdrawal.rules.vitals import Responsiveness, Vitals
@@ -70,15 +68,16 @@ class Command(BaseCommand):
             if s.program.is_withdrawal_management
         ]
         with transaction.atomic():
+            # The unit's nurse and physician are its staff: on every bed's care team.
+            for program in {s.program for s in stays}:
+                for actor in (self.nurse, self.physician):
+                    program_staff_add(actors[Role.DIRECTOR], program, actor.user_id)
             for index, stay in enumerate(stays):
                 self._bedside(index, stay)
         self.stdout.write(f"Demo detox unit: {len(stays)} patients with bedside records.")
 
     def _bedside(self, index: int, stay: Stay) -> None:
         patient = stay.episode.patient
-        for actor, role in ((self.nurse, "nurse"), (self.physician, "prescriber")):
-            with contextlib.suppress(Conflict):  # already on the team
-                care_team_add(self.nurse, patient, user_id=actor.user_id, team_role=role)
         arrived = stay.started_at
         fentanyl = index % 3 == 1
         last_use = arrived - timedelta(hours=self.rng.randint(13, 18))
