@@ -16,10 +16,16 @@ from stepwise.core.roles import Permission
 from stepwise.patients.models import Patient
 from stepwise.withdrawal.board import DoseDue, dose_state, dose_window, order_doses
 from stepwise.withdrawal.flowsheet import stay_for_flowsheet
-from stepwise.withdrawal.models import Administration, MedicationOrder, OrderStatus, RecordStatus
+from stepwise.withdrawal.models import (
+    Administration,
+    MedicationOrder,
+    OrderStatus,
+    RecordStatus,
+    SafetyOverride,
+)
 from stepwise.withdrawal.rules import due, formulary
 from stepwise.withdrawal.rules.safety import Verdict
-from stepwise.withdrawal.services.medications import safety_verdicts
+from stepwise.withdrawal.services.medications import safety_verdicts, standing_overrides
 
 CATEGORY = "medications"
 HISTORY = timedelta(hours=72)
@@ -41,6 +47,8 @@ class MarOrder:
     slots: list[ScheduledSlot] = field(default_factory=list)
     readiness: list[Verdict] = field(default_factory=list)
     last_given: Administration | None = None
+    # Rules a physician's override covers for a dose now, by rule.
+    overridden: dict[str, SafetyOverride] = field(default_factory=dict)
 
     @property
     def uncharted(self) -> list[DoseDue]:
@@ -80,7 +88,7 @@ def mar_read(actor: Actor, public_id: uuid.UUID | str, now: datetime) -> Mar:
         all_orders = list(
             MedicationOrder.objects.filter(organization_id=patient.organization_id, stay=stay)
             .select_related("ordered_by", "stopped_by")
-            .prefetch_related("overrides")
+            .prefetch_related("overrides__overridden_by")
         )
         history = list(
             Administration.objects.filter(
@@ -139,7 +147,15 @@ def mar_read(actor: Actor, public_id: uuid.UUID | str, now: datetime) -> Mar:
                 group is formulary.SafetyGroup.METHADONE or group not in first_dose_groups
             ):
                 readiness = safety_verdicts(order, stay, now, order.dose_mg)
-            orders.append(MarOrder(order, slots, readiness, given_by_order.get(order.pk)))
+            orders.append(
+                MarOrder(
+                    order,
+                    slots,
+                    readiness,
+                    given_by_order.get(order.pk),
+                    standing_overrides(order, now) if readiness else {},
+                )
+            )
     record_read(
         actor,
         patient,

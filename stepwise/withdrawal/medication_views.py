@@ -39,6 +39,7 @@ from stepwise.withdrawal.services.medications import (
     order_stop,
     override_record,
     safety_verdicts,
+    standing_overrides,
 )
 
 
@@ -211,6 +212,7 @@ def give(request: HttpRequest, public_id: uuid.UUID, order_id: uuid.UUID) -> Htt
             "form": form,
             "blocked": blocked,
             "preview": preview,
+            "overrides": standing_overrides(order, timezone.now()),
             "override_form": OverrideForm(),
         },
         status=form_page_status(form, status),

@@ -208,3 +208,17 @@ def test_the_medication_record_costs_the_same_queries_for_one_order_or_many(unit
         assert client.get(url(unit, "record")).status_code == 200
     # The first-dose check of the buprenorphine order reads its own inputs (about 10).
     assert len(one) == len(many) == 27
+
+
+def test_an_override_shows_as_such_instead_of_a_second_offer(unit):
+    order = bup_order(unit)
+    physician = unit.client_for("physician")
+    physician.post(
+        url(unit, "override", order_id=order.public_id),
+        {"rule": "R-BUP-1", "reason": "Objective withdrawal on exam"},
+    )
+    record = physician.get(url(unit, "record")).content.decode()
+    assert "overridden</strong> by Physician" in record
+    assert "Override R-BUP-1 (physician)" not in record
+    give = unit.client_for("nurse").get(url(unit, "give", order_id=order.public_id))
+    assert "overridden</strong>" in give.content.decode()
