@@ -16,6 +16,7 @@ from stepwise.care.selectors import open_episode_of, patient_time_zone
 from stepwise.core.roles import Permission
 from stepwise.core.web import actor_of, form_errors_text, form_page_status, staff_view, submit
 from stepwise.instruments.context import context_with_defaults
+from stepwise.instruments.definitions.asam import ASAM3, DIMENSIONS
 from stepwise.instruments.engine import Instrument, InvalidResponses, Score
 from stepwise.instruments.forms import MarkInErrorForm, ResponseForm
 from stepwise.instruments.models import Assessment
@@ -29,7 +30,8 @@ from stepwise.instruments.selectors import (
 )
 from stepwise.instruments.services import assessment_mark_in_error, assessment_record
 from stepwise.instruments.trend_view import trend_chart_for
-from stepwise.patients.models import Patient
+from stepwise.patients.models import Patient, Problem
+from stepwise.patients.problems import active_problems
 
 
 def show_times_for(patient: Patient) -> str:
@@ -136,13 +138,27 @@ def assessment_new(request: HttpRequest, public_id: str, code: str) -> HttpRespo
                 public_id=patient.public_id,
                 assessment_id=assessment.public_id,
             )
+    noted = _problems_by_item(instrument, patient)
     context = {
         "patient": patient,
         "instrument": instrument,
         "form": form,
+        "rows": [(item, field, noted.get(item.id, [])) for item, field in form.item_rows()],
         "live": _live_score(form, patient),
     }
     return render(request, "instruments/new.html", context, status=form_page_status(form, status))
+
+
+def _problems_by_item(instrument: Instrument, patient: Patient) -> dict[str, list[Problem]]:
+    """For the ASAM ratings: the active problems noted against each dimension (the
+    medical admission's biomedical findings for dimension 2), beside the rating."""
+    if instrument.code != ASAM3.code:
+        return {}
+    by_item: dict[str, list[Problem]] = {}
+    for problem in active_problems(patient):
+        if problem.asam_dimension:
+            by_item.setdefault(DIMENSIONS[problem.asam_dimension - 1], []).append(problem)
+    return by_item
 
 
 def _saved_message(assessment: Assessment) -> str:

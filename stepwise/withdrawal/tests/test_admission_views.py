@@ -377,3 +377,20 @@ def test_a_time_that_cannot_be_read_is_named_once_beside_the_rules_messages(unit
     assert "Substance 1 (Heroin), time of last use</a>: Give a date and time" in html
     assert "Substance 2 (Fentanyl (illicit)), time of last use</a>: Give the time" in html
     assert html.count("Give the time of last use of each opioid") == 2  # summary, and beside it
+
+
+def test_the_admission_findings_stand_beside_the_asam_biomedical_rating(unit):
+    heroin_admission(
+        unit.actors["nurse"],
+        unit.patient,
+        timezone.now() - timedelta(hours=12),
+        complications=("abscess",),
+    )
+    page = unit.client_for("owner").get(
+        reverse("instruments:new", kwargs={"public_id": unit.patient.public_id, "code": "asam3"})
+    )
+    html = page.content.decode()
+    d2 = html[html.index('id="item-d2_biomedical"') :]
+    d2 = d2[: d2.index("</fieldset>")]
+    assert "On the problem list for this dimension" in d2 and "Abscess" in d2
+    assert "Injection drug use" in d2
