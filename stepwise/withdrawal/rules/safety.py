@@ -77,6 +77,11 @@ class Verdict:
         return not self.allowed
 
 
+# A COWS this high within this many hours before a naltrexone start means withdrawal
+# signs are present (5 is where the published mild band begins).
+WITHDRAWAL_SIGNS_COWS = 5
+WITHDRAWAL_SIGNS_HOURS = 6
+
 RULE_TITLES = {
     "R-BUP-1": "First buprenorphine dose: wait since last opioid and objective withdrawal",
     "R-MTD-1": "Methadone: certified program only; first-day total above the cap needs a rationale",
@@ -248,6 +253,7 @@ def naltrexone_start(
     last_uses: Iterable[LastUse],
     negative_challenge_at: datetime | None = None,
     challenge: tuple[datetime, bool] | None = None,
+    cows: Iterable[CowsReading] = (),
     th: SafetyThresholds,
     zone: ZoneInfo,
 ) -> Verdict:
@@ -257,6 +263,26 @@ def naltrexone_start(
     rule, title = "R-NTX-1", RULE_TITLES["R-NTX-1"]
     at = _utc(at)
     saw: list[str] = []
+    # Withdrawal signs now: naltrexone would precipitate a worse withdrawal, whatever
+    # the interval or an earlier challenge says (domain §6).
+    window = timedelta(hours=WITHDRAWAL_SIGNS_HOURS)
+    recent_cows = [
+        CowsReading(c.total, _utc(c.at)) for c in cows if at - window <= _utc(c.at) <= at
+    ]
+    if recent_cows:
+        reading = max(recent_cows, key=lambda c: c.at)
+        if reading.total >= WITHDRAWAL_SIGNS_COWS:
+            saw.append(f"COWS {reading.total} at {_when(reading.at, zone)}: withdrawal signs.")
+            return Verdict(
+                rule,
+                title,
+                False,
+                tuple(saw),
+                (
+                    f"Do not start naltrexone while withdrawal signs are present; wait for a "
+                    f"COWS under {WITHDRAWAL_SIGNS_COWS}.",
+                ),
+            )
     if challenge is not None:
         challenge_at, negative = challenge
         recent = (

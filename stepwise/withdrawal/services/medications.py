@@ -399,6 +399,9 @@ def safety_verdicts(
             at=at,
             last_uses=last_uses,
             challenge=selectors.latest_challenge(episode, at),
+            cows=selectors.cows_readings(
+                order.patient, at - timedelta(hours=rules.WITHDRAWAL_SIGNS_HOURS), at
+            ),
             th=th,
             zone=zone,
         )

@@ -675,3 +675,36 @@ def test_ntx_allowed_iff_challenge_or_every_interval_met(raw, challenge_minutes,
 
     intervals_met = bool(uses) and all(AT - u.at >= needed(u.kind) for u in uses)
     assert verdict.allowed == (valid_challenge or intervals_met)
+
+
+def test_ntx_withdrawal_signs_now_block_whatever_the_interval_or_challenge():
+    from stepwise.withdrawal.rules.safety import (
+        WITHDRAWAL_SIGNS_COWS,
+        CowsReading,
+        LastUse,
+        OpioidKind,
+        naltrexone_start,
+    )
+    from stepwise.withdrawal.rules.thresholds import SafetyThresholds
+
+    at = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+    old_use = [LastUse(OpioidKind.SHORT_ACTING, at - timedelta(days=20), "admission")]
+    zone = ZoneInfo("America/New_York")
+    signs = [CowsReading(WITHDRAWAL_SIGNS_COWS, at - timedelta(hours=1))]
+    blocked = naltrexone_start(
+        at=at,
+        last_uses=old_use,
+        challenge=(at - timedelta(hours=2), True),
+        cows=signs,
+        th=SafetyThresholds(),
+        zone=zone,
+    )
+    assert blocked.blocked and "withdrawal signs" in blocked.saw[0]
+    calm = [CowsReading(WITHDRAWAL_SIGNS_COWS - 1, at - timedelta(hours=1))]
+    assert naltrexone_start(
+        at=at, last_uses=old_use, cows=calm, th=SafetyThresholds(), zone=zone
+    ).allowed
+    stale = [CowsReading(20, at - timedelta(hours=7))]
+    assert naltrexone_start(
+        at=at, last_uses=old_use, cows=stale, th=SafetyThresholds(), zone=zone
+    ).allowed
