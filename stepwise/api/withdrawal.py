@@ -1356,7 +1356,7 @@ def read_bundle(request: HttpRequest, patient_id: str) -> dict[str, Any]:
     ["PUT", "POST"],
     "/patients/{patient_id}/discharge-bundle/{item}",
     response={200: BundleItemOut, **ERRORS},
-    auth=requires(Permission.CARE_WRITE),
+    auth=requires(Permission.DISCHARGE_BUNDLE),
 )
 def record_bundle_item(
     request: HttpRequest, patient_id: str, item: str, payload: BundleItemIn
@@ -1364,7 +1364,7 @@ def record_bundle_item(
     """Record one item (naloxone_kit, overdose_education, moud_offer, next_care) as
     done, or declined with a reason; a later entry replaces it."""
     actor = api_actor(request)
-    patient = patient_for(actor, patient_id, permission=Permission.CARE_WRITE)
+    patient = patient_for(actor, patient_id, permission=Permission.DISCHARGE_BUNDLE)
     row = bundle_item_record(
         actor,
         patient,

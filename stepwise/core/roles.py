@@ -62,6 +62,9 @@ class Permission(StrEnum):
     MEDICAL_REVIEW = "medical.review"
     MEDICATION_ADMINISTER = "medication.administer"
     SAFETY_OVERRIDE = "safety.override"
+    # The safe-discharge bundle's items: clinical acts of the care team (a naloxone kit,
+    # overdose education, the MOUD offer, the aftercare booking).
+    DISCHARGE_BUNDLE = "discharge.bundle"
     # Organization-wide clinical thresholds (the induction COWS threshold...).
     CLINICAL_SETTINGS = "clinical.settings"
 
@@ -105,6 +108,7 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.MEDICAL_REVIEW: frozenset({Role.PHYSICIAN}),
     Permission.MEDICATION_ADMINISTER: frozenset({Role.NURSE}),
     Permission.SAFETY_OVERRIDE: frozenset({Role.PHYSICIAN}),
+    Permission.DISCHARGE_BUNDLE: _TREATING,
     Permission.CLINICAL_SETTINGS: frozenset({Role.DIRECTOR}),
 }
 
@@ -124,6 +128,7 @@ PATIENT_SCOPED = frozenset(
         Permission.MEDICAL_REVIEW,
         Permission.MEDICATION_ADMINISTER,
         Permission.SAFETY_OVERRIDE,
+        Permission.DISCHARGE_BUNDLE,
     }
 )
 

@@ -99,11 +99,11 @@ def page(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     )
 
 
-@staff_view(Permission.CARE_WRITE)
+@staff_view(Permission.DISCHARGE_BUNDLE)
 @require_POST
 def record(request: HttpRequest, public_id: uuid.UUID, item: str) -> HttpResponse:
     actor = actor_of(request)
-    patient = patient_for(actor, public_id, permission=Permission.CARE_WRITE)
+    patient = patient_for(actor, public_id, permission=Permission.DISCHARGE_BUNDLE)
     form = ItemForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data

@@ -47,7 +47,7 @@ def bundle_item_record(
 ) -> BundleItem:
     """Record one bundle item as done or declined (a later entry replaces it)."""
     same_org(actor, patient)
-    require_patient_access(actor, Permission.CARE_WRITE, patient, category=OBSERVATIONS)
+    require_patient_access(actor, Permission.DISCHARGE_BUNDLE, patient, category=OBSERVATIONS)
     errors: dict[str, str] = {}
     if item not in rules.Item.__members__.values():
         errors["item"] = "Allowed values: " + ", ".join(i.value for i in rules.Item) + "."

@@ -174,3 +174,13 @@ def test_the_flag_is_renewed_when_the_patient_leaves_24_hour_care(cast):
     renewed = RiskFlag.objects.exclude(pk=first.pk).get()
     assert renewed.ends_at - renewed.starts_at == timedelta(days=30)
     assert renewed.starts_at > now - timedelta(minutes=1)
+
+
+def test_bundle_items_are_the_care_teams_to_record(cast):
+    from stepwise.core.errors import AccessDenied
+
+    staff(cast)
+    admit_to_detox(cast)
+    clerk = cast.new_member("admissions", "clerk")
+    with pytest.raises(AccessDenied):
+        bundle_item_record(clerk, cast.patient, item="naloxone_kit", state="done")

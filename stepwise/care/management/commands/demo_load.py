@@ -276,14 +276,16 @@ class Command(BaseCommand):
             at += timedelta(days=days, hours=self.rng.randint(1, 6))
             before, after = self.programs[before_key], self.programs[next_key]
             kind = transition_kind_between(before.level, after.level).value
-            prepare_exit(actor, episode, before, at, ends_episode=False)
+            prepare_exit(self.clinician, episode, before, at, ends_episode=False)
             stay_transition(
                 actor, episode, after, kind=kind, reason=_reason_for(before, after), at=at
             )
         if reason is not None:
             at += timedelta(days=path[-1][1], hours=self.rng.randint(1, 6))
             if reason not in LEFT_WITHOUT_NOTICE:
-                prepare_exit(actor, episode, self.programs[path[-1][0]], at, ends_episode=True)
+                prepare_exit(
+                    self.clinician, episode, self.programs[path[-1][0]], at, ends_episode=True
+                )
             episode_discharge(actor, episode, reason=reason, at=at, note=_discharge_note(reason))
         return at
 
@@ -291,6 +293,7 @@ class Command(BaseCommand):
         admissions = actors[Role.ADMISSIONS]
         counselor = actors[Role.COUNSELOR]
         nurse = actors[Role.NURSE]
+        self.clinician = counselor
         index = 0
         plans: list[tuple[list[tuple[str, int]], int | None, bool]] = []
         for path in OPEN_PATHS:
@@ -316,6 +319,14 @@ class Command(BaseCommand):
             if not path:
                 continue
             length = sum(days for _, days in path)
+            # The counselor is on the team from the start: the detox discharge bundle
+            # before each step down is the care team's to record.
+            CareTeamMember.objects.get_or_create(
+                organization=org,
+                patient=patient,
+                user_id=counselor.user_id,
+                team_role=CareTeamRole.PRIMARY_COUNSELOR,
+            )
             if readmitted:
                 earlier = self.now - timedelta(days=length + 120)
                 self._walk(admissions, patient, CLOSED_PATHS[0][0], earlier, 2)
