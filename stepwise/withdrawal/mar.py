@@ -14,6 +14,7 @@ from stepwise.care.models import Stay
 from stepwise.core.actor import Actor
 from stepwise.core.roles import Permission
 from stepwise.patients.models import Patient
+from stepwise.withdrawal import selectors
 from stepwise.withdrawal.board import DoseDue, dose_state, dose_window, order_doses
 from stepwise.withdrawal.flowsheet import stay_for_flowsheet
 from stepwise.withdrawal.models import (
@@ -128,6 +129,7 @@ def mar_read(actor: Actor, public_id: uuid.UUID | str, now: datetime) -> Mar:
             if row.followup_due_at is not None
         ]
         first_dose_groups = _groups_started(stay)
+        reads = selectors.RuleReads(stay, now)
         for order in all_orders:
             if order.status != OrderStatus.ACTIVE:
                 stopped.append(order)
@@ -146,7 +148,7 @@ def mar_read(actor: Actor, public_id: uuid.UUID | str, now: datetime) -> Mar:
             if group is not formulary.SafetyGroup.NONE and (
                 group is formulary.SafetyGroup.METHADONE or group not in first_dose_groups
             ):
-                readiness = safety_verdicts(order, stay, now, order.dose_mg)
+                readiness = safety_verdicts(order, stay, now, order.dose_mg, reads)
             orders.append(
                 MarOrder(
                     order,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from django.db.models import Sum
@@ -77,20 +78,6 @@ def given_doses(episode: Episode, group: formulary.SafetyGroup) -> list[Administ
     )
 
 
-def last_uses(
-    episode: Episode, admission: MedicalAdmission | None, *, before: datetime
-) -> list[LastUse]:
-    """Last opioid use by kind: what the patient reported on arrival, and the agonist
-    doses given on the unit before `before` (a methadone dose given here counts as
-    methadone)."""
-    uses = [] if admission is None else _admission_uses(admission)
-    for group, kind in AGONIST_KIND.items():
-        doses = [d for d in given_doses(episode, group) if d.at <= before]
-        if doses:
-            uses.append(LastUse(kind, doses[-1].at, "given on the unit"))
-    return uses
-
-
 def _admission_uses(admission: MedicalAdmission) -> list[LastUse]:
     return admission_rules.last_uses(admission.parsed())
 
@@ -125,11 +112,9 @@ def latest_challenge(episode: Episode, before: datetime) -> tuple[datetime, bool
     return None if row is None else (row[0], row[1] == ChallengeResult.NEGATIVE)
 
 
-def methadone_first_day(episode: Episode, zone_name: str, at: datetime) -> tuple[bool, Decimal]:
-    """Whether `at` falls on the first local day methadone is given in the episode,
-    and how much was given that day before `at`."""
-    zone = ZoneInfo(zone_name)
-    doses = given_doses(episode, formulary.SafetyGroup.METHADONE)
+def first_day_of(doses: list[Administration], zone: ZoneInfo, at: datetime) -> tuple[bool, Decimal]:
+    """Whether `at` falls on the first local day of these doses (methadone in the
+    episode), and how much was given that day before `at`."""
     if not doses:
         return True, Decimal(0)
     first_day = doses[0].at.astimezone(zone).date()
@@ -189,3 +174,57 @@ def next_given(order: MedicationOrder, after: datetime) -> Administration | None
 
 def stay_with_program(stay_id: int) -> Stay:
     return Stay.objects.select_related("program__facility", "episode__patient").get(pk=stay_id)
+
+
+class RuleReads:
+    """What the safety rules read from the record for one stay at one moment, read
+    once: the eMAR checks every medication order of the stay with the same reads."""
+
+    def __init__(self, stay: Stay, at: datetime) -> None:
+        self.stay = stay
+        self.at = at
+        self._given: dict[formulary.SafetyGroup, list[Administration]] = {}
+
+    @cached_property
+    def thresholds(self) -> SafetyThresholds:
+        return thresholds_for(self.stay.organization_id)
+
+    def given(self, group: formulary.SafetyGroup) -> list[Administration]:
+        if group not in self._given:
+            self._given[group] = given_doses(self.stay.episode, group)
+        return self._given[group]
+
+    @cached_property
+    def admission(self) -> MedicalAdmission | None:
+        """The episode's current medical admission; back in withdrawal management after
+        a relapse, one from an earlier stay says nothing about the last use now."""
+        found = current_admission(self.stay.episode)
+        if (
+            found is not None
+            and self.stay.program.is_withdrawal_management
+            and found.recorded_at < self.stay.started_at
+        ):
+            return None
+        return found
+
+    @cached_property
+    def last_uses(self) -> list[LastUse]:
+        uses = [] if self.admission is None else _admission_uses(self.admission)
+        for group, kind in AGONIST_KIND.items():
+            doses = [d for d in self.given(group) if d.at <= self.at]
+            if doses:
+                uses.append(LastUse(kind, doses[-1].at, "given on the unit"))
+        return uses
+
+    @cached_property
+    def cows(self) -> list[CowsReading]:
+        """COWS scores of the last six hours (the widest window a rule looks back)."""
+        return cows_readings(self.stay.episode.patient, self.at - timedelta(hours=6), self.at)
+
+    @cached_property
+    def challenge(self) -> tuple[datetime, bool] | None:
+        return latest_challenge(self.stay.episode, self.at)
+
+    def methadone_first_day(self) -> tuple[bool, Decimal]:
+        zone = ZoneInfo(self.stay.program.facility.time_zone)
+        return first_day_of(self.given(formulary.SafetyGroup.METHADONE), zone, self.at)

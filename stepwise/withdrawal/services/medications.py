@@ -157,21 +157,18 @@ def order_errors(data: OrderInput, now: datetime) -> dict[str, str]:
 
 def _methadone_verdict(
     order_or_data: MedicationOrder | OrderInput,
-    stay: Stay,
-    at: datetime,
+    reads: selectors.RuleReads,
     dose: Decimal,
 ) -> rules.Verdict:
-    first_day, given = selectors.methadone_first_day(
-        stay.episode, stay.program.facility.time_zone, at
-    )
+    first_day, given = reads.methadone_first_day()
     return rules.methadone_dose(
-        program_otp_certified=stay.program.otp_certified,
-        program_name=stay.program.name,
+        program_otp_certified=reads.stay.program.otp_certified,
+        program_name=reads.stay.program.name,
         first_day=first_day,
         given_first_day_mg=given,
         dose_mg=dose,
         rationale=order_or_data.rationale,
-        th=selectors.thresholds_for(stay.organization_id),
+        th=reads.thresholds,
     )
 
 
@@ -230,7 +227,7 @@ def order_create(
             else (data.dose_mg, data.frequency)
         )
         planned = schedule.planned_daily_total(first_frequency, first_dose)
-        verdicts.append(_methadone_verdict(data, stay, starts, planned))
+        verdicts.append(_methadone_verdict(data, selectors.RuleReads(stay, starts), planned))
     refused = [v for v in verdicts if v.blocked and v.rule not in overrides]
     if refused:
         _audit_blocked(actor, None, refused, patient=patient, action=AuditAction.ORDER)
@@ -352,57 +349,48 @@ def order_stop(actor: Actor, order: MedicationOrder, *, reason: str) -> Medicati
 
 
 def safety_verdicts(
-    order: MedicationOrder, stay: Stay, at: datetime, dose: Decimal
+    order: MedicationOrder,
+    stay: Stay,
+    at: datetime,
+    dose: Decimal,
+    reads: selectors.RuleReads | None = None,
 ) -> list[rules.Verdict]:
-    """The rules that apply to giving this dose of this order at `at`."""
+    """The rules that apply to giving this dose of this order at `at`. Checking several
+    orders of one stay at one moment, pass the same `reads`."""
     group = order.drug_info.safety
-    episode = stay.episode
     if group is formulary.SafetyGroup.NONE:
         return []
-    th = selectors.thresholds_for(order.organization_id)
+    reads = reads or selectors.RuleReads(stay, at)
     zone = zone_of(stay)
     if group is formulary.SafetyGroup.METHADONE:
-        return [_methadone_verdict(order, stay, at, dose)]
-    earlier = [d for d in selectors.given_doses(episode, group) if d.at < at]
+        return [_methadone_verdict(order, reads, dose)]
+    earlier = [d for d in reads.given(group) if d.at < at]
     if earlier and at - earlier[-1].at <= RESTART_AFTER:
         return []  # a continuing course: only its start is guarded
-    admission = selectors.current_admission(episode)
-    if (
-        admission is not None
-        and stay.program.is_withdrawal_management
-        and admission.recorded_at < stay.started_at
-    ):
-        # Back in withdrawal management (a relapse): what was reported on an earlier
-        # stay says nothing about the last use now.
-        admission = None
-    last_uses = selectors.last_uses(episode, admission, before=at)
     if group is formulary.SafetyGroup.BUPRENORPHINE:
-        parsed = admission.parsed() if admission else None
+        parsed = reads.admission.parsed() if reads.admission else None
+        window = timedelta(minutes=COWS_RECENCY_MINUTES)
         return [
             rules.buprenorphine_first_dose(
                 at=at,
                 start=rules.BuprenorphineStart(
                     order.bup_start or rules.BuprenorphineStart.STANDARD
                 ),
-                last_uses=last_uses,
-                cows=selectors.cows_readings(
-                    order.patient, at - timedelta(minutes=COWS_RECENCY_MINUTES), at
-                ),
+                last_uses=reads.last_uses,
+                cows=[c for c in reads.cows if c.at >= at - window],
                 on_buprenorphine=bool(parsed and parsed.on_buprenorphine),
                 fentanyl_exposure=bool(parsed and fentanyl_exposure(parsed)),
-                th=th,
+                th=reads.thresholds,
                 zone=zone,
             )
         ]
     return [
         rules.naltrexone_start(
             at=at,
-            last_uses=last_uses,
-            challenge=selectors.latest_challenge(episode, at),
-            cows=selectors.cows_readings(
-                order.patient, at - timedelta(hours=rules.WITHDRAWAL_SIGNS_HOURS), at
-            ),
-            th=th,
+            last_uses=reads.last_uses,
+            challenge=reads.challenge,
+            cows=reads.cows,
+            th=reads.thresholds,
             zone=zone,
         )
     ]
