@@ -12,7 +12,7 @@ from stepwise.care.models import Episode, Program, Stay
 from stepwise.core.models import Organization, TenantScoped, TimeStamped
 from stepwise.patients.models import Patient
 from stepwise.withdrawal.rules import admission, bundle, formulary, schedule, thresholds, vitals
-from stepwise.withdrawal.rules.safety import BuprenorphineStart
+from stepwise.withdrawal.rules.safety import BuprenorphineStart, LastUse
 
 
 def _range(field: str, low: int, high: int) -> models.Q:
@@ -57,6 +57,9 @@ class UnitSettings(TimeStamped):
     reassess_hours = models.PositiveSmallIntegerField(default=4)
     induction_reassess_hours = models.PositiveSmallIntegerField(default=1)
     prn_followup_minutes = models.PositiveSmallIntegerField(default=60)
+    # Whether physicians of the unit are offered Stepwise's default comfort set
+    # beside the program's own order sets.
+    offer_default_comfort_set = models.BooleanField(default=True)
 
     class Meta:
         constraints = [
@@ -470,3 +473,113 @@ class MedicalAdmission(ClinicalRecord):
 
     def parsed(self) -> admission.MedicalAdmissionData:
         return admission.from_json(self.data)
+
+
+class LastUseSource(models.TextChoices):
+    PATIENT = "patient", "The patient"
+    COLLATERAL = "collateral", "Family, friend or other informant"
+    RECORDS = "records", "Records (prescriber, pharmacy, referring program)"
+    STAFF = "staff", "Seen by staff"
+
+
+class LastUseReport(ClinicalRecord):
+    """A time of last opioid use reported during a stay, outside the medical
+    admission: on a return to the unit after a relapse (when the admission belongs to
+    an earlier stay), or when the patient tells of use since the admission."""
+
+    substance = models.CharField(
+        max_length=20,
+        choices=[(s.code, s.label) for s in admission.SUBSTANCES if s.opioid is not None],
+    )
+    last_use_at = models.DateTimeField()
+    source = models.CharField(max_length=12, choices=LastUseSource.choices)
+    note = models.TextField(blank=True)
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["stay_id", "recorded_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    substance__in=[s.code for s in admission.SUBSTANCES if s.opioid is not None]
+                ),
+                name="last_use_substance_opioid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(source__in=LastUseSource.values), name="last_use_source_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "stay", "last_use_at"], name="last_use_stay_idx")
+        ]
+
+    def as_rule_input(self) -> LastUse:
+        info = admission.SUBSTANCES_BY_CODE[self.substance]
+        assert info.opioid is not None
+        return LastUse(info.opioid, self.last_use_at, f"reported ({self.get_source_display()})")
+
+
+class OrderSet(TenantScoped):
+    """A withdrawal-management program's named group of orders a physician places in
+    one step (comfort and rescue medication; MOUD is ordered on its own so its
+    safety check is seen). Orders copy the lines: changing a set changes no order."""
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="order_sets")
+    name = models.CharField(max_length=100)
+    description = models.CharField(max_length=300, blank=True)
+    is_active = models.BooleanField(default=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "name"],
+                condition=models.Q(is_active=True),
+                name="order_set_name_unique_active",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OrderSetLine(models.Model):
+    order_set = models.ForeignKey(OrderSet, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    drug = models.CharField(max_length=30, choices=formulary.drug_choices())
+    dose_mg = models.DecimalField(max_digits=8, decimal_places=3)
+    route = models.CharField(
+        max_length=20, choices=[(r.value, formulary.ROUTE_LABELS[r]) for r in formulary.Route]
+    )
+    frequency = models.CharField(
+        max_length=12, choices=[(f.code, f.label) for f in schedule.FREQUENCIES]
+    )
+    prn_indication = models.CharField(max_length=200, blank=True)
+    max_daily_mg = models.DecimalField(max_digits=8, decimal_places=3, null=True, blank=True)
+
+    class Meta:
+        ordering = ["order_set_id", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order_set", "position"], name="order_set_line_position_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{formulary.drug(self.drug).name} {self.dose_mg.normalize()} mg {self.frequency}"
+
+    def as_rule_input(self) -> formulary.OrderSetLine:
+        return formulary.OrderSetLine(
+            drug=self.drug,
+            dose_mg=str(self.dose_mg.normalize()),
+            route=formulary.Route(self.route),
+            frequency=self.frequency,
+            prn_indication=self.prn_indication,
+            max_daily_mg=str(self.max_daily_mg.normalize()) if self.max_daily_mg else "",
+        )
