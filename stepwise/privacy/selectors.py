@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import QueryDict
 
 from stepwise.core.actor import Actor
@@ -73,10 +73,20 @@ def _patient_ids_for(actor: Actor, text: str) -> list[uuid.UUID]:
         )
 
 
+def _naming_patients(ids: list[uuid.UUID]) -> Q:
+    """Events about these patients: their own rows, and reads of a page that showed
+    several patients at once (a unit board, a review queue), which list the patients
+    shown in `detail.patients` instead of naming one."""
+    found = Q(patient_public_id__in=ids)
+    for public_id in ids:
+        found |= Q(patient_public_id__isnull=True, detail__patients__icontains=str(public_id))
+    return found
+
+
 def audit_events(actor: Actor, filters: AuditFilter) -> QuerySet[AuditEvent]:
     events = AuditEvent.objects.filter(organization_id=actor.organization_id)
     if filters.patient:
-        events = events.filter(patient_public_id__in=_patient_ids_for(actor, filters.patient))
+        events = events.filter(_naming_patients(_patient_ids_for(actor, filters.patient)))
     if filters.user:
         events = events.filter(actor_username__iexact=filters.user)
     if filters.action:
