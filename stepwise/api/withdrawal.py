@@ -32,18 +32,23 @@ from stepwise.withdrawal.board import BedRow, Board, board_read_audited, withdra
 from stepwise.withdrawal.flowsheet import FlowRow, flowsheet_read
 from stepwise.withdrawal.models import (
     Administration,
+    LastUseReport,
+    LastUseSource,
     MedicalAdmission,
     MedicationOrder,
     NaloxoneChallenge,
     SafetyOverride,
     VitalSigns,
 )
+from stepwise.withdrawal.order_sets import AvailableSet, available_sets
 from stepwise.withdrawal.rules import admission as admission_rules
 from stepwise.withdrawal.rules import bundle, due, formulary, schedule, vitals
+from stepwise.withdrawal.rules import last_use as last_use_rules
 from stepwise.withdrawal.rules.safety import RULE_TITLES, BuprenorphineStart
 from stepwise.withdrawal.services.admissions import medical_admission_record
 from stepwise.withdrawal.services.common import MEDICATIONS, OBSERVATIONS
 from stepwise.withdrawal.services.discharge import bundle_item_record, bundle_records
+from stepwise.withdrawal.services.last_use import last_use_mark_in_error, last_use_record
 from stepwise.withdrawal.services.medications import (
     OrderInput,
     SafetyBlocked,
@@ -277,7 +282,8 @@ class BedPatientOut(Schema):
     mrn: str
     hours_admitted: float | None
     hours_since_use: float | None = Field(
-        description="Since the last opioid use in the medical admission"
+        description="Since the last opioid use known in this stay: its medical admission "
+        "or a last-use report"
     )
     last_cows: LastCowsOut | None
     next_reassessment: DueOut | None = Field(description="The sooner of COWS and vital signs")
@@ -553,6 +559,126 @@ def vitals_in_error(
     return _vitals(vitals_mark_in_error(actor, row, reason=payload.reason), patient)
 
 
+class LastUseIn(WithdrawalIn):
+    substance: str = Field(description=_allowed(last_use_rules.OPIOID_CODES))
+    last_use_at: datetime = Field(
+        description="With its time zone; not in the future, and no more than "
+        f"{last_use_rules.REACH_BACK.days} days before the stay began"
+    )
+    source: str = Field(description="Who says so: " + _allowed(LastUseSource.values))
+    note: str = Field("", max_length=1000)
+    recorded_at: datetime | None = Field(None, description="With its time zone; default now")
+
+
+class LastUseOut(Schema):
+    id: uuid.UUID
+    patient: uuid.UUID
+    stay: uuid.UUID
+    substance: str
+    last_use_at: datetime
+    source: str
+    note: str
+    recorded_at: datetime
+    recorded_by: str
+    status: str
+    error_reason: str
+
+
+def _last_use(row: LastUseReport, patient: Patient) -> dict[str, Any]:
+    return {
+        "id": row.public_id,
+        "patient": patient.public_id,
+        "stay": row.stay.public_id,
+        "substance": row.substance,
+        "last_use_at": row.last_use_at,
+        "source": row.source,
+        "note": row.note,
+        "recorded_at": row.recorded_at,
+        "recorded_by": row.recorded_by.username,
+        "status": row.status,
+        "error_reason": row.error_reason,
+    }
+
+
+@router.post(
+    "/patients/{patient_id}/last-use",
+    response={201: LastUseOut, **ERRORS},
+    auth=requires(Permission.MEDICAL_WRITE),
+)
+def record_last_use(
+    request: HttpRequest, patient_id: str, payload: LastUseIn
+) -> tuple[int, dict[str, Any]]:
+    """When the patient last used an opioid, in the current withdrawal-management stay,
+    without a new medical admission (after a relapse, or a use since the admission).
+    The induction and naltrexone rules and the board read the latest use known in
+    the stay. 422 names each field, with the allowed values."""
+    actor = api_actor(request)
+    patient = patient_for(actor, patient_id, permission=Permission.MEDICAL_WRITE)
+    row = last_use_record(
+        actor,
+        patient,
+        substance=payload.substance,
+        last_use_at=payload.last_use_at,
+        source=payload.source,
+        note=payload.note,
+        at=payload.recorded_at,
+    )
+    return 201, _last_use(row, patient)
+
+
+@router.get(
+    "/patients/{patient_id}/last-use",
+    response={200: list[LastUseOut], **READ_ERRORS},
+    auth=requires(Permission.CHART_READ),
+)
+def list_last_use(request: HttpRequest, patient_id: str) -> list[dict[str, Any]]:
+    """The last-use reports of the patient's current stay, oldest first, entries in
+    error included (none when the patient is not in a program now)."""
+    actor = api_actor(request)
+    patient, basis = patient_access(
+        actor, patient_id, permission=Permission.CHART_READ, category=OBSERVATIONS
+    )
+    stay = current_stay_of(patient)
+    rows: list[LastUseReport] = []
+    if stay is not None:
+        rows = list(
+            LastUseReport.objects.filter(organization_id=actor.organization_id, stay=stay)
+            .select_related("recorded_by", "stay")
+            .order_by("recorded_at", "id")
+        )
+    record_read(
+        actor,
+        patient,
+        basis,
+        category=OBSERVATIONS,
+        object_type="last_use_reports",
+        object_id=stay.public_id if stay else patient.public_id,
+    )
+    return [_last_use(r, patient) for r in rows]
+
+
+@router.post(
+    "/patients/{patient_id}/last-use/{last_use_id}/entered-in-error",
+    response={200: LastUseOut, **ERRORS},
+    auth=requires(Permission.MEDICAL_WRITE),
+)
+def last_use_in_error(
+    request: HttpRequest, patient_id: str, last_use_id: str, payload: ReasonIn
+) -> dict[str, Any]:
+    """Withdraw a mistaken last-use report: it stays on the record, the rules stop
+    reading it."""
+    actor = api_actor(request)
+    patient = patient_for(actor, patient_id, permission=Permission.MEDICAL_WRITE)
+    row = LastUseReport.objects.filter(
+        organization_id=actor.organization_id,
+        patient=patient,
+        public_id=public_id_or_404(last_use_id),
+    ).first()
+    if row is None:
+        raise NotFound()
+    return _last_use(last_use_mark_in_error(actor, row, reason=payload.reason), patient)
+
+
 class ScoreOut(Schema):
     total: int | None
     band: str
@@ -575,7 +701,9 @@ class FlowsheetOut(Schema):
     stay: StayRef | None = Field(description="The current stay, or the last one if none")
     open: bool
     induction: bool
-    last_opioid_use_at: datetime | None
+    last_opioid_use_at: datetime | None = Field(
+        description="The latest known in the stay: its medical admission or a last-use report"
+    )
     rows: list[FlowRowOut] = Field(description="Newest first, entries in error included")
     due: list[DueOut] = Field(description="The next COWS and vital signs (open stay only)")
     alerts: list[AlertOut]
@@ -622,7 +750,7 @@ def flowsheet(request: HttpRequest, patient_id: str) -> dict[str, Any]:
         "stay": _stay_ref(sheet.stay),
         "open": sheet.is_open,
         "induction": sheet.induction,
-        "last_opioid_use_at": sheet.admission.last_opioid_use_at if sheet.admission else None,
+        "last_opioid_use_at": sheet.last_use.at if sheet.last_use else None,
         "rows": [_flow_row(r) for r in sheet.rows],
         "due": [_due(d) for d in (sheet.cows_due, sheet.vitals_due) if d is not None],
         "alerts": [_alert(view.alert) for view in sheet.alerts],
@@ -1025,17 +1153,71 @@ def create_order(
     return 201, _order(order)
 
 
+class SetLineOut(Schema):
+    drug: str
+    drug_name: str
+    dose_mg: Decimal
+    route: str
+    frequency: str
+    prn_indication: str
+    max_daily_mg: Decimal | None
+
+
+class OrderSetOut(Schema):
+    key: str = Field(description="\"comfort\" for Stepwise's default set, else the set's id")
+    name: str
+    description: str
+    builtin: bool
+    lines: list[SetLineOut]
+
+
+def _order_set(offered: AvailableSet) -> dict[str, Any]:
+    return {
+        "key": offered.key,
+        "name": offered.name,
+        "description": offered.description,
+        "builtin": offered.builtin,
+        "lines": [
+            {
+                "drug": line.drug,
+                "drug_name": line.drug_name,
+                "dose_mg": Decimal(line.dose_mg),
+                "route": line.route,
+                "frequency": line.frequency,
+                "prn_indication": line.prn_indication,
+                "max_daily_mg": Decimal(line.max_daily_mg) if line.max_daily_mg else None,
+            }
+            for line in offered.lines
+        ],
+    }
+
+
+@router.get(
+    "/units/{program_id}/order-sets",
+    response={200: list[OrderSetOut], **READ_ERRORS},
+    auth=requires(Permission.MEDICATION_ORDER),
+)
+def list_order_sets(request: HttpRequest, program_id: str) -> list[dict[str, Any]]:
+    """The order sets physicians of the unit may place: Stepwise's default comfort set
+    (unless the unit stopped offering it) and the program's own active sets."""
+    actor = api_actor(request)
+    return [_order_set(s) for s in available_sets(_withdrawal_program(actor, program_id))]
+
+
 @router.post(
-    "/patients/{patient_id}/medication-orders/comfort-set",
+    "/patients/{patient_id}/medication-orders/order-sets/{key}",
     response={201: list[OrderOut], **ERRORS},
     auth=requires(Permission.MEDICATION_ORDER),
 )
-def apply_comfort_set(request: HttpRequest, patient_id: str) -> tuple[int, list[dict[str, Any]]]:
-    """Order the opioid-withdrawal comfort set (as-needed adjuncts with their
-    indications and daily maximums), all lines or none."""
+def apply_order_set(
+    request: HttpRequest, patient_id: str, key: str
+) -> tuple[int, list[dict[str, Any]]]:
+    """Order every line of one of the sets the patient's unit offers, all lines or
+    none. `key` is "comfort" for the default set or a program set's id; another key
+    gets a 422 listing the sets offered."""
     actor = api_actor(request)
     patient = patient_for(actor, patient_id, permission=Permission.MEDICATION_ORDER)
-    return 201, [_order(o) for o in order_set_apply(actor, patient, name="comfort")]
+    return 201, [_order(o) for o in order_set_apply(actor, patient, key=key)]
 
 
 class StopIn(WithdrawalIn):

@@ -29,7 +29,6 @@ from stepwise.withdrawal.models import (
     Administration,
     AdministrationOutcome,
     BundleItem,
-    MedicalAdmission,
     MedicationOrder,
     OrderStatus,
     RecordStatus,
@@ -301,22 +300,9 @@ def _unit_facts(
             ).values("stay_id", "observed_at")
         ]
     )
-    # The time of last use reported on this stay's own medical admission (one from an
-    # earlier stay of the episode says nothing about use since, as the rule holds too).
-    current = {
-        m["episode_id"]: m
-        for m in MedicalAdmission.objects.filter(
-            organization_id=org,
-            episode_id__in=episode_ids,
-            status=RecordStatus.FINAL,
-            replaced_by__isnull=True,
-        ).values("episode_id", "recorded_at", "last_opioid_use_at")
-    }
-    last_use: dict[int, datetime] = {}
-    for stay in stays:
-        found = current.get(stay.episode_id)
-        if found and found["last_opioid_use_at"] and found["recorded_at"] >= stay.started_at:
-            last_use[stay.pk] = found["last_opioid_use_at"]
+    # The last use from this stay's own medical admission or last-use reports (an
+    # earlier stay's says nothing about use since, as the rules hold too).
+    last_use = selectors.last_use_by_stay(org, stays)
     orders = list(
         MedicationOrder.objects.filter(
             organization_id=org, stay__in=stays, status=OrderStatus.ACTIVE

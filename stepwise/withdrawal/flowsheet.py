@@ -4,7 +4,7 @@ what is due next, and trend charts of both. Read in a fixed number of queries.""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from stepwise.withdrawal.board import BUPRENORPHINE_DRUGS, INDUCTIONS
 from stepwise.withdrawal.models import (
     Administration,
     AdministrationOutcome,
+    LastUseReport,
     MedicalAdmission,
     MedicationOrder,
     OrderStatus,
@@ -29,6 +30,7 @@ from stepwise.withdrawal.models import (
     VitalSigns,
 )
 from stepwise.withdrawal.rules import due, vitals
+from stepwise.withdrawal.rules.safety import LastUse
 from stepwise.withdrawal.rules.thresholds import SafetyThresholds, UnitSchedule
 
 CATEGORY = "withdrawal"
@@ -70,6 +72,10 @@ class Flowsheet:
     admission: MedicalAdmission | None
     alerts: list[AlertView]
     charts: list[TrendChart]
+    # The stay's last-use reports, newest first (entries in error included), and the
+    # latest known use of the stay (from them or its medical admission).
+    last_use_reports: list[LastUseReport] = field(default_factory=list)
+    last_use: LastUse | None = None
 
     @property
     def is_open(self) -> bool:
@@ -124,6 +130,8 @@ def flowsheet_read(actor: Actor, public_id: uuid.UUID | str, now: datetime) -> F
     cows_due = vitals_due = None
     induction = False
     admission = None
+    reports: list[LastUseReport] = []
+    last_use = None
     if stay is not None:
         until = stay.ended_at or now
         scores = list(
@@ -176,6 +184,12 @@ def flowsheet_read(actor: Actor, public_id: uuid.UUID | str, now: datetime) -> F
                 now=now,
             )
         admission = selectors.current_admission(stay.episode)
+        reports = list(
+            LastUseReport.objects.filter(organization_id=patient.organization_id, stay=stay)
+            .select_related("recorded_by")
+            .order_by("-recorded_at", "-id")
+        )
+        last_use = selectors.stay_last_use(stay, admission, reports)
     charts = _charts(rows, zone, thresholds) if rows else []
     record_read(
         actor,
@@ -198,6 +212,8 @@ def flowsheet_read(actor: Actor, public_id: uuid.UUID | str, now: datetime) -> F
         admission=admission,
         alerts=open_alerts_for_patient(patient),
         charts=charts,
+        last_use_reports=reports,
+        last_use=last_use,
     )
 
 

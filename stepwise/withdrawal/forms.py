@@ -1,4 +1,5 @@
-"""Forms of the flowsheet: vital signs, marking an entry in error, a naloxone challenge."""
+"""Forms of the flowsheet: vital signs, marking an entry in error, a naloxone challenge,
+the time of last opioid use."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from typing import Any
 from django import forms
 
 from stepwise.care.forms import local_to_aware
-from stepwise.withdrawal.models import ChallengeResult
+from stepwise.withdrawal.models import ChallengeResult, LastUseSource
 from stepwise.withdrawal.rules import vitals
+from stepwise.withdrawal.rules.last_use import OPIOIDS
 
 LOCAL_TIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 _NUMBER = {"inputmode": "numeric"}
@@ -94,3 +96,23 @@ class ChallengeForm(TimedForm):
         required=False, widget=LOCAL_TIME, label="Performed at", help_text="Empty for now."
     )
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class LastUseForm(TimedForm):
+    """When the patient last used an opioid, typed in the facility's local time."""
+
+    time_field = "last_use_at"
+    substance = forms.ChoiceField(
+        label="Substance", choices=[("", "—"), *((s.code, s.label) for s in OPIOIDS)]
+    )
+    last_use_at = forms.DateTimeField(label="Time of last use", widget=LOCAL_TIME)
+    source = forms.ChoiceField(
+        label="Who says so", choices=LastUseSource.choices, widget=forms.RadioSelect
+    )
+    note = forms.CharField(
+        required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, time_zone: str, **kwargs: Any) -> None:
+        super().__init__(*args, time_zone=time_zone, **kwargs)
+        self.fields["last_use_at"].help_text = f"In the facility's time ({time_zone})."

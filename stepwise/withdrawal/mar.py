@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from stepwise.care.chart import patient_access, record_read
 from stepwise.care.models import Stay
 from stepwise.core.actor import Actor
-from stepwise.core.roles import Permission
+from stepwise.core.roles import Permission, role_can
 from stepwise.patients.models import Patient
 from stepwise.withdrawal import selectors
 from stepwise.withdrawal.board import DoseDue, dose_state, dose_window, order_doses
@@ -24,6 +24,7 @@ from stepwise.withdrawal.models import (
     RecordStatus,
     SafetyOverride,
 )
+from stepwise.withdrawal.order_sets import AvailableSet, available_sets
 from stepwise.withdrawal.rules import due, formulary
 from stepwise.withdrawal.rules.safety import Verdict
 from stepwise.withdrawal.services.medications import safety_verdicts, standing_overrides
@@ -69,6 +70,8 @@ class Mar:
     stopped: list[MedicationOrder]
     history: list[Administration]
     followups: list[tuple[Administration, due.Due]]
+    # The sets the unit offers, read only for someone who may order them.
+    order_sets: list[AvailableSet] = field(default_factory=list)
 
     @property
     def is_open(self) -> bool:
@@ -166,7 +169,14 @@ def mar_read(actor: Actor, public_id: uuid.UUID | str, now: datetime) -> Mar:
         object_type="medication_record",
         object_id=stay.public_id if stay else patient.public_id,
     )
-    return Mar(patient, stay, zone, orders, stopped, history, followups)
+    offered = (
+        available_sets(stay.program)
+        if stay is not None
+        and stay.ended_at is None
+        and role_can(actor.role, Permission.MEDICATION_ORDER)
+        else []
+    )
+    return Mar(patient, stay, zone, orders, stopped, history, followups, offered)
 
 
 def _groups_started(stay: Stay) -> set[formulary.SafetyGroup]:

@@ -119,15 +119,16 @@ def order_new(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 @staff_view(Permission.MEDICATION_ORDER)
 @require_POST
-def comfort_set(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+def order_set(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     actor = actor_of(request)
     patient = patient_for(actor, public_id, permission=Permission.MEDICATION_ORDER)
     try:
-        orders = order_set_apply(actor, patient)
+        orders = order_set_apply(actor, patient, key=request.POST.get("order_set", ""))
     except (ValidationFailed, Conflict) as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Comfort set ordered: {len(orders)} as-needed orders.")
+        named = orders[0].order_set if orders else "the set"
+        messages.success(request, f"Ordered {named}: {len(orders)} orders.")
     return _back(patient)
 
 

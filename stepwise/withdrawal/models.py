@@ -482,6 +482,15 @@ class LastUseSource(models.TextChoices):
     STAFF = "staff", "Seen by staff"
 
 
+# How a verdict names where a reported time came from ("…; the patient's report").
+LAST_USE_SOURCE_SHORT = {
+    LastUseSource.PATIENT: "the patient's report",
+    LastUseSource.COLLATERAL: "an informant's report",
+    LastUseSource.RECORDS: "records",
+    LastUseSource.STAFF: "seen by staff",
+}
+
+
 class LastUseReport(ClinicalRecord):
     """A time of last opioid use reported during a stay, outside the medical
     admission: on a return to the unit after a relapse (when the admission belongs to
@@ -519,7 +528,9 @@ class LastUseReport(ClinicalRecord):
     def as_rule_input(self) -> LastUse:
         info = admission.SUBSTANCES_BY_CODE[self.substance]
         assert info.opioid is not None
-        return LastUse(info.opioid, self.last_use_at, f"reported ({self.get_source_display()})")
+        return LastUse(
+            info.opioid, self.last_use_at, LAST_USE_SOURCE_SHORT[LastUseSource(self.source)]
+        )
 
 
 class OrderSet(TenantScoped):

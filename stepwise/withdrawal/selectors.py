@@ -3,12 +3,13 @@ admission, and the rule inputs gathered from the record."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
-from django.db.models import Sum
+from django.db.models import OuterRef, Subquery, Sum
 
 from stepwise.care.models import Episode, Program, Stay
 from stepwise.instruments.models import Assessment, AssessmentStatus
@@ -17,6 +18,7 @@ from stepwise.withdrawal.models import (
     Administration,
     AdministrationOutcome,
     ChallengeResult,
+    LastUseReport,
     MedicalAdmission,
     MedicationOrder,
     NaloxoneChallenge,
@@ -59,6 +61,65 @@ def current_admission(episode: Episode) -> MedicalAdmission | None:
         .order_by("-recorded_at", "-id")
         .first()
     )
+
+
+def admission_speaks_for(admission: MedicalAdmission, stay: Stay) -> bool:
+    """Whether the admission's last use holds in this stay: back in withdrawal
+    management after a relapse, one recorded before the stay began says nothing
+    about the use since."""
+    return not (stay.program.is_withdrawal_management and admission.recorded_at < stay.started_at)
+
+
+def stay_last_use(
+    stay: Stay, admission: MedicalAdmission | None, reports: Iterable[LastUseReport]
+) -> LastUse | None:
+    """The latest known opioid use of a stay, as the board shows it: from the episode's
+    admission (when it speaks for the stay) and the stay's final last-use reports."""
+    uses = _admission_uses(admission) if admission and admission_speaks_for(admission, stay) else []
+    uses += [r.as_rule_input() for r in reports if r.status == RecordStatus.FINAL]
+    return max(uses, key=lambda u: u.at, default=None)
+
+
+def last_use_subqueries(organization_id: int) -> tuple[Subquery, Subquery]:
+    """Annotations of a withdrawal-management Stay query with its known last uses: from
+    the episode's current admission when it was recorded in the stay, and from the
+    stay's latest final last-use report."""
+    admission_use = (
+        MedicalAdmission.objects.filter(
+            organization_id=organization_id,
+            episode_id=OuterRef("episode_id"),
+            status=RecordStatus.FINAL,
+            replaced_by__isnull=True,
+            recorded_at__gte=OuterRef("started_at"),
+        )
+        .order_by("-recorded_at", "-id")
+        .values("last_opioid_use_at")[:1]
+    )
+    reported_use = (
+        LastUseReport.objects.filter(
+            organization_id=organization_id, stay_id=OuterRef("pk"), status=RecordStatus.FINAL
+        )
+        .order_by("-last_use_at")
+        .values("last_use_at")[:1]
+    )
+    return Subquery(admission_use), Subquery(reported_use)
+
+
+def last_use_by_stay(organization_id: int, stays: list[Stay]) -> dict[int, datetime]:
+    """The latest known opioid use of each withdrawal-management stay, in one query
+    however many stays (the unit board)."""
+    admission_use, reported_use = last_use_subqueries(organization_id)
+    rows = (
+        Stay.objects.filter(organization_id=organization_id, pk__in=[s.pk for s in stays])
+        .annotate(admission_use=admission_use, reported_use=reported_use)
+        .values_list("pk", "admission_use", "reported_use")
+    )
+    found: dict[int, datetime] = {}
+    for stay_id, *times in rows:
+        known = [t for t in times if t is not None]
+        if known:
+            found[stay_id] = max(known)
+    return found
 
 
 def _drugs_of(group: formulary.SafetyGroup) -> list[str]:
@@ -199,17 +260,25 @@ class RuleReads:
         """The episode's current medical admission; back in withdrawal management after
         a relapse, one from an earlier stay says nothing about the last use now."""
         found = current_admission(self.stay.episode)
-        if (
-            found is not None
-            and self.stay.program.is_withdrawal_management
-            and found.recorded_at < self.stay.started_at
-        ):
+        if found is not None and not admission_speaks_for(found, self.stay):
             return None
         return found
+
+    def _reports(self) -> list[LastUseReport]:
+        """The final last-use reports the rules read: in withdrawal management only the
+        stay's own (an earlier stay's says nothing after a relapse, as the admission),
+        elsewhere the episode's."""
+        reports = LastUseReport.objects.filter(
+            organization_id=self.stay.organization_id, status=RecordStatus.FINAL
+        )
+        if self.stay.program.is_withdrawal_management:
+            return list(reports.filter(stay=self.stay))
+        return list(reports.filter(stay__episode_id=self.stay.episode_id))
 
     @cached_property
     def last_uses(self) -> list[LastUse]:
         uses = [] if self.admission is None else _admission_uses(self.admission)
+        uses += [r.as_rule_input() for r in self._reports()]
         for group, kind in AGONIST_KIND.items():
             doses = [d for d in self.given(group) if d.at <= self.at]
             if doses:

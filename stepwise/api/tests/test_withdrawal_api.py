@@ -491,7 +491,7 @@ def test_a_taper_and_the_comfort_set(api: Any, unit: Any) -> None:
         (1, "0.050", "bid"),
     ]
     assert body["ends_at"] is not None
-    comfort = api.post("physician", f"{path}/comfort-set", {})
+    comfort = api.post("physician", f"{path}/order-sets/comfort", {})
     assert comfort.status_code == 201
     assert [o["drug"] for o in comfort.json()] == [
         "clonidine",
@@ -502,7 +502,7 @@ def test_a_taper_and_the_comfort_set(api: Any, unit: Any) -> None:
         "trazodone",
     ]
     assert {o["order_set"] for o in comfort.json()} == {"Opioid-withdrawal comfort set"}
-    assert api.post("nurse", f"{path}/comfort-set", {}).status_code == 403
+    assert api.post("nurse", f"{path}/order-sets/comfort", {}).status_code == 403
 
 
 def test_an_invalid_order_names_each_field_and_its_allowed_values(api: Any, unit: Any) -> None:

@@ -42,12 +42,14 @@ from stepwise.instruments.services import assessment_record
 from stepwise.instruments.tests.test_services import COWS_13
 from stepwise.patients.models import Alert, BreakGlassAccess, CareTeamMember, Patient
 from stepwise.withdrawal.rules.vitals import Vitals
+from stepwise.withdrawal.services.last_use import last_use_record
 from stepwise.withdrawal.services.medications import (
     OrderInput,
     administration_record,
     order_create,
 )
 from stepwise.withdrawal.services.observations import vitals_record
+from stepwise.withdrawal.services.order_sets import LineInput, order_set_create
 
 # The planted patient: this name must never appear in a refusal.
 CANARY_GIVEN, CANARY_FAMILY = "Quillon", "Canarywood"
@@ -72,6 +74,7 @@ PATIENT_PARAMETERS = {
     "order_id",
     "administration_id",
     "vitals_id",
+    "last_use_id",
 }
 # On the planted patient's care team: the counselor, and the physician of the detox unit.
 ON_THE_TEAM = {"owner", "physician"}
@@ -165,7 +168,8 @@ class Walk:
             cast.detox,
             at=timezone.now() - timedelta(days=2),
         )
-        # The records the withdrawal routes name: vital signs, an order and a dose.
+        # The records the withdrawal routes name: vital signs, a last-use report, an
+        # order and a dose.
         CareTeamMember.objects.create(
             organization=cast.org,
             patient=self.canary,
@@ -174,6 +178,13 @@ class Walk:
         )
         physician = cast.actors["physician"]
         self.vitals = vitals_record(physician, self.canary, Vitals(pulse=88))
+        self.last_use = last_use_record(
+            physician,
+            self.canary,
+            substance="heroin",
+            last_use_at=timezone.now() - timedelta(hours=14),
+            source="patient",
+        )
         self.order = order_create(
             physician,
             self.canary,
@@ -187,6 +198,12 @@ class Walk:
         )
         self.dose = administration_record(
             cast.actors[EMERGENCY], self.order, outcome="refused", reason="Walker: asleep"
+        )
+        self.order_set = order_set_create(
+            cast.actors["director"],
+            cast.detox,
+            name="Walker set",
+            lines=[LineInput("naloxone", Decimal(4), "intranasal", "q2h_prn", "Overdose")],
         )
         # Records the assessment routes name: an ASAM response (detail, placement) and
         # a COWS of 13 whose alert the alert routes name.
@@ -220,8 +237,14 @@ class Walk:
                 return str(self.dose.public_id)
             if name == "vitals_id":
                 return str(self.vitals.public_id)
+            if name == "last_use_id":
+                return str(self.last_use.public_id)
             if name == "item":
                 return "naloxone_kit"
+            if name == "set_id":
+                return str(self.order_set.public_id)
+            if name == "key":
+                return "comfort"
             if match["converter"] == "int":
                 return "0"
             return str(uuid.uuid4())  # a record no one has: allowed roles get 404

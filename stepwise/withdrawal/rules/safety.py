@@ -162,8 +162,8 @@ def buprenorphine_first_dose(
     if not full_agonists:
         saw.append("No time of last full-agonist opioid use is recorded.")
         needs.append(
-            "Record the time of last use (short-acting, extended-release or methadone) "
-            "in the medical admission assessment."
+            "Record the time of last use (short-acting, extended-release or methadone): "
+            "the short last-use entry from the flowsheet, or the medical admission assessment."
         )
     for use in sorted(full_agonists, key=lambda u: u.at):
         wait = _required_wait(use.kind, th)
@@ -326,8 +326,9 @@ def naltrexone_start(
     if not latest:
         saw.append("No time of last opioid use is recorded.")
         needs.append(
-            "Record the time of last opioid use in the medical admission assessment, or "
-            "document a negative naloxone challenge."
+            "Record the time of last opioid use (the short last-use entry from the "
+            "flowsheet, or the medical admission assessment), or document a negative "
+            "naloxone challenge."
         )
     for use in sorted(latest.values(), key=lambda u: u.at):
         agonist = use.kind in (OpioidKind.METHADONE, OpioidKind.BUPRENORPHINE)

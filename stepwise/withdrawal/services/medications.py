@@ -12,7 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from stepwise.care.models import Stay
+from stepwise.care.models import Episode, Stay
 from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
 from stepwise.core.clock import CLOCK_SKEW, event_time
@@ -21,7 +21,7 @@ from stepwise.core.models import AuditAction, AuditOutcome
 from stepwise.core.roles import Permission
 from stepwise.patients.access import require_patient_access
 from stepwise.patients.models import Patient
-from stepwise.withdrawal import selectors
+from stepwise.withdrawal import order_sets, selectors
 from stepwise.withdrawal.models import (
     Administration,
     AdministrationOutcome,
@@ -285,11 +285,24 @@ def order_create(
 
 
 def order_set_apply(
-    actor: Actor, patient: Patient, *, name: str = "comfort", starts_at: datetime | None = None
+    actor: Actor,
+    patient: Patient,
+    *,
+    key: str = order_sets.DEFAULT_KEY,
+    starts_at: datetime | None = None,
 ) -> list[MedicationOrder]:
-    """Order every line of a set in one transaction (all or none)."""
-    if name != "comfort":
-        raise ValidationFailed({"order_set": "Allowed values: comfort."})
+    """Order every line of one of the sets the patient's unit offers, in one
+    transaction (all or none)."""
+    same_org(actor, patient)
+    require_patient_access(actor, Permission.MEDICATION_ORDER, patient, category=MEDICATIONS)
+    program = open_stay(patient).program
+    offered = order_sets.available_sets(program)
+    chosen = next((s for s in offered if s.key == key), None)
+    if chosen is None:
+        allowed = ", ".join(f"{s.key} ({s.name})" for s in offered) or "none"
+        raise ValidationFailed(
+            {"order_set": f"{program.name} offers no such order set. Allowed values: {allowed}."}
+        )
     with transaction.atomic():
         return [
             order_create(
@@ -298,15 +311,15 @@ def order_set_apply(
                 OrderInput(
                     drug=line.drug,
                     dose_mg=Decimal(line.dose_mg),
-                    route=line.route.value,
+                    route=line.route,
                     frequency=line.frequency,
                     prn_indication=line.prn_indication,
                     max_daily_mg=Decimal(line.max_daily_mg) if line.max_daily_mg else None,
-                    order_set="Opioid-withdrawal comfort set",
+                    order_set=chosen.name,
                     starts_at=starts_at,
                 ),
             )
-            for line in formulary.DEFAULT_COMFORT_SET
+            for line in chosen.lines
         ]
 
 
@@ -579,6 +592,11 @@ def _administration_record(
     if outcome != AdministrationOutcome.GIVEN and not reason.strip():
         raise ValidationFailed({"reason": f"Say why the dose was {outcome}."})
     with transaction.atomic():
+        if order.drug_info.safety is not formulary.SafetyGroup.NONE:
+            # A first dose and methadone's first-day total are judged on the doses of
+            # every order of the episode: one guarded dose at a time per episode (care
+            # locks the episode first too, so the order of locks is the same).
+            Episode.objects.select_for_update().get(pk=order.episode_id)
         locked = MedicationOrder.objects.select_for_update().get(pk=order.pk)
         stay = open_stay(patient)
         _check_order_running(locked, when, stay)

@@ -21,6 +21,7 @@ from stepwise.withdrawal.models import (
     MedicationOrder,
     VitalSigns,
 )
+from stepwise.withdrawal.order_sets import available_sets
 
 
 def _counts() -> tuple[int, ...]:
@@ -45,6 +46,11 @@ def test_the_demo_unit_is_busy_and_loads_once(db):
     assert shown and all(row.visible for row in shown)
     assert all(row.last_use_at is not None for row in shown)
     assert board.critical == 1
+    # The unit offers its own set beside the default comfort set.
+    assert [s.name for s in available_sets(detox)] == [
+        "Opioid-withdrawal comfort set",
+        "Fentanyl withdrawal: lofexidine and rescue",
+    ]
     assert Alert.objects.filter(kind="over_sedation", status="open").count() == 1
 
     first_dose = Administration.objects.filter(safety__has_key="R-BUP-1").get()

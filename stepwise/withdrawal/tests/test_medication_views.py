@@ -188,7 +188,7 @@ def test_a_scheduled_dose_is_chosen_from_todays_doses(unit):
 
 
 def test_the_comfort_set_is_one_click(unit):
-    response = unit.client_for("physician").post(url(unit, "comfort_set"))
+    response = unit.client_for("physician").post(url(unit, "order_set"), {"order_set": "comfort"})
     assert response.status_code == 302
     assert MedicationOrder.objects.count() == 6
 
@@ -203,7 +203,7 @@ def test_the_medication_record_costs_the_same_queries_for_one_order_or_many(unit
     client = unit.client_for("nurse")
     with CaptureQueriesContext(connection) as one:
         assert client.get(url(unit, "record")).status_code == 200
-    unit.client_for("physician").post(url(unit, "comfort_set"))
+    unit.client_for("physician").post(url(unit, "order_set"), {"order_set": "comfort"})
     order_create(
         physician,
         unit.patient,
@@ -215,8 +215,9 @@ def test_the_medication_record_costs_the_same_queries_for_one_order_or_many(unit
     with CaptureQueriesContext(connection) as many:
         assert client.get(url(unit, "record")).status_code == 200
     # The safety rules read the record once for every order they check (by rule, not
-    # by order): settings, admission, the doses given, COWS, the naloxone challenge.
-    assert len(one) == len(many) == 28
+    # by order): settings, admission, last-use reports, the doses given, COWS, the
+    # naloxone challenge.
+    assert len(one) == len(many) == 29
 
 
 def test_an_override_shows_as_such_instead_of_a_second_offer(unit):

@@ -290,8 +290,8 @@ def test_bup_no_last_use_recorded_is_blocked():
     verdict = bup(readings=[cows(20, timedelta(minutes=1))])
     assert verdict.blocked
     assert verdict.needs == (
-        "Record the time of last use (short-acting, extended-release or methadone) "
-        "in the medical admission assessment.",
+        "Record the time of last use (short-acting, extended-release or methadone): "
+        "the short last-use entry from the flowsheet, or the medical admission assessment.",
     )
     assert any("No time of last full-agonist opioid use" in s for s in verdict.saw)
 

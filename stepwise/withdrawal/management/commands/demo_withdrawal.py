@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from stepwise.accounts.models import Membership
 from stepwise.accounts.selectors import actor_from_membership
-from stepwise.care.models import Stay
+from stepwise.care.models import Program, Stay
 from stepwise.care.roster import program_staff_add
+from stepwise.core.actor import Actor
 from stepwise.core.models import Organization
 from stepwise.core.roles import Role
 from stepwise.withdrawal.models import MedicalAdmission, MedicationOrder
@@ -32,6 +33,7 @@ from stepwise.withdrawal.services.medications import (
     order_set_apply,
 )
 from stepwise.withdrawal.services.observations import vitals_record
+from stepwise.withdrawal.services.order_sets import LineInput, order_set_create
 
 DEMO_SLUG = "riverside"
 VITALS_EVERY = timedelta(hours=4)
@@ -72,9 +74,30 @@ class Command(BaseCommand):
             for program in {s.program for s in stays}:
                 for actor in (self.nurse, self.physician):
                     program_staff_add(actors[Role.DIRECTOR], program, actor.user_id)
+                self._order_sets(actors[Role.DIRECTOR], program)
             for index, stay in enumerate(stays):
                 self._bedside(index, stay)
         self.stdout.write(f"Demo detox unit: {len(stays)} patients with bedside records.")
+
+    def _order_sets(self, director: Actor, program: Program) -> None:
+        """The unit's own set beside the default comfort set: overdose rescue and the
+        lofexidine course many units use for fentanyl withdrawal."""
+        order_set_create(
+            director,
+            program,
+            name="Fentanyl withdrawal: lofexidine and rescue",
+            description="Lofexidine four times a day (stop it when withdrawal eases), with naloxone at the bedside.",
+            lines=[
+                LineInput("lofexidine", Decimal("0.54"), "oral", "qid"),
+                LineInput(
+                    "naloxone",
+                    Decimal(4),
+                    "intranasal",
+                    "q2h_prn",
+                    "Suspected overdose: unresponsive or slow breathing",
+                ),
+            ],
+        )
 
     def _bedside(self, index: int, stay: Stay) -> None:
         patient = stay.episode.patient
