@@ -8,10 +8,14 @@ times three pages through Django's test client. Afterwards the throughput of
 audited chart reads is measured over real HTTP against gunicorn, with the audit
 log on and off. Last, a worker times the scoring engine on fixed-seed responses
 for every instrument, without a database (`--only engine` runs just that).
-Results go to the console and to docs/benchmarks.md.
+The detox unit part builds a full 30-bed withdrawal-management unit through the
+services in a fresh database per database kind and times its board, the board's
+wall-screen fragment, the JSON board, an eMAR and a flowsheet (`--only unit` runs
+just that). Results go to the console and to docs/benchmarks.md.
 
 Modules: `run` (the top level), `worker` (inside Django), `load` (gunicorn and
-the HTTP load generator), `engine` (engine time per response), `report` (Markdown).
+the HTTP load generator), `engine` (engine time per response), `unit` (the detox
+unit's pages), `report` (Markdown).
 """
 
 from __future__ import annotations
@@ -22,6 +26,11 @@ DEFAULT_SIZES = (1_000, 100_000)
 DEFAULT_REPEAT = 50
 # Responses per instrument for the engine time.
 DEFAULT_ENGINE_SAMPLE = 1_000
+# The detox unit: beds (all full), and timed requests per page (fewer than the
+# pages' 50: building the unit through the services takes most of the part's time,
+# which stays under a minute per database).
+DEFAULT_UNIT_BEDS = 30
+DEFAULT_UNIT_REPEAT = 20
 SYNTH_SLUG = "synth"
 # The signed-in clinician of every measurement: a counselor of the synthetic organization.
 CLINICIAN = f"{SYNTH_SLUG}-counselor"

@@ -15,6 +15,9 @@ END = "<!-- bench:end -->"
 # The engine table inside the generated section: `--only engine` rewrites just this.
 ENGINE_BEGIN = "<!-- bench:engine:begin -->"
 ENGINE_END = "<!-- bench:engine:end -->"
+# The detox unit's tables, likewise rewritten alone by `--only unit`.
+UNIT_BEGIN = "<!-- bench:unit:begin -->"
+UNIT_END = "<!-- bench:unit:end -->"
 TARGET_RATIO = 0.70
 CHART_TARGET_MS = 100
 # "Scoring one response through the API takes well under a millisecond of engine time."
@@ -199,6 +202,85 @@ def engine_section(
     return "\n".join(parts)
 
 
+def unit_pages_table(units: Sequence[Mapping[str, Any]]) -> str:
+    lines = [
+        "| Database | Page | Median (ms) | p95 (ms) | Queries | Requests | Sample |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
+    lines += [
+        f"| {unit['database']} | {page['page']} | {_ms(page['median_ms'])} "
+        f"| {_ms(page['p95_ms'])} | {_queries(page)} | {page['requests']} | {page['note']} |"
+        for unit in units
+        for page in unit["pages"]
+    ]
+    return "\n".join(lines)
+
+
+def unit_data_table(units: Sequence[Mapping[str, Any]]) -> str:
+    lines = [
+        "| Database | Beds | Patients | Admitted (h ago) | COWS | Vital signs | Orders | Doses "
+        "| Dose checks | Open alerts | Audit rows built | migrate (s) | build (s) | whole part (s) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for unit in units:
+        d = unit["data"]
+        lines.append(
+            f"| {unit['database']} | {d['beds']} | {d['patients']} "
+            f"| {d['hours_min']:.0f} to {d['hours_max']:.0f} | {d['cows']:,} | {d['vitals']:,} "
+            f"| {d['orders']:,} | {d['doses']:,} | {d['followups']:,} | {d['open_alerts']} "
+            f"| {d['audit_rows']:,} | {unit['migrate_s']} | {unit['build_s']} "
+            f"| {unit.get('seconds', '-')} |"
+        )
+    return "\n".join(lines)
+
+
+def unit_section(
+    units: Sequence[Mapping[str, Any]],
+    *,
+    command: str | None = None,
+    facts: Mapping[str, str] | None = None,
+) -> str:
+    """The detox unit subsection, between its own markers. `command` and `facts` are
+    given when it was measured on its own (`--only unit`), apart from the rest."""
+    alone = ""
+    if command is not None and facts is not None:
+        versions = "; ".join(
+            f"{unit['database']} {facts[unit['database']]}"
+            for unit in units
+            if unit["database"] in facts
+        )
+        alone = (
+            f"Measured on its own by `{command}` ({facts['Date']}; Python {facts['Python']}, "
+            f"Django {facts['Django']}, {facts['CPUs']} CPUs, {facts['CPU model']}, "
+            f"{facts['Memory']}; {versions}).\n\n"
+        )
+    seeds = sorted({unit["seed"] for unit in units})
+    parts = [
+        UNIT_BEGIN,
+        "### Detox unit (server time in the process, signed in as the unit's nurse, audit log on)",
+        "",
+        f"{alone}A fresh database per database kind, migrated, then one full withdrawal-"
+        f"management unit built through the services (seed {', '.join(map(str, seeds))}): "
+        "a 3.7-WM program in America/New_York with a patient in every bed, admitted at "
+        "staggered times over the last one to four days, each with a medical admission, "
+        "COWS and vital signs about every 4 hours, the default comfort set and a scheduled "
+        "order (clonidine or lofexidine), and the doses charted so far with their "
+        "effectiveness checks; the nurse and physician are the program's staff. Then, "
+        "through Django's test client as the nurse (a session past its second factor, "
+        "which is required), each page gets 5 warm-up requests, 3 that count queries and "
+        "the timed ones. The board's fragment is what the wall screen polls every 60 s; "
+        "the JSON board is `/api/v1/units/<id>/board` with the nurse's personal token; "
+        "the eMAR and the flowsheet are of the longest stay. Every read writes its audit "
+        "row.",
+        "",
+        unit_pages_table(units),
+        "",
+        unit_data_table(units),
+        UNIT_END,
+    ]
+    return "\n".join(parts)
+
+
 def render(
     results: Sequence[Mapping[str, Any]],
     http: Mapping[str, Any] | None,
@@ -206,6 +288,7 @@ def render(
     command: str,
     options: Mapping[str, Any],
     engine: Mapping[str, Any] | None = None,
+    units: Sequence[Mapping[str, Any]] | None = None,
 ) -> str:
     parts = [
         "## Results",
@@ -252,6 +335,8 @@ def render(
             "",
             verdict,
         ]
+    if units:
+        parts += ["", unit_section(units)]
     if engine is not None:
         parts += ["", engine_section(engine)]
     return "\n".join(parts).rstrip() + "\n"
@@ -279,16 +364,29 @@ def write_docs(path: Path, section: str) -> None:
     path.write_text(text)
 
 
+def _write_part(path: Path, block: str, begin: str, end: str, before: str) -> None:
+    """Replace one subsection (from `begin` to `end`) of the generated section, or add
+    it in front of `before` (or at the end of the section), keeping the rest."""
+    text = path.read_text() if path.exists() else ""
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        _, tail = rest.split(end, 1)
+        path.write_text(head + block + tail)
+    elif BEGIN in text and END in text:
+        marker = before if before in text.split(END, 1)[0] else END
+        head, tail = text.split(marker, 1)
+        path.write_text(head.rstrip("\n") + "\n\n" + block + "\n\n" + marker + tail)
+    else:
+        write_docs(path, block + "\n")
+
+
 def write_engine_docs(path: Path, block: str) -> None:
     """Replace only the engine subsection of the generated section (or add it at the
     end of that section), keeping the tables of the last full run."""
-    text = path.read_text() if path.exists() else ""
-    if ENGINE_BEGIN in text and ENGINE_END in text:
-        head, rest = text.split(ENGINE_BEGIN, 1)
-        _, tail = rest.split(ENGINE_END, 1)
-        path.write_text(head + block + tail)
-    elif BEGIN in text and END in text:
-        head, tail = text.split(END, 1)
-        path.write_text(head.rstrip("\n") + "\n\n" + block + "\n\n" + END + tail)
-    else:
-        write_docs(path, block + "\n")
+    _write_part(path, block, ENGINE_BEGIN, ENGINE_END, END)
+
+
+def write_unit_docs(path: Path, block: str) -> None:
+    """Replace only the detox unit subsection of the generated section (or add it in
+    front of the engine's, where a full run puts it), keeping the other tables."""
+    _write_part(path, block, UNIT_BEGIN, UNIT_END, ENGINE_BEGIN)

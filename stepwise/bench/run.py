@@ -22,14 +22,23 @@ from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from stepwise.bench import DEFAULT_ENGINE_SAMPLE, DEFAULT_REPEAT, DEFAULT_SEED, DEFAULT_SIZES
+from stepwise.bench import (
+    DEFAULT_ENGINE_SAMPLE,
+    DEFAULT_REPEAT,
+    DEFAULT_SEED,
+    DEFAULT_SIZES,
+    DEFAULT_UNIT_BEDS,
+    DEFAULT_UNIT_REPEAT,
+)
 from stepwise.bench.load import drive, gunicorn
 from stepwise.bench.report import (
     engine_section,
     machine_facts,
     render,
+    unit_section,
     write_docs,
     write_engine_docs,
+    write_unit_docs,
 )
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -44,22 +53,37 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         prog="python -m stepwise.bench",
         description=(
             "Benchmark Stepwise on SQLite (always) and PostgreSQL (when DATABASE_URL is a "
-            "postgres:// URL): page server time and query counts at each size, then "
-            "audited chart reads per second over HTTP, then the scoring engine's time per "
-            "response (no database). Writes docs/benchmarks.md."
+            "postgres:// URL): page server time and query counts at each size, the detox "
+            "unit's board, eMAR and flowsheet on a full unit, then audited chart reads per "
+            "second over HTTP, then the scoring engine's time per response (no database). "
+            "Writes docs/benchmarks.md."
         ),
     )
     parser.add_argument(
         "--only",
-        choices=["engine"],
-        help="Run one part alone: 'engine' times the scoring engine (a few seconds, no "
-        "database) and rewrites only its table in docs/benchmarks.md.",
+        choices=["engine", "unit"],
+        help="Run one part alone and rewrite only its tables in docs/benchmarks.md: "
+        "'engine' times the scoring engine (a few seconds, no database); 'unit' times the "
+        "detox unit's pages on each database (under a minute each).",
     )
     parser.add_argument(
         "--engine-sample",
         type=int,
         default=DEFAULT_ENGINE_SAMPLE,
         help="Responses per instrument for the engine time; 0 skips it (default: %(default)s).",
+    )
+    parser.add_argument(
+        "--unit-beds",
+        type=int,
+        default=DEFAULT_UNIT_BEDS,
+        help="Beds of the detox unit, every one occupied; 0 skips the unit part "
+        "(default: %(default)s).",
+    )
+    parser.add_argument(
+        "--unit-repeat",
+        type=int,
+        default=DEFAULT_UNIT_REPEAT,
+        help="Timed requests per page of the detox unit (default: %(default)s).",
     )
     parser.add_argument(
         "--sizes",
@@ -100,7 +124,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--no-docs", action="store_true", help="Print the results; leave docs/benchmarks.md alone."
     )
     # Internal: the worker processes.
-    parser.add_argument("--worker", choices=["pages", "session", "engine"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--worker", choices=["pages", "session", "engine", "unit"], help=argparse.SUPPRESS
+    )
     parser.add_argument("--size", type=int, default=1000, help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -114,31 +140,39 @@ def masked(url: str) -> str:
     return url
 
 
+# Which database of a kind: a number of patients, or the detox unit's (`unit_<beds>`).
+Key = int | str
+
+
+def unit_key(beds: int) -> str:
+    return f"unit_{beds}"
+
+
 @dataclass
 class Database:
     """Where one database of the benchmark lives, and how to make it fresh."""
 
     label: str
-    url_for: Callable[[int], str]
-    fresh: Callable[[int], None]
-    drop: Callable[[int], None]
+    url_for: Callable[[Key], str]
+    fresh: Callable[[Key], None]
+    drop: Callable[[Key], None]
 
 
 def sqlite_database() -> Database:
-    def path(size: int) -> Path:
-        return BENCH_DIR / f"bench-{size}.sqlite3"
+    def path(key: Key) -> Path:
+        return BENCH_DIR / f"bench-{key}.sqlite3"
 
-    def drop(size: int) -> None:
+    def drop(key: Key) -> None:
         for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{path(size)}{suffix}").unlink(missing_ok=True)
+            Path(f"{path(key)}{suffix}").unlink(missing_ok=True)
 
-    return Database("SQLite", lambda size: f"sqlite:///{path(size)}", drop, drop)
+    return Database("SQLite", lambda key: f"sqlite:///{path(key)}", drop, drop)
 
 
 def postgres_database(url: str) -> Database:
-    """One throwaway database per size beside the one DATABASE_URL names
-    (`<name>_<size>`, or `<name>_bench_<size>`), created and dropped through it,
-    so the named database itself is never changed. The role needs CREATEDB."""
+    """One throwaway database per size, and one for the detox unit, beside the one
+    DATABASE_URL names (`<name>_<key>`, or `<name>_bench_<key>`), created and dropped
+    through it, so the named database itself is never changed. The role needs CREATEDB."""
     import psycopg
     from psycopg import sql
 
@@ -146,27 +180,27 @@ def postgres_database(url: str) -> Database:
     base = parts.path.lstrip("/") or "stepwise"
     prefix = base if "bench" in base else f"{base}_bench"
 
-    def name(size: int) -> str:
-        return f"{prefix}_{size}"
+    def name(key: Key) -> str:
+        return f"{prefix}_{key}"
 
-    def url_for(size: int) -> str:
-        return urlunsplit(parts._replace(path=f"/{name(size)}"))
+    def url_for(key: Key) -> str:
+        return urlunsplit(parts._replace(path=f"/{name(key)}"))
 
     def execute(*statements: sql.Composed) -> None:
         with psycopg.connect(url, autocommit=True) as connection:
             for statement in statements:
                 connection.execute(statement)
 
-    def drop(size: int) -> None:
-        execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name(size))))
+    def drop(key: Key) -> None:
+        execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name(key))))
 
-    def fresh(size: int) -> None:
+    def fresh(key: Key) -> None:
         try:
-            drop(size)
-            execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name(size))))
+            drop(key)
+            execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name(key))))
         except psycopg.Error as exc:
             raise SystemExit(
-                f"Could not create the benchmark database {name(size)!r} through "
+                f"Could not create the benchmark database {name(key)!r} through "
                 f"{masked(url)}: {exc}\nThe role needs CREATEDB (ALTER ROLE ... CREATEDB)."
             ) from None
 
@@ -186,7 +220,15 @@ def worker_env(database_url: str, **extra: str) -> dict[str, str]:
     }
 
 
-def run_worker(job: str, database_url: str, args: argparse.Namespace, size: int) -> Any:
+def run_worker(
+    job: str,
+    database_url: str,
+    args: argparse.Namespace,
+    size: int,
+    *,
+    repeat: int | None = None,
+    env: dict[str, str] | None = None,
+) -> Any:
     out = BENCH_DIR / f"{job}-{os.getpid()}.json"
     out.unlink(missing_ok=True)
     command = [
@@ -200,11 +242,12 @@ def run_worker(job: str, database_url: str, args: argparse.Namespace, size: int)
         "--seed",
         str(args.seed),
         "--repeat",
-        str(args.repeat),
+        str(args.repeat if repeat is None else repeat),
         "--out",
         str(out),
     ]
-    subprocess.run(command, env=worker_env(database_url), cwd=PROJECT_DIR, check=True)  # nosec B603 # a fixed command, no shell
+    environment = worker_env(database_url, **(env or {}))
+    subprocess.run(command, env=environment, cwd=PROJECT_DIR, check=True)  # nosec B603 # a fixed command, no shell
     try:
         return json.loads(out.read_text())
     finally:
@@ -272,6 +315,64 @@ def measure_engine(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def measure_unit(database: Database, args: argparse.Namespace) -> dict[str, Any]:
+    """The detox unit's pages on a fresh database of this kind, dropped afterwards
+    unless --keep."""
+    print(
+        f"== {database.label}, detox unit of {args.unit_beds} beds: fresh database, migrate, "
+        "build, measure",
+        file=sys.stderr,
+        flush=True,
+    )
+    key = unit_key(args.unit_beds)
+    started = time.monotonic()
+    database.fresh(key)
+    try:
+        # The second factor is in force here, as in production: the nurse's session has
+        # passed it and the API token was made behind it.
+        result: dict[str, Any] = run_worker(
+            "unit",
+            database.url_for(key),
+            args,
+            args.unit_beds,
+            repeat=args.unit_repeat,
+            env={"STEPWISE_REQUIRE_MFA": "1"},
+        )
+    finally:
+        if not args.keep:
+            database.drop(key)
+    # The whole part, database creation to drop: the budget is well under a minute.
+    result["seconds"] = round(time.monotonic() - started, 1)
+    print(f"   {result['seconds']:.0f} s", file=sys.stderr, flush=True)
+    return result
+
+
+def databases_to_measure(args: argparse.Namespace) -> list[Database]:
+    """SQLite always; PostgreSQL too when DATABASE_URL names one."""
+    databases = [sqlite_database()]
+    env_url = os.environ.get("DATABASE_URL", "")
+    if env_url.startswith(("postgres://", "postgresql://")) and not args.sqlite_only:
+        databases.append(postgres_database(env_url))
+    return databases
+
+
+def only_unit(args: argparse.Namespace, argv: list[str]) -> int:
+    """`--only unit`: the detox unit's tables alone, written over the last ones."""
+    if args.unit_beds < 1 or args.unit_repeat < 1:
+        raise SystemExit("--only unit needs --unit-beds and --unit-repeat of at least 1.")
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    results = [measure_unit(database, args) for database in databases_to_measure(args)]
+    section = unit_section(results, command=command_line(argv), facts=machine_facts(results))
+    print()
+    print(section)
+    print(f"(benchmark took {time.monotonic() - started:.0f} s)", file=sys.stderr)
+    if not args.no_docs:
+        write_unit_docs(DOCS, section)
+        print(f"Wrote the detox unit tables in {DOCS.relative_to(PROJECT_DIR)}", file=sys.stderr)
+    return 0
+
+
 def only_engine(args: argparse.Namespace, argv: list[str]) -> int:
     """`--only engine`: the engine table alone, written over the last one."""
     if args.engine_sample < 1:
@@ -312,20 +413,22 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     if args.only == "engine":
         return only_engine(args, argv)
+    if args.only == "unit":
+        return only_unit(args, argv)
     sizes = sorted({int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()})
     if not sizes or min(sizes) < 10:
         raise SystemExit("--sizes needs numbers of patients of at least 10, e.g. 1000,100000")
+    if args.unit_beds > 0 and args.unit_repeat < 1:
+        raise SystemExit("--unit-repeat needs at least 1 (or --unit-beds 0 to skip the unit).")
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    databases = [sqlite_database()]
-    env_url = os.environ.get("DATABASE_URL", "")
-    if env_url.startswith(("postgres://", "postgresql://")) and not args.sqlite_only:
-        databases.append(postgres_database(env_url))
+    databases = databases_to_measure(args)
     http_database = databases[-1]
     http_size = 1000 if 1000 in sizes else sizes[0]
     started = time.monotonic()
     results: list[dict[str, Any]] = []
     http: dict[str, Any] | None = None
     engine: dict[str, Any] | None = None
+    units: list[dict[str, Any]] = []
     made: list[tuple[Database, int]] = []
     try:
         for database in databases:
@@ -339,6 +442,8 @@ def main(argv: list[str]) -> int:
                 database.fresh(size)
                 made.append((database, size))
                 results.append(run_worker("pages", database.url_for(size), args, size))
+            if args.unit_beds > 0:
+                units.append(measure_unit(database, args))
         if args.http_seconds > 0:
             http = measure_http(http_database, http_size, args)
         engine = measure_engine(args) if args.engine_sample > 0 else None
@@ -347,7 +452,9 @@ def main(argv: list[str]) -> int:
             for database, size in made:
                 database.drop(size)
     options = {"seed": args.seed, "repeat": args.repeat}
-    section = render(results, http, machine_facts(results), command_line(argv), options, engine)
+    section = render(
+        results, http, machine_facts(results), command_line(argv), options, engine, units or None
+    )
     print()
     print(section)
     print(f"(benchmark took {time.monotonic() - started:.0f} s)", file=sys.stderr)

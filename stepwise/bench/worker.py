@@ -235,11 +235,20 @@ def run_engine(sample: int, seed: int) -> dict[str, Any]:
     return run_in_worker(sample, seed)
 
 
+def run_unit(beds: int, seed: int, repeat: int) -> dict[str, Any]:
+    """The detox unit's pages on a fresh database: migrate, build the unit, measure."""
+    from stepwise.bench.unit import run_in_worker
+
+    return run_in_worker(beds, seed, repeat)
+
+
 JOBS: dict[str, Callable[[Any], Any]] = {
     "pages": lambda args: asdict(run_pages(args.size, args.seed, args.repeat)),
     "session": lambda args: run_session(args.seed, 200),
     # `--size` is the number of responses per instrument here.
     "engine": lambda args: run_engine(args.size, args.seed),
+    # And the number of beds here.
+    "unit": lambda args: run_unit(args.size, args.seed, args.repeat),
 }
 
 
