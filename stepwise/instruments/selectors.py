@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 
 from stepwise.care.chart import patient_access, record_read
 from stepwise.core.actor import Actor
@@ -151,6 +151,69 @@ def latest_withdrawal_score(patient: Patient, at: datetime) -> Assessment | None
         .order_by("-observed_at", "-id")
         .first()
     )
+
+
+def scores_between(
+    patient: Patient, codes: list[str], since: datetime, until: datetime
+) -> list[Assessment]:
+    """The patient's responses to these instruments observed in [since, until], entries
+    in error included (a flowsheet shows them struck through), with who entered them."""
+    return list(
+        _of(patient)
+        .filter(instrument__in=codes, observed_at__gte=since, observed_at__lte=until)
+        .select_related("entered_by")
+    )
+
+
+def totals_between(
+    patient: Patient, code: str, since: datetime, until: datetime
+) -> list[tuple[int, datetime]]:
+    """(total, observed at) of the patient's current scored responses in [since, until]."""
+    rows = (
+        _of(patient)
+        .filter(
+            instrument=code,
+            status=AssessmentStatus.FINAL,
+            observed_at__gte=since,
+            observed_at__lte=until,
+            total__isnull=False,
+        )
+        .values_list("total", "observed_at")
+    )
+    return [(total, at) for total, at in rows if total is not None]
+
+
+def latest_scores_since(
+    organization_id: int, since_by_patient: dict[int, datetime], code: str, until: datetime
+) -> dict[int, Assessment]:
+    """Each patient's newest current response to one instrument observed from their
+    own start time to `until` (a unit's beds, each since its admission): one query
+    however many patients, returning only the newest rows."""
+    if not since_by_patient:
+        return {}
+    current = Assessment.objects.filter(
+        organization_id=organization_id,
+        instrument=code,
+        status=AssessmentStatus.FINAL,
+        observed_at__lte=until,
+    )
+    newer = current.filter(
+        patient_id=OuterRef("patient_id"), observed_at__gt=OuterRef("observed_at")
+    )
+    rows = (
+        current.filter(
+            patient_id__in=list(since_by_patient),
+            observed_at__gte=min(since_by_patient.values()),
+        )
+        .exclude(Exists(newer))
+        .only("id", "patient_id", "observed_at", "total", "band_code", "band_label", "public_id")
+        .order_by("-id")
+    )
+    latest: dict[int, Assessment] = {}
+    for row in rows:
+        if row.observed_at >= since_by_patient[row.patient_id]:
+            latest.setdefault(row.patient_id, row)
+    return latest
 
 
 def assessments_read(

@@ -21,7 +21,8 @@ from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
 from stepwise.core.models import AuditAction
 from stepwise.core.roles import sees_all_patients
-from stepwise.instruments.models import Assessment, AssessmentStatus
+from stepwise.instruments.models import Assessment
+from stepwise.instruments.selectors import latest_scores_since
 from stepwise.patients.access import cared_for
 from stepwise.patients.models import Alert, AlertStatus, Patient
 from stepwise.withdrawal import selectors
@@ -269,29 +270,14 @@ def _unit_facts(
     org = actor.organization_id
     patient_ids = [s.episode.patient_id for s in stays]
     episode_ids = [s.episode_id for s in stays]
-    earliest = min((s.started_at for s in stays), default=now)
 
-    cows_rows = Assessment.objects.filter(
-        organization_id=org,
-        patient_id__in=patient_ids,
-        instrument="cows",
-        status=AssessmentStatus.FINAL,
-        observed_at__gte=earliest,
-        observed_at__lte=now + timedelta(minutes=5),
-    ).only("id", "patient_id", "observed_at", "total", "band_code", "band_label", "public_id")
-    # Only scores of each patient's own stay (the unit's earliest arrival bounds the read).
-    stay_start = {s.episode.patient_id: s.started_at for s in stays}
-    last_cows = {
-        k: v
-        for k, v in _latest(
-            [
-                (a.patient_id, a.observed_at, a)
-                for a in cows_rows
-                if a.observed_at >= stay_start[a.patient_id]
-            ]
-        ).items()
-        if isinstance(v, Assessment)
-    }
+    # Only scores of each patient's own stay.
+    last_cows = latest_scores_since(
+        org,
+        {s.episode.patient_id: s.started_at for s in stays},
+        "cows",
+        now + timedelta(minutes=5),
+    )
     vitals_at = _latest(
         [
             (v["stay_id"], v["observed_at"], v["observed_at"])

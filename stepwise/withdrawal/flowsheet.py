@@ -14,6 +14,7 @@ from stepwise.core.actor import Actor
 from stepwise.core.roles import Permission
 from stepwise.instruments.models import Assessment, AssessmentStatus
 from stepwise.instruments.registry import instrument_for
+from stepwise.instruments.selectors import scores_between
 from stepwise.instruments.trend import TrendBand, TrendChart, TrendPoint, build_trend
 from stepwise.patients.alerts import AlertView, open_alerts_for_patient
 from stepwise.patients.models import Patient
@@ -134,15 +135,7 @@ def flowsheet_read(actor: Actor, public_id: uuid.UUID | str, now: datetime) -> F
     last_use = None
     if stay is not None:
         until = stay.ended_at or now
-        scores = list(
-            Assessment.objects.filter(
-                organization_id=patient.organization_id,
-                patient=patient,
-                instrument__in=["cows", "sows"],
-                observed_at__gte=stay.started_at,
-                observed_at__lte=until,
-            ).select_related("entered_by")
-        )
+        scores = scores_between(patient, ["cows", "sows"], stay.started_at, until)
         signs = list(
             VitalSigns.objects.filter(
                 organization_id=patient.organization_id, stay=stay

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import OuterRef, Subquery, Sum
 
 from stepwise.care.models import Episode, Program, Stay
-from stepwise.instruments.models import Assessment, AssessmentStatus
+from stepwise.instruments.selectors import totals_between
 from stepwise.patients.models import Patient
 from stepwise.withdrawal.models import (
     Administration,
@@ -144,16 +144,7 @@ def _admission_uses(admission: MedicalAdmission) -> list[LastUse]:
 
 
 def cows_readings(patient: Patient, since: datetime, until: datetime) -> list[CowsReading]:
-    rows = Assessment.objects.filter(
-        organization_id=patient.organization_id,
-        patient=patient,
-        instrument="cows",
-        status=AssessmentStatus.FINAL,
-        observed_at__gte=since,
-        observed_at__lte=until,
-        total__isnull=False,
-    ).values_list("total", "observed_at")
-    return [CowsReading(total, at) for total, at in rows if total is not None]
+    return [CowsReading(total, at) for total, at in totals_between(patient, "cows", since, until)]
 
 
 def latest_challenge(episode: Episode, before: datetime) -> tuple[datetime, bool] | None:
