@@ -30,6 +30,7 @@ from stepwise.patients.access import require_patient_access
 from stepwise.patients.models import Alert, Patient
 from stepwise.withdrawal.board import BedRow, Board, board_read_audited, withdrawal_programs
 from stepwise.withdrawal.flowsheet import FlowRow, flowsheet_read
+from stepwise.withdrawal.last_use_reads import last_use_report_of, last_use_reports_read
 from stepwise.withdrawal.models import (
     Administration,
     LastUseReport,
@@ -632,29 +633,14 @@ def record_last_use(
     auth=requires(Permission.CHART_READ),
 )
 def list_last_use(request: HttpRequest, patient_id: str) -> list[dict[str, Any]]:
-    """The last-use reports of the patient's current stay, oldest first, entries in
-    error included (none when the patient is not in a program now)."""
-    actor = api_actor(request)
-    patient, basis = patient_access(
-        actor, patient_id, permission=Permission.CHART_READ, category=OBSERVATIONS
-    )
-    stay = current_stay_of(patient)
-    rows: list[LastUseReport] = []
-    if stay is not None:
-        rows = list(
-            LastUseReport.objects.filter(organization_id=actor.organization_id, stay=stay)
-            .select_related("recorded_by", "stay")
-            .order_by("recorded_at", "id")
-        )
-    record_read(
-        actor,
-        patient,
-        basis,
-        category=OBSERVATIONS,
-        object_type="last_use_reports",
-        object_id=stay.public_id if stay else patient.public_id,
-    )
-    return [_last_use(r, patient) for r in rows]
+    """The last-use reports the safety rules read for the patient's current stay,
+    oldest first, entries in error included (the rules read the final ones). In a
+    withdrawal-management stay: that stay's own (after a relapse an earlier stay's say
+    nothing, as the medical admission). In another program (a step-down after detox):
+    every report of the episode, as the rules read them there. None when the patient
+    is not in a program now."""
+    found = last_use_reports_read(api_actor(request), patient_id)
+    return [_last_use(r, found.patient) for r in found.rows]
 
 
 @router.post(
@@ -666,16 +652,12 @@ def last_use_in_error(
     request: HttpRequest, patient_id: str, last_use_id: str, payload: ReasonIn
 ) -> dict[str, Any]:
     """Withdraw a mistaken last-use report: it stays on the record, the rules stop
-    reading it."""
+    reading it. Only its author or a physician (who may override a safety rule) may:
+    withdrawing a last use can let a first buprenorphine or naltrexone dose through;
+    anyone else gets 403."""
     actor = api_actor(request)
     patient = patient_for(actor, patient_id, permission=Permission.MEDICAL_WRITE)
-    row = LastUseReport.objects.filter(
-        organization_id=actor.organization_id,
-        patient=patient,
-        public_id=public_id_or_404(last_use_id),
-    ).first()
-    if row is None:
-        raise NotFound()
+    row = last_use_report_of(patient, last_use_id)
     return _last_use(last_use_mark_in_error(actor, row, reason=payload.reason), patient)
 
 
@@ -1204,20 +1186,46 @@ def list_order_sets(request: HttpRequest, program_id: str) -> list[dict[str, Any
     return [_order_set(s) for s in available_sets(_withdrawal_program(actor, program_id))]
 
 
+class SetPlacedOut(Schema):
+    name: str
+    orders: list[OrderOut]
+    skipped: list[str] = Field(
+        description="Lines left out: the stay already has that medication (or another "
+        "alpha-2 agonist), whose as-needed spacing and 24-hour maximum count per order"
+    )
+
+
 @router.post(
     "/patients/{patient_id}/medication-orders/order-sets/{key}",
+    response={201: SetPlacedOut, **ERRORS},
+    auth=requires(Permission.MEDICATION_ORDER),
+)
+def apply_order_set(request: HttpRequest, patient_id: str, key: str) -> tuple[int, dict[str, Any]]:
+    """Order the lines of one of the sets the patient's unit offers, all or none. `key`
+    is "comfort" for the default set or a program set's id; another key gets a 422
+    listing the sets offered. A medication the stay already has is left out and named
+    in `skipped`; 409 when nothing is left to order."""
+    actor = api_actor(request)
+    patient = patient_for(actor, patient_id, permission=Permission.MEDICATION_ORDER)
+    placed = order_set_apply(actor, patient, key=key)
+    return 201, {
+        "name": placed.name,
+        "orders": [_order(o) for o in placed.orders],
+        "skipped": placed.skipped,
+    }
+
+
+@router.post(
+    "/patients/{patient_id}/medication-orders/comfort-set",
     response={201: list[OrderOut], **ERRORS},
     auth=requires(Permission.MEDICATION_ORDER),
 )
-def apply_order_set(
-    request: HttpRequest, patient_id: str, key: str
-) -> tuple[int, list[dict[str, Any]]]:
-    """Order every line of one of the sets the patient's unit offers, all lines or
-    none. `key` is "comfort" for the default set or a program set's id; another key
-    gets a 422 listing the sets offered."""
+def apply_comfort_set(request: HttpRequest, patient_id: str) -> tuple[int, list[dict[str, Any]]]:
+    """The default comfort set, as before order sets per unit: the orders placed. Kept
+    for existing clients; `order-sets/comfort` also names what was left out."""
     actor = api_actor(request)
     patient = patient_for(actor, patient_id, permission=Permission.MEDICATION_ORDER)
-    return 201, [_order(o) for o in order_set_apply(actor, patient, key=key)]
+    return 201, [_order(o) for o in order_set_apply(actor, patient).orders]
 
 
 class StopIn(WithdrawalIn):

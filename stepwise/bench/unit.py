@@ -260,7 +260,7 @@ class _Builder:
         self.readings(index, patient, arrived, last_use)
         comfort = order_set_apply(
             self.actors["physician"], patient, starts_at=arrived + timedelta(minutes=50)
-        )
+        ).orders
         scheduled = self.scheduled_order(patient, arrived, fentanyl)
         self.scheduled_doses(scheduled, leave_last=index % 5 == 0)
         self.prn_doses({o.drug: o for o in comfort}, arrived)

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
 
@@ -79,7 +80,14 @@ def _naming_patients(ids: list[uuid.UUID]) -> Q:
     shown in `detail.patients` instead of naming one."""
     found = Q(patient_public_id__in=ids)
     for public_id in ids:
-        found |= Q(patient_public_id__isnull=True, detail__patients__icontains=str(public_id))
+        listed = (
+            # JSON containment, served by the GIN index of migration core 0006.
+            Q(detail__contains={"patients": [str(public_id)]})
+            if connection.vendor == "postgresql"
+            # SQLite has no JSON containment: the listed id as text.
+            else Q(detail__patients__icontains=str(public_id))
+        )
+        found |= Q(patient_public_id__isnull=True) & listed
     return found
 
 

@@ -178,7 +178,7 @@ def flowsheet_read(actor: Actor, public_id: uuid.UUID | str, now: datetime) -> F
             )
         admission = selectors.current_admission(stay.episode)
         reports = list(
-            LastUseReport.objects.filter(organization_id=patient.organization_id, stay=stay)
+            selectors.last_use_reports_of_stay(stay)
             .select_related("recorded_by")
             .order_by("-recorded_at", "-id")
         )

@@ -11,7 +11,7 @@ from django import forms
 from stepwise.care.forms import local_to_aware
 from stepwise.withdrawal.models import ChallengeResult, LastUseSource
 from stepwise.withdrawal.rules import vitals
-from stepwise.withdrawal.rules.last_use import OPIOIDS
+from stepwise.withdrawal.rules.last_use import NOTE_MAX_LENGTH, OPIOIDS
 
 LOCAL_TIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 _NUMBER = {"inputmode": "numeric"}
@@ -110,7 +110,7 @@ class LastUseForm(TimedForm):
         label="Who says so", choices=LastUseSource.choices, widget=forms.RadioSelect
     )
     note = forms.CharField(
-        required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+        required=False, max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
     )
 
     def __init__(self, *args: Any, time_zone: str, **kwargs: Any) -> None:

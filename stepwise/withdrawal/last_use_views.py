@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -16,7 +16,7 @@ from stepwise.care.selectors import current_stay_of, patient_time_zone
 from stepwise.core.roles import Permission
 from stepwise.core.web import actor_of, form_errors_text, form_page_status, staff_view, submit
 from stepwise.withdrawal.forms import InErrorForm, LastUseForm
-from stepwise.withdrawal.models import LastUseReport
+from stepwise.withdrawal.last_use_reads import last_use_report_of
 from stepwise.withdrawal.services.last_use import last_use_mark_in_error, last_use_record
 
 FORM_NAME = "last_use_report"
@@ -70,11 +70,7 @@ def last_use_error(
 ) -> HttpResponse:
     actor = actor_of(request)
     patient = patient_for(actor, public_id, permission=Permission.MEDICAL_WRITE)
-    row = LastUseReport.objects.filter(
-        organization_id=actor.organization_id, patient=patient, public_id=last_use_id
-    ).first()
-    if row is None:
-        raise Http404
+    row = last_use_report_of(patient, last_use_id)  # NotFound: 404
     form = InErrorForm(request.POST)
     if form.is_valid():
         _, status = submit(

@@ -123,12 +123,13 @@ def order_set(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     actor = actor_of(request)
     patient = patient_for(actor, public_id, permission=Permission.MEDICATION_ORDER)
     try:
-        orders = order_set_apply(actor, patient, key=request.POST.get("order_set", ""))
+        placed = order_set_apply(actor, patient, key=request.POST.get("order_set", ""))
     except (ValidationFailed, Conflict) as exc:
         messages.error(request, exc.message)
     else:
-        named = orders[0].order_set if orders else "the set"
-        messages.success(request, f"Ordered {named}: {len(orders)} orders.")
+        messages.success(request, f"Ordered {placed.name}: {len(placed.orders)} orders.")
+        if placed.skipped:
+            messages.warning(request, "Left out: " + "; ".join(placed.skipped) + ".")
     return _back(patient)
 
 

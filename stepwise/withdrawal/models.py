@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 
 from stepwise.care.models import Episode, Program, Stay
 from stepwise.core.models import Organization, TenantScoped, TimeStamped
@@ -520,6 +521,9 @@ class LastUseReport(ClinicalRecord):
             models.CheckConstraint(
                 condition=models.Q(source__in=LastUseSource.values), name="last_use_source_valid"
             ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=RecordStatus.values), name="last_use_status_valid"
+            ),
         ]
         indexes = [
             models.Index(fields=["organization", "stay", "last_use_at"], name="last_use_stay_idx")
@@ -529,7 +533,10 @@ class LastUseReport(ClinicalRecord):
         info = admission.SUBSTANCES_BY_CODE[self.substance]
         assert info.opioid is not None
         return LastUse(
-            info.opioid, self.last_use_at, LAST_USE_SOURCE_SHORT[LastUseSource(self.source)]
+            info.opioid,
+            self.last_use_at,
+            LAST_USE_SOURCE_SHORT[LastUseSource(self.source)],
+            info.fentanyl,
         )
 
 
@@ -550,7 +557,8 @@ class OrderSet(TenantScoped):
         ordering = ["name", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["program", "name"],
+                Lower("name"),
+                "program",
                 condition=models.Q(is_active=True),
                 name="order_set_name_unique_active",
             )
@@ -579,7 +587,11 @@ class OrderSetLine(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["order_set", "position"], name="order_set_line_position_unique"
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(drug__in=[d.code for d in formulary.ORDER_SET_DRUGS]),
+                name="order_set_line_no_moud",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -28,7 +28,12 @@ class OrderSetForm(forms.Form):
 
 class LineForm(forms.Form):
     drug = forms.ChoiceField(
-        required=False, choices=[("", "—"), *((d.code, d.name) for d in SET_DRUGS)]
+        required=False,
+        choices=[("", "—"), *((d.code, d.name) for d in SET_DRUGS)],
+        error_messages={
+            "invalid_choice": "Allowed in a set (comfort and rescue medication; MOUD is "
+            "ordered on its own): " + ", ".join(d.code for d in SET_DRUGS) + "."
+        },
     )
     dose_mg = forms.DecimalField(
         label="Dose (mg)",

@@ -9,7 +9,7 @@ from decimal import Decimal
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
-from django.db.models import OuterRef, Subquery, Sum
+from django.db.models import OuterRef, QuerySet, Subquery, Sum
 
 from stepwise.care.models import Episode, Program, Stay
 from stepwise.instruments.selectors import totals_between
@@ -78,6 +78,16 @@ def stay_last_use(
     uses = _admission_uses(admission) if admission and admission_speaks_for(admission, stay) else []
     uses += [r.as_rule_input() for r in reports if r.status == RecordStatus.FINAL]
     return max(uses, key=lambda u: u.at, default=None)
+
+
+def last_use_reports_of_stay(stay: Stay) -> QuerySet[LastUseReport]:
+    """The last-use reports that speak for a stay, entries in error included (the rules
+    read the final ones): in withdrawal management only the stay's own (an earlier
+    stay's says nothing after a relapse, as the admission), elsewhere the episode's."""
+    reports = LastUseReport.objects.filter(organization_id=stay.organization_id)
+    if stay.program.is_withdrawal_management:
+        return reports.filter(stay=stay)
+    return reports.filter(stay__episode_id=stay.episode_id)
 
 
 def last_use_subqueries(organization_id: int) -> tuple[Subquery, Subquery]:
@@ -256,15 +266,8 @@ class RuleReads:
         return found
 
     def _reports(self) -> list[LastUseReport]:
-        """The final last-use reports the rules read: in withdrawal management only the
-        stay's own (an earlier stay's says nothing after a relapse, as the admission),
-        elsewhere the episode's."""
-        reports = LastUseReport.objects.filter(
-            organization_id=self.stay.organization_id, status=RecordStatus.FINAL
-        )
-        if self.stay.program.is_withdrawal_management:
-            return list(reports.filter(stay=self.stay))
-        return list(reports.filter(stay__episode_id=self.stay.episode_id))
+        """The final last-use reports the rules read (see last_use_reports_of_stay)."""
+        return list(last_use_reports_of_stay(self.stay).filter(status=RecordStatus.FINAL))
 
     @cached_property
     def last_uses(self) -> list[LastUse]:
@@ -275,6 +278,17 @@ class RuleReads:
             if doses:
                 uses.append(LastUse(kind, doses[-1].at, "given on the unit"))
         return uses
+
+    @cached_property
+    def fentanyl_exposure(self) -> bool:
+        """Whether the induction rule cautions about fentanyl: the medical admission says
+        so (when it speaks for the stay), or a last use it counts was fentanyl (a report
+        after a relapse, when the admission no longer counts)."""
+        if self.admission is not None and admission_rules.fentanyl_exposure(
+            self.admission.parsed()
+        ):
+            return True
+        return any(use.fentanyl for use in self.last_uses)
 
     @cached_property
     def cows(self) -> list[CowsReading]:

@@ -493,16 +493,24 @@ def test_a_taper_and_the_comfort_set(api: Any, unit: Any) -> None:
     assert body["ends_at"] is not None
     comfort = api.post("physician", f"{path}/order-sets/comfort", {})
     assert comfort.status_code == 201
-    assert [o["drug"] for o in comfort.json()] == [
-        "clonidine",
+    # The clonidine taper above stands: the set leaves its clonidine line out.
+    assert comfort.json()["skipped"] == ["Clonidine: already ordered in this stay"]
+    assert [o["drug"] for o in comfort.json()["orders"]] == [
         "loperamide",
         "ondansetron",
         "ibuprofen",
         "hydroxyzine",
         "trazodone",
     ]
-    assert {o["order_set"] for o in comfort.json()} == {"Opioid-withdrawal comfort set"}
+    assert {o["order_set"] for o in comfort.json()["orders"]} == {"Opioid-withdrawal comfort set"}
     assert api.post("nurse", f"{path}/order-sets/comfort", {}).status_code == 403
+    # The same set again leaves out what the stay already has: nothing is left.
+    again = api.post("physician", f"{path}/order-sets/comfort", {})
+    assert again.status_code == 409
+    assert "Clonidine: already ordered in this stay" in again.json()["detail"]
+    # The older path places the default set too, answering with the orders alone.
+    assert api.post("nurse", f"{path}/comfort-set", {}).status_code == 403
+    assert api.post("physician", f"{path}/comfort-set", {}).status_code == 409
 
 
 def test_an_invalid_order_names_each_field_and_its_allowed_values(api: Any, unit: Any) -> None:

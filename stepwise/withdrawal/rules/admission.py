@@ -220,7 +220,7 @@ def data_errors(data: MedicalAdmissionData, now: datetime) -> dict[str, str]:
 
 def last_uses(data: MedicalAdmissionData) -> list[LastUse]:
     return [
-        LastUse(use.info.opioid, use.last_use_at, "medical admission")
+        LastUse(use.info.opioid, use.last_use_at, "medical admission", use.info.fentanyl)
         for use in data.substances
         if use.info.opioid is not None and use.last_use_at is not None
     ]

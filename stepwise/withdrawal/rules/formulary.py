@@ -149,6 +149,11 @@ DRUGS: tuple[Drug, ...] = (
 )
 
 DRUGS_BY_CODE = {d.code: d for d in DRUGS}
+# What an order set may hold: comfort and rescue medication. MOUD is ordered one drug
+# at a time, so the physician sees its safety check for this patient first.
+ORDER_SET_DRUGS = tuple(d for d in DRUGS if d.drug_class is not DrugClass.MOUD)
+# Two alpha-2 agonists together add up their lowering of blood pressure and pulse.
+ALPHA2_AGONISTS = frozenset({"clonidine", "lofexidine"})
 
 
 def drug(code: str) -> Drug:

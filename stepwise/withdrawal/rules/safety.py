@@ -55,6 +55,9 @@ class LastUse:
     kind: OpioidKind
     at: datetime
     source: str  # where the time came from, shown with the verdict
+    # The substance was fentanyl: buprenorphine may precipitate withdrawal even after
+    # the usual wait, so the induction rule cautions.
+    fentanyl: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,7 @@ def _utc(at: datetime) -> datetime:
 def latest_by_kind(uses: Iterable[LastUse]) -> dict[OpioidKind, LastUse]:
     latest: dict[OpioidKind, LastUse] = {}
     for given in uses:
-        use = LastUse(given.kind, _utc(given.at), given.source)
+        use = LastUse(given.kind, _utc(given.at), given.source, given.fentanyl)
         if use.kind not in latest or use.at > latest[use.kind].at:
             latest[use.kind] = use
     return latest

@@ -33,7 +33,6 @@ from stepwise.withdrawal.models import (
 )
 from stepwise.withdrawal.rules import formulary, schedule
 from stepwise.withdrawal.rules import safety as rules
-from stepwise.withdrawal.rules.admission import fentanyl_exposure
 from stepwise.withdrawal.rules.thresholds import COWS_RECENCY_MINUTES
 from stepwise.withdrawal.services.common import (
     MEDICATIONS,
@@ -284,15 +283,37 @@ def order_create(
     return order
 
 
+@dataclass(frozen=True)
+class SetPlaced:
+    """What placing an order set did: the orders written, and the lines left out
+    because the stay already has that medication (or another alpha-2 agonist)."""
+
+    name: str
+    orders: list[MedicationOrder]
+    skipped: list[str]
+
+
+def _skip_reason(drug: str, active: set[str]) -> str:
+    info = formulary.drug(drug)
+    if drug in active:
+        return f"{info.name}: already ordered in this stay"
+    if drug in formulary.ALPHA2_AGONISTS and active & formulary.ALPHA2_AGONISTS:
+        other = formulary.drug(sorted(active & formulary.ALPHA2_AGONISTS)[0]).name
+        return f"{info.name}: {other} is already ordered (two alpha-2 agonists add up)"
+    return ""
+
+
 def order_set_apply(
     actor: Actor,
     patient: Patient,
     *,
     key: str = order_sets.DEFAULT_KEY,
     starts_at: datetime | None = None,
-) -> list[MedicationOrder]:
-    """Order every line of one of the sets the patient's unit offers, in one
-    transaction (all or none)."""
+) -> SetPlaced:
+    """Order the lines of one of the sets the patient's unit offers, in one
+    transaction (all or none). A medication the stay already has is left out and
+    named: a second as-needed order would escape the first one's spacing and 24-hour
+    maximum, which are counted per order."""
     same_org(actor, patient)
     require_patient_access(actor, Permission.MEDICATION_ORDER, patient, category=MEDICATIONS)
     program = open_stay(patient).program
@@ -303,24 +324,50 @@ def order_set_apply(
         raise ValidationFailed(
             {"order_set": f"{program.name} offers no such order set. Allowed values: {allowed}."}
         )
+    allowed_drugs = {d.code for d in formulary.ORDER_SET_DRUGS}
+    if any(line.drug not in allowed_drugs for line in chosen.lines):
+        raise ValidationFailed(
+            {"order_set": f"{chosen.name} holds MOUD; order MOUD on its own so its check is seen."}
+        )
+    now = timezone.now()
     with transaction.atomic():
-        return [
-            order_create(
-                actor,
-                patient,
-                OrderInput(
-                    drug=line.drug,
-                    dose_mg=Decimal(line.dose_mg),
-                    route=line.route,
-                    frequency=line.frequency,
-                    prn_indication=line.prn_indication,
-                    max_daily_mg=Decimal(line.max_daily_mg) if line.max_daily_mg else None,
-                    order_set=chosen.name,
-                    starts_at=starts_at,
-                ),
+        stay = open_stay(patient)
+        # Two physicians placing sets at once must see each other's orders.
+        Episode.objects.select_for_update().get(pk=stay.episode_id)
+        active = set(
+            MedicationOrder.objects.filter(
+                organization_id=patient.organization_id, stay=stay, status=OrderStatus.ACTIVE
             )
-            for line in chosen.lines
-        ]
+            .exclude(ends_at__lte=now)
+            .values_list("drug", flat=True)
+        )
+        orders: list[MedicationOrder] = []
+        skipped: list[str] = []
+        for line in chosen.lines:
+            reason = _skip_reason(line.drug, active)
+            if reason:
+                skipped.append(reason)
+                continue
+            active.add(line.drug)
+            orders.append(
+                order_create(
+                    actor,
+                    patient,
+                    OrderInput(
+                        drug=line.drug,
+                        dose_mg=Decimal(line.dose_mg),
+                        route=line.route,
+                        frequency=line.frequency,
+                        prn_indication=line.prn_indication,
+                        max_daily_mg=Decimal(line.max_daily_mg) if line.max_daily_mg else None,
+                        order_set=chosen.name,
+                        starts_at=starts_at,
+                    ),
+                )
+            )
+        if not orders:
+            raise Conflict(f"Nothing of {chosen.name} was ordered: " + "; ".join(skipped) + ".")
+    return SetPlaced(chosen.name, orders, skipped)
 
 
 def order_stop(actor: Actor, order: MedicationOrder, *, reason: str) -> MedicationOrder:
@@ -392,7 +439,7 @@ def safety_verdicts(
                 last_uses=reads.last_uses,
                 cows=[c for c in reads.cows if c.at >= at - window],
                 on_buprenorphine=bool(parsed and parsed.on_buprenorphine),
-                fentanyl_exposure=bool(parsed and fentanyl_exposure(parsed)),
+                fentanyl_exposure=reads.fentanyl_exposure,
                 th=reads.thresholds,
                 zone=zone,
             )

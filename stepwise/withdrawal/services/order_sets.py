@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from stepwise.care.models import Program
@@ -24,12 +24,12 @@ from stepwise.core.models import AuditAction
 from stepwise.core.roles import Permission
 from stepwise.withdrawal.models import OrderSet, OrderSetLine, UnitSettings
 from stepwise.withdrawal.order_sets import DEFAULT_NAME
-from stepwise.withdrawal.rules import formulary
+from stepwise.withdrawal.rules import formulary, schedule
 from stepwise.withdrawal.services.configuration import CATEGORY
 from stepwise.withdrawal.services.medications import OrderInput, order_errors
 
 MAX_LINES = 20
-SET_DRUGS = tuple(d for d in formulary.DRUGS if d.drug_class is not formulary.DrugClass.MOUD)
+SET_DRUGS = formulary.ORDER_SET_DRUGS
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,42 @@ class LineInput:
     max_daily_mg: Decimal | None = None
 
     def summary(self) -> str:
-        return f"{self.drug} {self.dose_mg.normalize()} mg {self.route} {self.frequency}"
+        return line_summary(
+            self.drug,
+            self.dose_mg,
+            self.route,
+            self.frequency,
+            self.prn_indication,
+            self.max_daily_mg,
+        )
+
+
+def line_summary(
+    drug: str,
+    dose_mg: Decimal,
+    route: str,
+    frequency: str,
+    prn_indication: str,
+    max_daily_mg: Decimal | None,
+) -> str:
+    """One line of a set as the audit log keeps it: every field that bounds a dose."""
+    text = f"{drug} {dose_mg.normalize()} mg {route} {frequency}"
+    if prn_indication.strip():
+        text += f" for {prn_indication.strip()}"
+    if max_daily_mg is not None:
+        text += f", at most {max_daily_mg.normalize()} mg in 24 h"
+    return text
+
+
+def _stored_summary(line: OrderSetLine) -> str:
+    return line_summary(
+        line.drug,
+        line.dose_mg,
+        line.route,
+        line.frequency,
+        line.prn_indication,
+        line.max_daily_mg,
+    )
 
 
 def _line_errors(index: int, line: LineInput) -> dict[str, str]:
@@ -89,8 +124,32 @@ def order_set_errors(
         errors["lines"] = "Add at least one medication."
     elif len(lines) > MAX_LINES:
         errors["lines"] = f"A set holds at most {MAX_LINES} medications."
+    seen: dict[str, int] = {}
     for index, line in enumerate(lines):
         errors.update(_line_errors(index, line))
+        field = f"lines.{index}.drug"
+        if line.drug in seen and field not in errors:
+            # As-needed spacing and the 24-hour maximum are counted per order.
+            errors[field] = (
+                f"{formulary.drug(line.drug).name} is already line {seen[line.drug] + 1}; "
+                "one line per medication."
+            )
+        seen.setdefault(line.drug, index)
+        frequency = schedule.FREQUENCIES_BY_CODE.get(line.frequency)
+        info = formulary.DRUGS_BY_CODE.get(line.drug)
+        # Comfort medication as needed gets a ceiling; rescue naloxone must not have one.
+        comfort = info is not None and info.drug_class is formulary.DrugClass.COMFORT
+        if comfort and frequency is not None and frequency.is_prn and line.max_daily_mg is None:
+            errors.setdefault(
+                f"lines.{index}.max_daily_mg",
+                "An as-needed comfort medication in a set needs its maximum in 24 hours.",
+            )
+    both = sorted(set(seen) & formulary.ALPHA2_AGONISTS)
+    if len(both) > 1:
+        errors["lines"] = (
+            "Clonidine and lofexidine are both alpha-2 agonists: together they lower blood "
+            "pressure and pulse further. Keep one of them in the set."
+        )
     return errors
 
 
@@ -136,16 +195,19 @@ def order_set_create(
         errors["description"] = "At most 300 characters."
     if errors:
         raise ValidationFailed(errors)
-    with transaction.atomic():
-        order_set = OrderSet.objects.create(
-            organization_id=actor.organization_id,
-            program=program,
-            name=name.strip(),
-            description=description.strip(),
-            changed_by_id=actor.user_id,
-        )
-        _write_lines(order_set, lines)
-        _audit(actor, order_set, {"created": [line.summary() for line in lines]})
+    try:
+        with transaction.atomic():
+            order_set = OrderSet.objects.create(
+                organization_id=actor.organization_id,
+                program=program,
+                name=name.strip(),
+                description=description.strip(),
+                changed_by_id=actor.user_id,
+            )
+            _write_lines(order_set, lines)
+            _audit(actor, order_set, {"created": [line.summary() for line in lines]})
+    except IntegrityError:
+        raise _name_taken(program, name) from None
     return order_set
 
 
@@ -160,11 +222,25 @@ def order_set_update(
         errors["description"] = "At most 300 characters."
     if errors:
         raise ValidationFailed(errors)
+    try:
+        return _update(actor, order_set, name, lines, description)
+    except IntegrityError:
+        raise _name_taken(program, name) from None
+
+
+def _name_taken(program: Program, name: str) -> ValidationFailed:
+    # Another director saved the same name a moment ago (the database's constraint).
+    return ValidationFailed({"name": f"{program.name} already has an active set named “{name}”."})
+
+
+def _update(
+    actor: Actor, order_set: OrderSet, name: str, lines: list[LineInput], description: str
+) -> OrderSet:
     with transaction.atomic():
         locked = OrderSet.objects.select_for_update().get(pk=order_set.pk)
         if not locked.is_active:
             raise Conflict("This set is retired; create a new one instead.")
-        before = [str(line) for line in locked.lines.order_by("position")]
+        before = [_stored_summary(line) for line in locked.lines.order_by("position")]
         old_name = locked.name
         locked.lines.all().delete()
         locked.name = name.strip()

@@ -7,12 +7,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from stepwise.care.services import episode_admit
 from stepwise.core.models import AuditEvent
 from stepwise.patients.models import CareTeamMember
+from stepwise.privacy.selectors import AuditFilter, audit_events
 from stepwise.withdrawal.tests.support import staff
 
 pytestmark = pytest.mark.django_db
@@ -49,3 +51,17 @@ def test_the_audit_search_finds_a_board_read_under_each_patient_shown(cast: Any)
     assert board_rows(elsewhere.mrn) == []
     html = officer.get("/audit/", {"patient": "B-2"}).content.decode()
     assert "2 patients shown" in html
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL index")
+def test_postgresql_finds_multi_patient_reads_through_an_index(cast: Any) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'audit_detail_patients_gin'"
+        )
+        [(definition,)] = cursor.fetchall()
+    assert "gin (detail jsonb_path_ops)" in definition
+    assert "patient_public_id IS NULL" in definition
+    # The search's condition is the index's: JSON containment on the rows it covers.
+    sql = str(audit_events(cast.actors["readonly"], AuditFilter(patient=cast.patient.mrn)).query)
+    assert '"core_auditevent"."detail" @>' in sql

@@ -12,6 +12,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,18 +23,22 @@ from stepwise.care.models import Episode, Stay
 from stepwise.care.services import episode_admit, stay_transition
 from stepwise.core.errors import AccessDenied, Conflict, NotFound, ValidationFailed
 from stepwise.core.models import AuditAction, AuditEvent
+from stepwise.patients.models import CareTeamMember
 from stepwise.withdrawal.board import board_read
 from stepwise.withdrawal.models import LastUseReport
-from stepwise.withdrawal.rules.last_use import OPIOID_CODES
+from stepwise.withdrawal.rules.admission import MedicalAdmissionData, SubstanceUse
+from stepwise.withdrawal.rules.last_use import NOTE_MAX_LENGTH, OPIOID_CODES, time_errors
 from stepwise.withdrawal.rules.safety import OpioidKind, latest_by_kind
 from stepwise.withdrawal.rules.thresholds import SafetyThresholds
 from stepwise.withdrawal.selectors import RuleReads
+from stepwise.withdrawal.services.admissions import medical_admission_record
 from stepwise.withdrawal.services.last_use import last_use_mark_in_error, last_use_record
 from stepwise.withdrawal.services.medications import (
     OrderInput,
     SafetyBlocked,
     administration_record,
     order_create,
+    safety_verdicts,
 )
 from stepwise.withdrawal.tests.support import admit_to_detox, cows, heroin_admission, staff
 
@@ -299,6 +305,7 @@ def test_the_rules_take_the_latest_use_of_each_kind(back):
     assert set(latest) == {OpioidKind.SHORT_ACTING, OpioidKind.METHADONE}
     hours = (timezone.now() - latest[OpioidKind.SHORT_ACTING].at) / timedelta(hours=1)
     assert 13.9 < hours < 14.1
+    assert latest[OpioidKind.SHORT_ACTING].fentanyl  # the latest short-acting use was fentanyl
 
 
 # --- The board -------------------------------------------------------------------
@@ -536,3 +543,233 @@ def test_another_organizations_patient_is_404_in_the_api(back):
     other = f"/patients/{back.cast.other_patient.public_id}/last-use"
     assert api.get("director", other).status_code == 404
     assert api.post("nurse", other, {}).status_code == 404
+
+
+# --- Fentanyl from a report ------------------------------------------------------
+
+
+def test_a_reported_fentanyl_use_after_a_relapse_brings_the_fentanyl_caution(back):
+    """The admission (of the first stay) no longer counts; the report's fentanyl does."""
+    cast = back.cast
+    at = timezone.now() - timedelta(minutes=1)
+    order = order_create(back.physician, cast.patient, BUP)
+    cows(back.nurse, cast.patient, DEFAULTS.bup_cows_threshold + 2, at - timedelta(minutes=5))
+    report(back.nurse, cast.patient, last_use_at=at - timedelta(hours=13), substance="fentanyl")
+    [verdict] = safety_verdicts(order, current_stay(cast), at, BUP.dose_mg)
+    assert verdict.rule == "R-BUP-1" and verdict.allowed
+    assert any(c.startswith("Fentanyl exposure") for c in verdict.cautions)
+    assert RuleReads(current_stay(cast), at).fentanyl_exposure
+
+
+def test_a_heroin_report_brings_no_fentanyl_caution_and_a_withdrawn_fentanyl_one_stops(back):
+    cast = back.cast
+    at = timezone.now() - timedelta(minutes=1)
+    order = order_create(back.physician, cast.patient, BUP)
+    cows(back.nurse, cast.patient, DEFAULTS.bup_cows_threshold, at - timedelta(minutes=5))
+    report(back.nurse, cast.patient, last_use_at=at - timedelta(hours=14))
+    [verdict] = safety_verdicts(order, current_stay(cast), at, BUP.dose_mg)
+    assert verdict.allowed and verdict.cautions == ()
+    fentanyl = report(back.nurse, cast.patient, 30, substance="fentanyl")
+    assert RuleReads(current_stay(cast), at).fentanyl_exposure
+    last_use_mark_in_error(back.nurse, fentanyl, reason="It was heroin")
+    assert not RuleReads(current_stay(cast), at).fentanyl_exposure
+
+
+def test_the_admissions_fentanyl_counts_while_the_admission_speaks_for_the_stay(cast):
+    nurse, _ = staff(cast)
+    episode = admit_to_detox(cast, hours_ago=60)
+    now = timezone.now()
+    data = MedicalAdmissionData(
+        substances=(
+            SubstanceUse("fentanyl", ("smoked",), "powder", "", "daily", now - timedelta(hours=70)),
+        ),
+        tests={"hiv": "negative", "hbv": "negative", "hcv": "pending"},
+        hbv_vaccinated="yes",
+        no_known_allergies=True,
+    )
+    medical_admission_record(nurse, cast.patient, data, recorded_at=now - timedelta(hours=59))
+    first = RuleReads(current_stay(cast), now)
+    assert first.fentanyl_exposure and [u.fentanyl for u in first.last_uses] == [True]
+    stay = relapse(cast, episode)  # the first stay's admission says nothing now
+    assert not RuleReads(stay, now).fentanyl_exposure
+
+
+# --- Who may mark a report in error ----------------------------------------------
+
+
+@pytest.fixture
+def second_nurse(back: SimpleNamespace) -> Any:
+    """Another nurse on the patient's care team (the cast's colleague, added to it)."""
+    CareTeamMember.objects.create(
+        organization=back.cast.org,
+        patient=back.cast.patient,
+        user=back.cast.users["colleague"],
+        team_role="nurse",
+    )
+    return back.cast.actors["colleague"]
+
+
+def test_another_nurse_may_not_withdraw_a_report_its_author_and_a_physician_may(back, second_nurse):
+    cast = back.cast
+    blocking = report(back.nurse, cast.patient, 2)  # holds back a first dose for 10 h
+    with pytest.raises(AccessDenied) as refused:
+        last_use_mark_in_error(second_nurse, blocking, reason="I think it was yesterday")
+    assert "Only the author of this report or a physician" in refused.value.message
+    blocking.refresh_from_db()
+    assert blocking.status == "final"
+    denied = AuditEvent.objects.get(action=AuditAction.ACCESS_DENIED)
+    assert (denied.actor_username, denied.object_id) == ("colleague", str(blocking.public_id))
+    assert denied.detail == {"permission": "safety.override", "why": "not the author"}
+    assert last_use_mark_in_error(back.physician, blocking, reason="Wrong day").status == (
+        "entered_in_error"
+    )
+    own = report(second_nurse, cast.patient, 3)
+    assert last_use_mark_in_error(second_nurse, own, reason="Typo").status == "entered_in_error"
+
+
+def test_the_page_and_the_api_refuse_another_nurse_with_the_reason(back, second_nurse):
+    cast = back.cast
+    row = report(back.nurse, cast.patient, 2)
+    client = cast.client_for("colleague")
+    sheet = client.get(url(cast, "flowsheet")).content.decode()
+    path = url(cast, "last_use_error", last_use_id=row.public_id)
+    assert path not in sheet and "Its author or a physician can mark it" in sheet
+    page = client.post(path, {"reason": "Wrong time"})
+    assert page.status_code == 403
+    assert "Only the author of this report or a physician" in page.content.decode()
+    api = Api(cast).post(
+        "colleague",
+        f"/patients/{cast.patient.public_id}/last-use/{row.public_id}/entered-in-error",
+        {"reason": "Wrong time"},
+    )
+    assert api.status_code == 403
+    assert api.json()["detail"].startswith("Only the author of this report or a physician")
+    assert LastUseReport.objects.get().status == "final"
+    physician = cast.client_for("physician").get(url(cast, "flowsheet")).content.decode()
+    assert path in physician
+
+
+def _locks_and_writes(queries: list[dict[str, str]]) -> list[str]:
+    """In order: the episode and last-use rows read by primary key for update, and
+    the insert of a report (SQLite takes no row locks; a read by key stands for one)."""
+    found = []
+    for query in queries:
+        sql = query["sql"]
+        if sql.startswith('INSERT INTO "withdrawal_lastusereport"'):
+            found.append("insert report")
+            continue
+        for_update = connection.vendor != "postgresql" or "FOR UPDATE" in sql
+        for table in ("care_episode", "withdrawal_lastusereport"):
+            by_pk = sql.startswith("SELECT") and f'FROM "{table}"' in sql and '."id" = ' in sql
+            if by_pk and for_update:
+                found.append(table)
+    return found
+
+
+def test_a_report_and_its_withdrawal_take_the_episode_lock_first(back):
+    """As a guarded first dose does: a report and a first dose cannot interleave."""
+    with CaptureQueriesContext(connection) as recorded:
+        row = report(back.nurse, back.cast.patient, 10)
+    assert _locks_and_writes(recorded.captured_queries) == ["care_episode", "insert report"]
+    with CaptureQueriesContext(connection) as marked:
+        last_use_mark_in_error(back.nurse, row, reason="Typo")
+    assert _locks_and_writes(marked.captured_queries)[:2] == [
+        "care_episode",
+        "withdrawal_lastusereport",
+    ]
+
+
+# --- The list and the lookup -----------------------------------------------------
+
+
+def test_outside_withdrawal_management_the_api_lists_the_episodes_reports_as_the_rules_read(
+    cast,
+):
+    episode = first_detox_stay(cast)
+    nurse = cast.actors["nurse"]
+    now = timezone.now()
+    row = report(
+        nurse, cast.patient, last_use_at=now - timedelta(hours=50), at=now - timedelta(hours=45)
+    )
+    owner = cast.actors["owner"]
+    prepare_exit(owner, episode, cast.detox, now - timedelta(hours=40), ends_episode=False)
+    stay_transition(
+        owner,
+        episode,
+        cast.residential,
+        kind="step_down",
+        reason="Settled",
+        at=now - timedelta(hours=40),
+    )
+    residential = current_stay(cast)
+    read = RuleReads(residential, now)
+    assert "the patient's report" in {u.source for u in read.last_uses}
+    api = Api(cast)
+    listed = api.get("owner", f"/patients/{cast.patient.public_id}/last-use")
+    assert listed.status_code == 200
+    assert [(r["id"], r["stay"]) for r in listed.json()] == [
+        (str(row.public_id), str(row.stay.public_id))
+    ]
+    event = audit_rows(object_type="last_use_reports")[-1]
+    assert (event.actor_username, event.object_id) == ("owner", str(residential.public_id))
+    # Back in detox after a relapse, the new stay's own only (none yet).
+    stay_transition(
+        owner, episode, cast.detox, kind="step_up", reason="Relapse", at=now - timedelta(hours=2)
+    )
+    assert api.get("owner", f"/patients/{cast.patient.public_id}/last-use").json() == []
+
+
+def test_the_error_endpoints_find_only_the_patients_own_reports(back):
+    cast = back.cast
+    row = report(back.nurse, cast.patient, 10)
+    other = cast.new_patient("RR-2")  # the nurse cares for both
+    CareTeamMember.objects.create(
+        organization=cast.org, patient=other, user=cast.users["nurse"], team_role="nurse"
+    )
+    api = Api(cast)
+    client = cast.client_for("nurse")
+    for patient_id, report_id in (
+        (other.public_id, row.public_id),  # another patient's report
+        (cast.patient.public_id, back.stay.public_id),  # no such report
+    ):
+        path = f"/patients/{patient_id}/last-use/{report_id}/entered-in-error"
+        assert api.post("nurse", path, {"reason": "x"}).status_code == 404
+        page = reverse(
+            "withdrawal:last_use_error",
+            kwargs={"public_id": patient_id, "last_use_id": report_id},
+        )
+        assert client.post(page, {"reason": "x"}).status_code == 404
+    malformed = f"/patients/{cast.patient.public_id}/last-use/not-an-id/entered-in-error"
+    assert api.post("nurse", malformed, {"reason": "x"}).status_code == 404
+    assert LastUseReport.objects.get().status == "final"
+
+
+# --- Facility time and the note ------------------------------------------------
+
+
+def test_a_use_too_long_before_the_stay_is_refused_in_the_facilitys_time(back):
+    with pytest.raises(ValidationFailed) as refused:
+        report(back.nurse, back.cast.patient, last_use_at=back.stay.started_at - timedelta(days=31))
+    message = refused.value.errors["last_use_at"]
+    earliest = (back.stay.started_at - timedelta(days=30)).astimezone(NEW_YORK)
+    assert f"{earliest:%Y-%m-%d %H:%M} America/New_York time" in message
+    assert "UTC" not in message
+
+
+def test_time_errors_give_the_time_in_the_zone_passed():
+    started = datetime(2026, 3, 31, 12, 0, tzinfo=ZoneInfo("UTC"))
+    errors = time_errors(
+        last_use_at=started - timedelta(days=40),
+        stay_started_at=started,
+        zone=ZoneInfo("America/Los_Angeles"),
+    )
+    assert errors["last_use_at"].startswith(
+        "Give a time after 2026-03-01 04:00 America/Los_Angeles time (30 days"
+    )
+
+
+def test_the_service_caps_the_note(back):
+    with pytest.raises(ValidationFailed) as refused:
+        report(back.nurse, back.cast.patient, 10, note="x" * (NOTE_MAX_LENGTH + 1))
+    assert refused.value.errors == {"note": f"Keep the note to {NOTE_MAX_LENGTH} characters."}
+    assert report(back.nurse, back.cast.patient, 10, note="x" * NOTE_MAX_LENGTH)

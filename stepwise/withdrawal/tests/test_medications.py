@@ -282,7 +282,7 @@ def test_a_scheduled_dose_is_charted_once(unit):
 
 def test_the_comfort_set_orders_every_line_at_once(unit):
     cast, _, physician, _ = unit
-    orders = order_set_apply(physician, cast.patient)
+    orders = order_set_apply(physician, cast.patient).orders
     assert {o.drug for o in orders} == {
         "clonidine",
         "loperamide",

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -19,7 +19,7 @@ from stepwise.api.tests.support import Api
 from stepwise.care.models import Program
 from stepwise.core.errors import AccessDenied, Conflict, NotFound, ValidationFailed
 from stepwise.core.models import AuditAction, AuditEvent
-from stepwise.withdrawal.models import MedicationOrder, OrderSet
+from stepwise.withdrawal.models import MedicationOrder, OrderSet, OrderSetLine
 from stepwise.withdrawal.order_sets import DEFAULT_KEY, available_set, available_sets
 from stepwise.withdrawal.services.medications import order_set_apply
 from stepwise.withdrawal.services.order_sets import (
@@ -86,7 +86,7 @@ def test_the_director_creates_a_set_whose_lines_are_kept_in_order_and_audited(ca
     [event] = set_changes()
     assert event.data_class == "system" and event.patient_public_id is None
     assert event.detail["created"] == [
-        "naloxone 4 mg intranasal q2h_prn",
+        "naloxone 4 mg intranasal q2h_prn for Suspected overdose: slow breathing or unresponsive",
         "lofexidine 0.54 mg oral qid",
     ]
     offered = available_sets(cast.detox)
@@ -146,7 +146,9 @@ def test_only_the_director_keeps_sets_and_only_for_the_organizations_units(cast)
 
 def test_changing_a_set_replaces_its_lines_but_no_order_placed_from_it(unit):
     order_set = rescue_set(unit)
-    placed = order_set_apply(unit.actors["physician"], unit.patient, key=str(order_set.public_id))
+    placed = order_set_apply(
+        unit.actors["physician"], unit.patient, key=str(order_set.public_id)
+    ).orders
     changed = order_set_update(
         unit.actors["director"], order_set, name="Rescue only", lines=[NALOXONE]
     )
@@ -158,8 +160,30 @@ def test_changing_a_set_replaces_its_lines_but_no_order_placed_from_it(unit):
     assert {o.order_set for o in placed} == {"Rescue and lofexidine"}
     event = set_changes()[-1]
     assert event.detail["renamed_from"] == "Rescue and lofexidine"
-    assert event.detail["lines_before"] == ["Naloxone 4 mg q2h_prn", "Lofexidine 0.54 mg qid"]
-    assert event.detail["lines_after"] == ["naloxone 4 mg intranasal q2h_prn"]
+    # Every bound of a dose is kept, before and after: a raised maximum leaves a trace.
+    assert event.detail["lines_before"] == [
+        "naloxone 4 mg intranasal q2h_prn for Suspected overdose: slow breathing or unresponsive",
+        "lofexidine 0.54 mg oral qid",
+    ]
+    assert event.detail["lines_after"] == [
+        "naloxone 4 mg intranasal q2h_prn for Suspected overdose: slow breathing or unresponsive"
+    ]
+    raised = LineInput(
+        "clonidine", Decimal("0.1"), "oral", "q6h_prn", "Restlessness", Decimal("0.6")
+    )
+    order_set_update(unit.actors["director"], changed, name="Rescue only", lines=[raised])
+    order_set_update(
+        unit.actors["director"],
+        changed,
+        name="Rescue only",
+        lines=[LineInput(**{**raised.__dict__, "max_daily_mg": Decimal(6)})],
+    )
+    assert set_changes()[-1].detail["lines_before"] == [
+        "clonidine 0.1 mg oral q6h_prn for Restlessness, at most 0.6 mg in 24 h"
+    ]
+    assert set_changes()[-1].detail["lines_after"] == [
+        "clonidine 0.1 mg oral q6h_prn for Restlessness, at most 6 mg in 24 h"
+    ]
 
 
 def test_a_retired_set_is_no_longer_offered_and_cannot_be_changed(unit):
@@ -191,7 +215,7 @@ def test_a_unit_may_stop_offering_the_default_set(unit):
     assert AuditEvent.objects.filter(object_type="unit_settings").count() == 1
 
 
-def test_placing_a_set_is_all_or_nothing(unit):
+def test_a_set_of_another_unit_or_by_a_nurse_places_nothing(unit):
     # The patient is in detox; a set of another unit is not offered to them.
     other = Program.objects.create(
         organization=unit.org,
@@ -208,6 +232,78 @@ def test_placing_a_set_is_all_or_nothing(unit):
     with pytest.raises(AccessDenied):
         order_set_apply(unit.actors["nurse"], unit.patient)
     assert not MedicationOrder.objects.exists()
+
+
+def test_placing_a_set_is_all_or_nothing(unit):
+    order_set = rescue_set(unit)
+    # A line that slipped past the set's checks (written straight to the table) is
+    # refused when placed, after the good line was written: that one is undone too.
+    OrderSetLine.objects.create(
+        order_set=order_set,
+        position=2,
+        drug="ondansetron",
+        dose_mg=Decimal(4),
+        route="intranasal",
+        frequency="q8h",
+    )
+    with pytest.raises(ValidationFailed) as refused:
+        order_set_apply(unit.actors["physician"], unit.patient, key=str(order_set.public_id))
+    assert refused.value.errors["route"] == "Ondansetron is given: oral, intravenous."
+    assert not MedicationOrder.objects.exists()
+    assert not AuditEvent.objects.filter(action=AuditAction.ORDER).exists()
+
+
+def test_the_database_keeps_moud_out_of_sets(unit):
+    order_set = rescue_set(unit)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        OrderSetLine.objects.create(
+            order_set=order_set,
+            position=5,
+            drug="buprenorphine",
+            dose_mg=Decimal(4),
+            route="sublingual",
+            frequency="once",
+        )
+
+
+def test_a_medication_the_stay_already_has_is_left_out_and_named(unit):
+    physician = unit.actors["physician"]
+    first = order_set_apply(physician, unit.patient)
+    assert len(first.orders) == 6 and first.skipped == []
+    # Lofexidine beside the comfort set's clonidine would be a second alpha-2 agonist;
+    # naloxone is new and is ordered.
+    placed = order_set_apply(physician, unit.patient, key=str(rescue_set(unit).public_id))
+    assert [o.drug for o in placed.orders] == ["naloxone"]
+    assert placed.skipped == [
+        "Lofexidine: Clonidine is already ordered (two alpha-2 agonists add up)"
+    ]
+    with pytest.raises(Conflict) as nothing_left:
+        order_set_apply(physician, unit.patient)
+    assert "Nothing of Opioid-withdrawal comfort set was ordered" in nothing_left.value.message
+    assert MedicationOrder.objects.count() == 7
+
+
+def test_a_set_keeps_one_line_per_medication_a_ceiling_and_one_alpha2_agonist(cast):
+    clonidine = LineInput("clonidine", Decimal("0.1"), "oral", "q6h_prn", "Sweating")
+    with pytest.raises(ValidationFailed) as refused:
+        order_set_create(
+            cast.actors["director"],
+            cast.detox,
+            name="Doubled",
+            lines=[
+                LineInput(**{**clonidine.__dict__, "max_daily_mg": Decimal("0.6")}),
+                clonidine,
+                LOFEXIDINE,
+                NALOXONE,  # rescue naloxone as needed has no ceiling, and needs none
+            ],
+        )
+    errors = refused.value.errors
+    assert errors["lines.1.drug"] == "Clonidine is already line 1; one line per medication."
+    assert errors["lines.1.max_daily_mg"] == (
+        "An as-needed comfort medication in a set needs its maximum in 24 hours."
+    )
+    assert errors["lines"].startswith("Clonidine and lofexidine are both alpha-2 agonists")
+    assert not any(key.startswith("lines.3") for key in errors)
 
 
 # --- the director's pages --------------------------------------------------------
@@ -435,7 +531,9 @@ def test_the_api_lists_and_places_a_units_sets(unit):
     place = f"/patients/{unit.patient.public_id}/medication-orders/order-sets"
     placed = api.post("physician", f"{place}/{order_set.public_id}", {})
     assert placed.status_code == 201
-    assert [o["drug"] for o in placed.json()] == ["naloxone", "lofexidine"]
+    assert placed.json()["name"] == "Rescue and lofexidine"
+    assert placed.json()["skipped"] == []
+    assert [o["drug"] for o in placed.json()["orders"]] == ["naloxone", "lofexidine"]
     wrong = api.post("physician", f"{place}/nonsense", {})
     assert wrong.status_code == 422
     assert "Allowed values: comfort (Opioid-withdrawal comfort set), " in json.dumps(wrong.json())
