@@ -595,14 +595,14 @@ class OrderSetLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{formulary.drug(self.drug).name} {self.dose_mg.normalize()} mg {self.frequency}"
+        return f"{formulary.drug(self.drug).name} {self.dose_mg.normalize():f} mg {self.frequency}"
 
     def as_rule_input(self) -> formulary.OrderSetLine:
         return formulary.OrderSetLine(
             drug=self.drug,
-            dose_mg=str(self.dose_mg.normalize()),
+            dose_mg=f"{self.dose_mg.normalize():f}",
             route=formulary.Route(self.route),
             frequency=self.frequency,
             prn_indication=self.prn_indication,
-            max_daily_mg=str(self.max_daily_mg.normalize()) if self.max_daily_mg else "",
+            max_daily_mg=f"{self.max_daily_mg.normalize():f}" if self.max_daily_mg else "",
         )

@@ -61,11 +61,11 @@ def line_summary(
     max_daily_mg: Decimal | None,
 ) -> str:
     """One line of a set as the audit log keeps it: every field that bounds a dose."""
-    text = f"{drug} {dose_mg.normalize()} mg {route} {frequency}"
+    text = f"{drug} {dose_mg.normalize():f} mg {route} {frequency}"
     if prn_indication.strip():
         text += f" for {prn_indication.strip()}"
     if max_daily_mg is not None:
-        text += f", at most {max_daily_mg.normalize()} mg in 24 h"
+        text += f", at most {max_daily_mg.normalize():f} mg in 24 h"
     return text
 
 

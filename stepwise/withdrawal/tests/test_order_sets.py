@@ -382,6 +382,19 @@ def test_more_rows_keep_what_was_typed_and_save_nothing(cast):
     assert not OrderSet.objects.exists()
 
 
+def test_whole_doses_show_as_written(cast):
+    ibuprofen = LineInput(
+        "ibuprofen", Decimal(400), "oral", "q6h_prn", "Aches", max_daily_mg=Decimal(2400)
+    )
+    order_set_create(cast.actors["director"], cast.detox, name="Aches", lines=[ibuprofen])
+    html = cast.client_for("director").get(page(cast)).content.decode()
+    assert "<td>400 mg</td>" in html and "<td>2400 mg</td>" in html
+    assert "E+" not in html
+    assert set_changes()[-1].detail["created"] == [
+        "ibuprofen 400 mg oral q6h_prn for Aches, at most 2400 mg in 24 h"
+    ]
+
+
 def test_a_bad_row_is_marked_and_nothing_is_saved(cast):
     client = cast.client_for("director")
     half = dict(EMPTY_ROW, drug="clonidine")
