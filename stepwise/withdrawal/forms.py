@@ -103,11 +103,30 @@ class LastUseForm(TimedForm):
 
     time_field = "last_use_at"
     substance = forms.ChoiceField(
-        label="Substance", choices=[("", "—"), *((s.code, s.label) for s in OPIOIDS)]
+        label="Substance",
+        choices=[("", "—"), *((s.code, s.label) for s in OPIOIDS)],
+        error_messages={
+            "required": "Choose the opioid: " + ", ".join(s.label for s in OPIOIDS) + ".",
+            "invalid_choice": "Choose one of: " + ", ".join(s.label for s in OPIOIDS) + ".",
+        },
     )
-    last_use_at = forms.DateTimeField(label="Time of last use", widget=LOCAL_TIME)
+    last_use_at = forms.DateTimeField(
+        label="Time of last use",
+        widget=LOCAL_TIME,
+        error_messages={
+            "required": "Give the date and time of the last use.",
+            "invalid": "Give a date and time, e.g. 2026-03-08 02:30.",
+        },
+    )
     source = forms.ChoiceField(
-        label="Who says so", choices=LastUseSource.choices, widget=forms.RadioSelect
+        label="Who says so",
+        choices=LastUseSource.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Say who gave the time: "
+            + ", ".join(str(label).lower() for label in LastUseSource.labels)
+            + ".",
+        },
     )
     note = forms.CharField(
         required=False, max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
