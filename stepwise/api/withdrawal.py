@@ -21,7 +21,7 @@ from stepwise.api.permissions import PermissionToken, requires
 from stepwise.api.schemas import ErrorOut, InputSchema
 from stepwise.care.chart import patient_access, patient_for, record_read
 from stepwise.care.models import Program, Stay
-from stepwise.care.selectors import current_stay_of, program_get
+from stepwise.care.selectors import current_stay_of
 from stepwise.core.actor import Actor
 from stepwise.core.errors import NotFound, ValidationFailed
 from stepwise.core.ids import public_id_or_404
@@ -46,6 +46,7 @@ from stepwise.withdrawal.rules import admission as admission_rules
 from stepwise.withdrawal.rules import bundle, due, formulary, schedule, vitals
 from stepwise.withdrawal.rules import last_use as last_use_rules
 from stepwise.withdrawal.rules.safety import RULE_TITLES, BuprenorphineStart
+from stepwise.withdrawal.selectors import withdrawal_program
 from stepwise.withdrawal.services.admissions import medical_admission_record
 from stepwise.withdrawal.services.common import MEDICATIONS, OBSERVATIONS
 from stepwise.withdrawal.services.discharge import bundle_item_record, bundle_records
@@ -399,13 +400,6 @@ def _board(board: Board) -> dict[str, Any]:
     }
 
 
-def _withdrawal_program(actor: Actor, program_id: str) -> Program:
-    program = program_get(actor, program_id)
-    if not program.is_withdrawal_management:
-        raise NotFound()
-    return program
-
-
 @router.get(
     "/units/{program_id}/board",
     response={200: BoardOut, **READ_ERRORS},
@@ -416,7 +410,7 @@ def unit_board(request: HttpRequest, program_id: str) -> dict[str, Any]:
     number of queries however many beds. Treating roles see who is in a bed only for
     patients they care for. 404 for a program that is not withdrawal management."""
     actor = api_actor(request)
-    return _board(board_read_audited(actor, _withdrawal_program(actor, program_id), timezone.now()))
+    return _board(board_read_audited(actor, withdrawal_program(actor, program_id), timezone.now()))
 
 
 # ---------------------------------------------------------------------------
@@ -1183,7 +1177,7 @@ def list_order_sets(request: HttpRequest, program_id: str) -> list[dict[str, Any
     """The order sets physicians of the unit may place: Stepwise's default comfort set
     (unless the unit stopped offering it) and the program's own active sets."""
     actor = api_actor(request)
-    return [_order_set(s) for s in available_sets(_withdrawal_program(actor, program_id))]
+    return [_order_set(s) for s in available_sets(withdrawal_program(actor, program_id))]
 
 
 class SetPlacedOut(Schema):

@@ -27,8 +27,8 @@ from stepwise.withdrawal.order_sets import (
     order_set_of,
     program_sets,
     set_lines,
-    withdrawal_program,
 )
+from stepwise.withdrawal.selectors import withdrawal_program
 from stepwise.withdrawal.services.order_sets import (
     default_set_offer,
     order_set_create,

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from django.db.models import Prefetch
 
 from stepwise.care.models import Program
-from stepwise.care.selectors import program_get
-from stepwise.core.actor import Actor
 from stepwise.core.errors import NotFound
 from stepwise.core.ids import public_id_or_404
 from stepwise.withdrawal.models import OrderSet, OrderSetLine, UnitSettings
@@ -128,14 +126,6 @@ def program_sets(program: Program) -> ProgramSets:
         active=[(s, _lines(s)) for s in sets if s.is_active],
         retired=[(s, _lines(s)) for s in sets if not s.is_active],
     )
-
-
-def withdrawal_program(actor: Actor, program_id: uuid.UUID | str) -> Program:
-    """A withdrawal-management program of the actor's organization, or NotFound."""
-    program = program_get(actor, program_id)
-    if not program.is_withdrawal_management:
-        raise NotFound()
-    return program
 
 
 def order_set_of(program: Program, set_id: uuid.UUID | str) -> OrderSet:

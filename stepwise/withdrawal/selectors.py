@@ -3,6 +3,7 @@ admission, and the rule inputs gathered from the record."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -12,6 +13,9 @@ from zoneinfo import ZoneInfo
 from django.db.models import OuterRef, QuerySet, Subquery, Sum
 
 from stepwise.care.models import Episode, Program, Stay
+from stepwise.care.selectors import program_get
+from stepwise.core.actor import Actor
+from stepwise.core.errors import NotFound
 from stepwise.instruments.selectors import totals_between
 from stepwise.patients.models import Patient
 from stepwise.withdrawal.models import (
@@ -40,6 +44,14 @@ AGONIST_KIND = {
 def thresholds_for(organization_id: int) -> SafetyThresholds:
     row = SafetySettings.objects.filter(organization_id=organization_id).first()
     return row.thresholds() if row else SafetyThresholds()
+
+
+def withdrawal_program(actor: Actor, program_id: uuid.UUID | str) -> Program:
+    """A withdrawal-management program of the actor's organization, or NotFound."""
+    program = program_get(actor, program_id)
+    if not program.is_withdrawal_management:
+        raise NotFound()
+    return program
 
 
 def unit_schedule_for(program: Program) -> UnitSchedule:

@@ -11,30 +11,19 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from stepwise.care.chart import patient_for
-from stepwise.care.models import Program
 from stepwise.care.selectors import patient_time_zone
-from stepwise.core.actor import Actor
 from stepwise.core.roles import Permission
 from stepwise.core.web import actor_of, form_errors_text, staff_view, submit
+from stepwise.withdrawal import selectors
 from stepwise.withdrawal.board import board_read_audited, withdrawal_programs
 from stepwise.withdrawal.flowsheet import flowsheet_read
 from stepwise.withdrawal.forms import InErrorForm, VitalsForm
 from stepwise.withdrawal.models import VitalSigns
+from stepwise.withdrawal.services.last_use import may_withdraw
 from stepwise.withdrawal.services.observations import vitals_mark_in_error, vitals_record
 
 # How often the board refreshes itself (htmx polling), in seconds.
 BOARD_REFRESH_SECONDS = 60
-
-
-def _program(actor: Actor, public_id: uuid.UUID) -> Program:
-    program = (
-        Program.objects.filter(organization_id=actor.organization_id, public_id=public_id)
-        .select_related("facility")
-        .first()
-    )
-    if program is None or not program.is_withdrawal_management:
-        raise Http404
-    return program
 
 
 @staff_view(Permission.UNIT_BOARD)
@@ -50,7 +39,7 @@ def units(request: HttpRequest) -> HttpResponse:
 @require_GET
 def board(request: HttpRequest, program_id: uuid.UUID) -> HttpResponse:
     actor = actor_of(request)
-    program = _program(actor, program_id)
+    program = selectors.withdrawal_program(actor, program_id)
     found = board_read_audited(actor, program, timezone.now())
     timezone.activate(found.zone)
     template = "withdrawal/_board.html" if request.GET.get("fragment") else "withdrawal/board.html"
@@ -68,10 +57,17 @@ def flowsheet(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     sheet = flowsheet_read(actor, public_id, timezone.now())
     timezone.activate(sheet.zone)
     form = VitalsForm(time_zone=str(sheet.zone))
+    withdrawable = {r.pk for r in sheet.last_use_reports if may_withdraw(actor, r)}
     return render(
         request,
         "withdrawal/flowsheet.html",
-        {"sheet": sheet, "patient": sheet.patient, "form": form, "error_form": InErrorForm()},
+        {
+            "sheet": sheet,
+            "patient": sheet.patient,
+            "form": form,
+            "error_form": InErrorForm(),
+            "withdrawable": withdrawable,
+        },
     )
 
 

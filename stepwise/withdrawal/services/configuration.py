@@ -85,11 +85,17 @@ def safety_settings_update(actor: Actor, values: dict[str, int]) -> SafetySettin
     return row
 
 
-def unit_settings_update(actor: Actor, program: Program, values: dict[str, int]) -> UnitSettings:
-    """Change a withdrawal-management program's reassessment rhythm."""
+def require_unit_settings(actor: Actor, program: Program) -> None:
+    """Only the clinical director keeps a unit's settings, and only for the
+    organization's own withdrawal-management programs (others are not found)."""
     require_permission(actor, Permission.CLINICAL_SETTINGS, category=CATEGORY)
     if program.organization_id != actor.organization_id or not program.is_withdrawal_management:
         raise NotFound()
+
+
+def unit_settings_update(actor: Actor, program: Program, values: dict[str, int]) -> UnitSettings:
+    """Change a withdrawal-management program's reassessment rhythm."""
+    require_unit_settings(actor, program)
     errors = _not_whole_numbers(values) or unit_setting_errors(values)
     if errors:
         raise ValidationFailed(errors)

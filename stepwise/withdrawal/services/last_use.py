@@ -128,6 +128,12 @@ def _checked_time(at: datetime | None, field: str, errors: dict[str, str]) -> da
         return None
 
 
+def may_withdraw(actor: Actor, row: LastUseReport) -> bool:
+    """Whether the actor may mark this report entered in error: its author, or someone
+    allowed to override a safety rule (a withdrawn wait lets a first dose through)."""
+    return row.recorded_by_id == actor.user_id or role_can(actor.role, WITHDRAW_OTHERS)
+
+
 def last_use_mark_in_error(actor: Actor, row: LastUseReport, *, reason: str) -> LastUseReport:
     """A mistaken report stays on the record, struck through; the rules stop reading it.
     Its author may withdraw it; anyone else must be allowed to override a safety rule
@@ -135,7 +141,7 @@ def last_use_mark_in_error(actor: Actor, row: LastUseReport, *, reason: str) -> 
     patient = row.patient
     same_org(actor, patient)
     require_patient_access(actor, Permission.MEDICAL_WRITE, patient, category=OBSERVATIONS)
-    if row.recorded_by_id != actor.user_id and not role_can(actor.role, WITHDRAW_OTHERS):
+    if not may_withdraw(actor, row):
         with transaction.atomic():
             audit_record(
                 action=AuditAction.ACCESS_DENIED,

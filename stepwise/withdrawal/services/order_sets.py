@@ -16,16 +16,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from stepwise.care.models import Program
-from stepwise.core.access import require_permission
 from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
-from stepwise.core.errors import Conflict, NotFound, ValidationFailed
+from stepwise.core.errors import Conflict, ValidationFailed
 from stepwise.core.models import AuditAction
-from stepwise.core.roles import Permission
 from stepwise.withdrawal.models import OrderSet, OrderSetLine, UnitSettings
 from stepwise.withdrawal.order_sets import DEFAULT_NAME
 from stepwise.withdrawal.rules import formulary, schedule
-from stepwise.withdrawal.services.configuration import CATEGORY
+from stepwise.withdrawal.services.configuration import CATEGORY, require_unit_settings
 from stepwise.withdrawal.services.medications import OrderInput, order_errors
 
 MAX_LINES = 20
@@ -153,12 +151,6 @@ def order_set_errors(
     return errors
 
 
-def _check_program(actor: Actor, program: Program) -> None:
-    require_permission(actor, Permission.CLINICAL_SETTINGS, category=CATEGORY)
-    if program.organization_id != actor.organization_id or not program.is_withdrawal_management:
-        raise NotFound()
-
-
 def _write_lines(order_set: OrderSet, lines: list[LineInput]) -> None:
     OrderSetLine.objects.bulk_create(
         OrderSetLine(
@@ -189,7 +181,7 @@ def _audit(actor: Actor, order_set: OrderSet, detail: dict[str, Any]) -> None:
 def order_set_create(
     actor: Actor, program: Program, *, name: str, lines: list[LineInput], description: str = ""
 ) -> OrderSet:
-    _check_program(actor, program)
+    require_unit_settings(actor, program)
     errors = order_set_errors(program, name, lines)
     if len(description) > 300:
         errors["description"] = "At most 300 characters."
@@ -216,7 +208,7 @@ def order_set_update(
 ) -> OrderSet:
     """Replace a set's name, description and lines (orders already placed keep theirs)."""
     program = order_set.program
-    _check_program(actor, program)
+    require_unit_settings(actor, program)
     errors = order_set_errors(program, name, lines, keep=order_set)
     if len(description) > 300:
         errors["description"] = "At most 300 characters."
@@ -261,7 +253,7 @@ def _update(
 
 
 def order_set_retire(actor: Actor, order_set: OrderSet) -> OrderSet:
-    _check_program(actor, order_set.program)
+    require_unit_settings(actor, order_set.program)
     with transaction.atomic():
         locked = OrderSet.objects.select_for_update().get(pk=order_set.pk)
         if not locked.is_active:
@@ -276,7 +268,7 @@ def order_set_retire(actor: Actor, order_set: OrderSet) -> OrderSet:
 def default_set_offer(actor: Actor, program: Program, *, offered: bool) -> UnitSettings:
     """Offer Stepwise's default comfort set in the unit, or stop offering it (a unit
     with its own comfort set may not want two)."""
-    _check_program(actor, program)
+    require_unit_settings(actor, program)
     with transaction.atomic():
         row, _ = UnitSettings.objects.select_for_update().get_or_create(program=program)
         if row.offer_default_comfort_set != offered:
