@@ -127,7 +127,10 @@ def order_set(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     except (ValidationFailed, Conflict) as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Ordered {placed.name}: {len(placed.orders)} orders.")
+        count = len(placed.orders)
+        messages.success(
+            request, f"Ordered {placed.name}: {count} order{'' if count == 1 else 's'}."
+        )
         if placed.skipped:
             messages.warning(request, "Left out: " + "; ".join(placed.skipped) + ".")
     return _back(patient)

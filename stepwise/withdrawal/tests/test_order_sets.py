@@ -40,6 +40,14 @@ NALOXONE = LineInput(
     frequency="q2h_prn",
     prn_indication="Suspected overdose: slow breathing or unresponsive",
 )
+TRAZODONE = LineInput(
+    drug="trazodone",
+    dose_mg=Decimal(50),
+    route="oral",
+    frequency="qhs_prn",
+    prn_indication="Sleeplessness",
+    max_daily_mg=Decimal(100),
+)
 LOFEXIDINE = LineInput(
     drug="lofexidine",
     dose_mg=Decimal("0.54"),
@@ -520,6 +528,18 @@ def test_the_physician_places_a_unit_set_from_the_emar(unit):
     )
     assert "Detox offers no such order set." in unknown.content.decode()
     assert MedicationOrder.objects.count() == 2
+    # Placed again, only what the stay lacks is ordered, and the message counts it.
+    second = order_set_create(
+        unit.actors["director"], unit.detox, name="Sleep", lines=[NALOXONE, TRAZODONE]
+    )
+    again = unit.client_for("physician").post(
+        reverse("medications:order_set", kwargs={"public_id": unit.patient.public_id}),
+        {"order_set": str(second.public_id)},
+        follow=True,
+    )
+    assert "Ordered Sleep: 1 order." in again.content.decode()
+    assert "Left out: Naloxone: already ordered in this stay." in again.content.decode()
+    assert MedicationOrder.objects.count() == 3
 
 
 def test_the_api_lists_and_places_a_units_sets(unit):
