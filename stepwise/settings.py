@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "stepwise.care",
     "stepwise.instruments",
     "stepwise.withdrawal",
+    "stepwise.intake",
     "stepwise.privacy",
     "stepwise.api",
 ]

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("stepwise.withdrawal.urls")),
     path("patients/", include("stepwise.withdrawal.medication_urls")),
     path("patients/", include("stepwise.withdrawal.discharge_urls")),
+    path("admissions/", include("stepwise.intake.urls")),
     path("audit/", include("stepwise.privacy.urls")),
     path("privacy/", include("stepwise.privacy.part2_urls")),
     path("", include("stepwise.core.urls")),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 
@@ -37,6 +39,11 @@ class Program(TenantScoped):
         null=True, blank=True, help_text="Empty for ambulatory programs."
     )
     otp_certified = models.BooleanField("may dispense methadone (OTP-certified)", default=False)
+    # An ambulatory program's open places are counted against this cap (the bed board);
+    # empty means no cap. A 24-hour program counts its beds instead.
+    place_cap = models.PositiveIntegerField(
+        "places (cap)", null=True, blank=True, help_text="Ambulatory programs only."
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -58,6 +65,11 @@ class Program(TenantScoped):
                 condition=models.Q(bed_capacity__isnull=True) | models.Q(bed_capacity__gte=1),
                 name="program_beds_positive",
             ),
+            models.CheckConstraint(
+                condition=models.Q(place_cap__isnull=True)
+                | models.Q(place_cap__gte=1, bed_capacity__isnull=True),
+                name="program_place_cap_ambulatory",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -76,6 +88,11 @@ class Program(TenantScoped):
     @property
     def has_beds(self) -> bool:
         return self.bed_capacity is not None
+
+    @property
+    def capacity(self) -> int | None:
+        """Beds, or the cap on places of an ambulatory program; None when uncapped."""
+        return self.bed_capacity if self.bed_capacity is not None else self.place_cap
 
     @property
     def is_withdrawal_management(self) -> bool:
@@ -98,6 +115,10 @@ class Episode(TenantScoped):
     )
     admitted_at = models.DateTimeField()
     referral_source = models.SmallIntegerField(choices=rules.REFERRAL_SOURCES, default=-9)
+    # TEDS admission fields: prior treatment episodes (NOPRIOR) and days from the first
+    # request for treatment to this admission (DAYWAIT); empty when not known.
+    prior_treatment = models.SmallIntegerField(choices=rules.PRIOR_TREATMENT, default=-9)
+    days_waiting = models.PositiveIntegerField(null=True, blank=True)
     discharged_at = models.DateTimeField(null=True, blank=True)
     discharge_reason = models.PositiveSmallIntegerField(
         choices=rules.DISCHARGE_REASONS, null=True, blank=True
@@ -149,6 +170,10 @@ class Episode(TenantScoped):
                 ),
                 name="episode_referral_valid",
             ),
+            models.CheckConstraint(
+                condition=models.Q(prior_treatment__in=[c for c, _ in rules.PRIOR_TREATMENT]),
+                name="episode_prior_treatment_valid",
+            ),
         ]
         indexes = [
             # The chart: a patient's episodes, newest first.
@@ -187,6 +212,9 @@ class Stay(TenantScoped):
     )
     # Beds of a 24-hour program are numbered 1..capacity; a stay holds one while open.
     bed_number = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The facility-local day the team plans the patient to leave this program: the bed
+    # board's "expected tomorrow".
+    planned_end_on = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["episode_id", "sequence"]
@@ -262,3 +290,105 @@ class ProgramStaff(TenantScoped):
         constraints = [
             models.UniqueConstraint(fields=["program", "user"], name="programstaff_unique"),
         ]
+
+
+class EpisodeSubstance(TenantScoped):
+    """A substance problem of the episode at admission (TEDS SUB1-3 with ROUTE1-3 and
+    FREQ1-3): rank 1 is the primary substance."""
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="substances")
+    rank = models.PositiveSmallIntegerField()
+    substance = models.SmallIntegerField(choices=rules.SUBSTANCES)
+    route = models.SmallIntegerField(choices=rules.ROUTES, default=-9)
+    frequency = models.CharField(max_length=20, choices=rules.FREQUENCIES, default="unknown")
+
+    class Meta:
+        ordering = ["episode_id", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["episode", "rank"], name="episode_substance_rank"),
+            models.CheckConstraint(
+                condition=models.Q(rank__gte=1, rank__lte=3), name="episode_substance_rank_1_3"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(substance__in=[c for c, _ in rules.SUBSTANCES]),
+                name="episode_substance_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(route__in=[c for c, _ in rules.ROUTES]),
+                name="episode_substance_route_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(frequency__in=[c for c, _ in rules.FREQUENCIES]),
+                name="episode_substance_frequency_valid",
+            ),
+        ]
+
+
+class ReservationStatus(models.TextChoices):
+    HELD = "held", "Held"
+    ADMITTED = "admitted", "Admitted"
+    RELEASED = "released", "Released"
+    LAPSED = "lapsed", "Lapsed (did not arrive)"
+
+
+class BedReservation(TenantScoped):
+    """A place held in a program for someone expected to arrive (a scheduled admission).
+
+    It counts against the program's capacity while held and until `hold_until`; after
+    that it no longer holds the place, whether or not anyone has closed it yet.
+    """
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="reservations")
+    expected_at = models.DateTimeField()
+    hold_until = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=ReservationStatus.choices, default=ReservationStatus.HELD
+    )
+    reserved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    close_reason = models.TextField(blank=True)
+    episode = models.OneToOneField(
+        Episode, null=True, blank=True, on_delete=models.PROTECT, related_name="reservation"
+    )
+
+    class Meta:
+        ordering = ["expected_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=ReservationStatus.values),
+                name="reservation_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(hold_until__gt=models.F("expected_at")),
+                name="reservation_hold_after_expected",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="held", closed_at__isnull=True)
+                | (~models.Q(status="held") & models.Q(closed_at__isnull=False)),
+                name="reservation_closed_when_not_held",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="admitted", episode__isnull=False)
+                | (~models.Q(status="admitted") & models.Q(episode__isnull=True)),
+                name="reservation_episode_when_admitted",
+            ),
+        ]
+        indexes = [
+            # The bed board: places held per program.
+            models.Index(
+                fields=["organization", "program", "hold_until"],
+                condition=models.Q(status="held"),
+                name="reservation_held_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Place held in {self.program} from {self.expected_at:%Y-%m-%d %H:%M}"
+
+    def holds_place(self, now: datetime) -> bool:
+        return self.status == ReservationStatus.HELD and self.hold_until > now

@@ -107,6 +107,105 @@ REFERRAL_SOURCES: tuple[tuple[int, str], ...] = (
 )
 
 
+# TEDS primary/secondary/tertiary substance (SUB1-SUB3); fentanyl and prescription
+# opioids are 7. -9 is missing.
+SUBSTANCES: tuple[tuple[int, str], ...] = (
+    (1, "None"),
+    (2, "Alcohol"),
+    (3, "Cocaine/crack"),
+    (4, "Marijuana/hashish"),
+    (5, "Heroin"),
+    (6, "Non-prescription methadone"),
+    (7, "Other opiates and synthetics (fentanyl, prescription opioids)"),
+    (8, "PCP"),
+    (9, "Hallucinogens"),
+    (10, "Methamphetamine/speed"),
+    (11, "Other amphetamines"),
+    (12, "Other stimulants"),
+    (13, "Benzodiazepines"),
+    (14, "Other tranquilizers"),
+    (15, "Barbiturates"),
+    (16, "Other sedatives or hypnotics"),
+    (17, "Inhalants"),
+    (18, "Over-the-counter medications"),
+    (19, "Other drugs"),
+    (-9, "Not recorded"),
+)
+OPIOID_SUBSTANCES = frozenset({5, 6, 7})
+
+# TEDS route of administration (ROUTE1-ROUTE3).
+ROUTES: tuple[tuple[int, str], ...] = (
+    (1, "Oral"),
+    (2, "Smoking"),
+    (3, "Inhalation"),
+    (4, "Injection (IV or intramuscular)"),
+    (5, "Other"),
+    (-9, "Not recorded"),
+)
+INJECTION = 4
+
+# How often, in the five categories states submit. Their numeric state codes are
+# unverified, so Stepwise keeps its own keys and maps them to the public-use recode.
+FREQUENCIES: tuple[tuple[str, str], ...] = (
+    ("none_past_month", "No use in the past month"),
+    ("1_3_month", "1-3 times in the past month"),
+    ("1_2_week", "1-2 times per week"),
+    ("3_6_week", "3-6 times per week"),
+    ("daily", "Daily"),
+    ("unknown", "Not known"),
+)
+
+
+def frequency_puf(frequency: str) -> int:
+    """The TEDS public-use recode (FREQ1-3): 1 no use in the past month, 2 some use,
+    3 daily use, -9 missing."""
+    if frequency == "none_past_month":
+        return 1
+    if frequency == "daily":
+        return 3
+    if frequency == "unknown":
+        return -9
+    return 2
+
+
+# Prior treatment episodes (NOPRIOR, public-use coding).
+PRIOR_TREATMENT: tuple[tuple[int, str], ...] = (
+    (0, "None"),
+    (1, "One or more"),
+    (-9, "Not known"),
+)
+
+
+@dataclass(frozen=True)
+class Places:
+    """One program's places now: its capacity (beds, or a cap on an ambulatory
+    program's places), patients in it, places held for expected admissions, and
+    planned discharges due by the end of tomorrow."""
+
+    capacity: int | None
+    occupied: int
+    reserved: int = 0
+    leaving_by_tomorrow: int = 0
+
+    @property
+    def available_now(self) -> int | None:
+        if self.capacity is None:
+            return None
+        return max(self.capacity - self.occupied - self.reserved, 0)
+
+    @property
+    def expected_tomorrow(self) -> int | None:
+        """Places expected free by tomorrow: today's, plus the planned discharges."""
+        if self.capacity is None:
+            return None
+        leaving = min(self.leaving_by_tomorrow, self.occupied)
+        return max(self.capacity - self.occupied - self.reserved + leaving, 0)
+
+    @property
+    def over_capacity(self) -> bool:
+        return self.capacity is not None and self.occupied + self.reserved > self.capacity
+
+
 class TransitionKind(StrEnum):
     STEP_DOWN = "step_down"
     STEP_UP = "step_up"

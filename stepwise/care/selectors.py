@@ -9,7 +9,15 @@ from datetime import datetime, time, timedelta
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 
-from stepwise.care.models import Episode, EpisodeStatus, Program, Stay
+from stepwise.care import rules
+from stepwise.care.models import (
+    BedReservation,
+    Episode,
+    EpisodeStatus,
+    Program,
+    ReservationStatus,
+    Stay,
+)
 from stepwise.core.actor import Actor
 from stepwise.core.errors import NotFound
 from stepwise.core.ids import public_id_or_404
@@ -22,6 +30,11 @@ def programs_of(actor: Actor, *, active_only: bool = True) -> QuerySet[Program]:
     if active_only:
         found = found.filter(is_active=True)
     return found.order_by("facility__name", "name")
+
+
+def capped_programs(actor: Actor) -> QuerySet[Program]:
+    """Active programs that count their places (beds, or a cap): where a place can be held."""
+    return programs_of(actor).filter(Q(bed_capacity__isnull=False) | Q(place_cap__isnull=False))
 
 
 def program_get(actor: Actor, public_id: uuid.UUID | str) -> Program:
@@ -262,3 +275,102 @@ def patient_time_zone(patient: Patient) -> str:
     if stay is not None:
         return stay.program.facility.time_zone
     return organization_time_zone(patient.organization_id)
+
+
+# The bed board: places per program, counted from the stays and held places.
+
+
+@dataclass(frozen=True)
+class PlacesRow:
+    program: Program
+    places: rules.Places
+
+    @property
+    def facility(self) -> Facility:
+        return self.program.facility
+
+
+def places_board(actor: Actor, now: datetime) -> list[PlacesRow]:
+    """Every active program's places now: capacity, occupied, held for expected
+    admissions (a held place stops counting at its hold time), open now, and expected
+    open by the end of tomorrow in the facility's own day. Four queries whatever the
+    number of programs, patients or held places."""
+    return organization_places(actor.organization_id, now)
+
+
+def organization_places(organization_id: int, now: datetime) -> list[PlacesRow]:
+    """`places_board` for an organization, when no member of staff is asking (the
+    open-capacity feed): counts only."""
+    programs = sorted(
+        Program.objects.filter(organization_id=organization_id, is_active=True).select_related(
+            "facility"
+        ),
+        key=lambda p: (p.facility.name, -p.level.rank, p.name),
+    )
+    if not programs:
+        return []
+    stays = Stay.objects.filter(
+        organization_id=organization_id, program__in=programs, ended_at__isnull=True
+    )
+    occupied = dict(
+        stays.values("program_id").annotate(n=Count("id")).values_list("program_id", "n")
+    )
+    held = dict(
+        BedReservation.objects.filter(
+            organization_id=organization_id,
+            program__in=programs,
+            status=ReservationStatus.HELD,
+            hold_until__gt=now,
+        )
+        .values("program_id")
+        .annotate(n=Count("id"))
+        .values_list("program_id", "n")
+    )
+    leaving_by_tomorrow = Q()
+    for facility in {p.facility_id: p.facility for p in programs}.values():
+        today = now.astimezone(zoneinfo.ZoneInfo(facility.time_zone)).date()
+        leaving_by_tomorrow |= Q(
+            program__facility_id=facility.pk,
+            planned_end_on__lte=today + timedelta(days=1),
+        )
+    leaving = dict(
+        stays.filter(leaving_by_tomorrow)
+        .values("program_id")
+        .annotate(n=Count("id"))
+        .values_list("program_id", "n")
+    )
+    return [
+        PlacesRow(
+            program=program,
+            places=rules.Places(
+                capacity=program.capacity,
+                occupied=occupied.get(program.pk, 0),
+                reserved=held.get(program.pk, 0),
+                leaving_by_tomorrow=leaving.get(program.pk, 0),
+            ),
+        )
+        for program in programs
+    ]
+
+
+def held_places(actor: Actor, now: datetime) -> QuerySet[BedReservation]:
+    """Places still held (including those past their time, not yet closed)."""
+    return (
+        BedReservation.objects.filter(
+            organization_id=actor.organization_id, status=ReservationStatus.HELD
+        )
+        .select_related("program__facility")
+        .order_by("expected_at", "id")
+    )
+
+
+def reservation_get(actor: Actor, public_id: uuid.UUID | str) -> BedReservation:
+    key = public_id_or_404(public_id)
+    found = (
+        BedReservation.objects.filter(organization_id=actor.organization_id, public_id=key)
+        .select_related("program__facility")
+        .first()
+    )
+    if found is None:
+        raise NotFound()
+    return found

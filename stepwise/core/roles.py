@@ -67,6 +67,11 @@ class Permission(StrEnum):
     DISCHARGE_BUNDLE = "discharge.bundle"
     # Organization-wide clinical thresholds (the induction COWS threshold...).
     CLINICAL_SETTINGS = "clinical.settings"
+    # The admissions line: calls, crisis triage, screening, the waitlist and held places.
+    INTAKE_READ = "intake.read"
+    INTAKE_WRITE = "intake.write"
+    # The clinical lead's review of calls flagged in crisis triage.
+    INTAKE_LEAD = "intake.lead"
 
 
 # Clinicians whose access to a chart follows the care team.
@@ -110,6 +115,11 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.SAFETY_OVERRIDE: frozenset({Role.PHYSICIAN}),
     Permission.DISCHARGE_BUNDLE: _TREATING,
     Permission.CLINICAL_SETTINGS: frozenset({Role.DIRECTOR}),
+    # Whoever answers the line at night (admissions, a nurse on the unit, a counselor)
+    # logs and screens calls; the call log is the front door, not one patient's chart.
+    Permission.INTAKE_READ: frozenset(_CLINICAL | {Role.PRIVACY_OFFICER}),
+    Permission.INTAKE_WRITE: frozenset(_CLINICAL),
+    Permission.INTAKE_LEAD: frozenset({Role.DIRECTOR, Role.PHYSICIAN}),
 }
 
 # Permissions that act on one patient's record: treating roles need a care

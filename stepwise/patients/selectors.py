@@ -75,3 +75,25 @@ def staff_choices(actor: Actor) -> list[tuple[int, str]]:
         (pk, f"{first} {last} ({role})".strip() if first else f"{username} ({role})")
         for pk, first, last, username, role in staff
     ]
+
+
+def patient_matches(
+    actor: Actor, *, given_name: str, family_name: str, date_of_birth: date
+) -> list[Patient]:
+    """Patients who may be the same person: the same date of birth and family name
+    (given names vary: nicknames, preferred names), exact given-name matches first.
+    Shown for confirmation, never merged silently."""
+    given = given_name.strip().lower()
+    found = list(
+        patients_of(actor).filter(
+            date_of_birth=date_of_birth, family_name__iexact=family_name.strip()
+        )[:20]
+    )
+    return sorted(
+        found,
+        key=lambda p: (
+            given not in {p.given_name.lower(), p.preferred_name.lower()},
+            p.family_name,
+            p.given_name,
+        ),
+    )

@@ -40,6 +40,8 @@ from stepwise.core.web import PUBLIC, declared_permission
 from stepwise.instruments.definitions.asam import DIMENSIONS as ASAM_ITEMS
 from stepwise.instruments.services import assessment_record
 from stepwise.instruments.tests.test_services import COWS_13
+from stepwise.intake.services.inquiries import CallDetails, call_details_update, inquiry_start
+from stepwise.intake.services.waitlist import waitlist_add
 from stepwise.patients.models import Alert, BreakGlassAccess, CareTeamMember, Patient
 from stepwise.withdrawal.rules.vitals import Vitals
 from stepwise.withdrawal.services.last_use import last_use_record
@@ -211,6 +213,14 @@ class Walk:
         self.asam = assessment_record(owner, self.canary, "asam3", dict.fromkeys(ASAM_ITEMS, 1))
         assessment_record(owner, self.canary, "cows", COWS_13)
         self.alert = Alert.objects.get(patient=self.canary)
+        # A call about the planted patient, waiting for the residential program.
+        admissions = cast.actors["admissions"]
+        self.inquiry = call_details_update(
+            admissions,
+            inquiry_start(admissions, signs=[]),
+            CallDetails(given_name=CANARY_GIVEN, family_name=CANARY_FAMILY, phone=CANARY_PHONE),
+        )
+        self.waiting = waitlist_add(admissions, self.inquiry, cast.residential)
         self.clients = {who: cast.client_for(who) for who in EVERYONE}
         self.tokens = {
             who: token_create(cast.actors[who], name="walker", days=1)[1] for who in EVERYONE
@@ -245,6 +255,10 @@ class Walk:
                 return str(self.order_set.public_id)
             if name == "key":
                 return "comfort"
+            if name == "inquiry_id":
+                return str(self.inquiry.public_id)
+            if name == "entry_id":
+                return str(self.waiting.public_id)
             if match["converter"] == "int":
                 return "0"
             return str(uuid.uuid4())  # a record no one has: allowed roles get 404

@@ -1,0 +1,243 @@
+"""From a screened call to a bed: the pre-admission screen, a held place, the
+waitlist, and the admission itself (with the patient match shown for confirmation)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from stepwise.care.forms import local_to_aware
+from stepwise.care.selectors import capped_programs, programs_of
+from stepwise.core.roles import Permission
+from stepwise.core.web import actor_of, form_page_status, staff_view, submit
+from stepwise.intake import reads, selectors
+from stepwise.intake.forms import (
+    NEW_PATIENT,
+    AdmitForm,
+    GiveBackForm,
+    HoldForm,
+    ScreenForm,
+    WaitlistAddForm,
+    WaitlistLeaveForm,
+)
+from stepwise.intake.models import Inquiry
+from stepwise.intake.services.admission import inquiry_admit
+from stepwise.intake.services.places import place_give_back, place_hold
+from stepwise.intake.services.screening import screening_record
+from stepwise.intake.services.waitlist import waitlist_add, waitlist_leave
+from stepwise.intake.views import _call_again, _zone
+from stepwise.patients.models import Patient
+from stepwise.patients.selectors import patient_matches
+
+
+@staff_view(Permission.INTAKE_WRITE)
+@require_http_methods(["GET", "POST"])
+def screen(request: HttpRequest, inquiry_id: uuid.UUID) -> HttpResponse:
+    actor = actor_of(request)
+    inquiry = selectors.inquiry_get(actor, inquiry_id)
+    form = ScreenForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        screening, status = submit(form, lambda: screening_record(actor, inquiry, form.answers()))
+        if screening is not None:
+            level = screening.withdrawal_level or screening.recommended_level
+            messages.success(request, f"Screened: level {level} suggested.")
+            return redirect("intake:call", inquiry_id=inquiry.public_id)
+    return render(
+        request,
+        "intake/screen.html",
+        {"inquiry": inquiry, "form": form},
+        status=form_page_status(form, status),
+    )
+
+
+@staff_view(Permission.INTAKE_WRITE)
+@require_POST
+def hold(request: HttpRequest, inquiry_id: uuid.UUID) -> HttpResponse:
+    actor = actor_of(request)
+    inquiry = selectors.inquiry_get(actor, inquiry_id)
+    _zone(request)
+    form = HoldForm(request.POST, programs=capped_programs(actor))
+    status = 422
+    if form.is_valid():
+        program = form.cleaned_data["program"]
+        expected = local_to_aware(form.cleaned_data["expected_at"], program.facility.time_zone)
+        assert expected is not None  # a required field
+        held, status = submit(
+            form, lambda: place_hold(actor, inquiry, program, expected_at=expected)
+        )
+        if held is not None and held.reservation is not None:
+            until = timezone.localtime(held.reservation.hold_until)
+            messages.success(
+                request, f"A place is held in {program.name} until {until:%Y-%m-%d %H:%M}."
+            )
+            return redirect("intake:call", inquiry_id=inquiry.public_id)
+    return _call_again(request, inquiry_id, status, hold_form=form)
+
+
+@staff_view(Permission.INTAKE_WRITE)
+@require_POST
+def give_back(request: HttpRequest, inquiry_id: uuid.UUID) -> HttpResponse:
+    actor = actor_of(request)
+    inquiry = selectors.inquiry_get(actor, inquiry_id)
+    form = GiveBackForm(request.POST)
+    status = 422
+    if form.is_valid():
+        _, status = submit(
+            form, lambda: place_give_back(actor, inquiry, reason=form.cleaned_data["reason"])
+        )
+        if status == 200:
+            messages.success(request, "The place was given back.")
+            return redirect("intake:call", inquiry_id=inquiry.public_id)
+    return _call_again(request, inquiry_id, status, give_back_form=form)
+
+
+@staff_view(Permission.INTAKE_WRITE)
+@require_POST
+def waitlist_join(request: HttpRequest, inquiry_id: uuid.UUID) -> HttpResponse:
+    actor = actor_of(request)
+    inquiry = selectors.inquiry_get(actor, inquiry_id)
+    form = WaitlistAddForm(request.POST, programs=programs_of(actor))
+    status = 422
+    if form.is_valid():
+        program = form.cleaned_data["program"]
+        _, status = submit(form, lambda: waitlist_add(actor, inquiry, program))
+        if status == 200:
+            messages.success(request, f"On the waitlist for {program.name}.")
+            return redirect("intake:call", inquiry_id=inquiry.public_id)
+    return _call_again(request, inquiry_id, status, waitlist_form=form)
+
+
+@staff_view(Permission.INTAKE_READ)
+def waitlist_page(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    _zone(request)
+    waiting = reads.waitlist_read(actor, timezone.now())
+    return render(
+        request,
+        "intake/waitlist.html",
+        {"waiting": waiting, "leave_form": WaitlistLeaveForm()},
+    )
+
+
+@staff_view(Permission.INTAKE_WRITE)
+@require_POST
+def waitlist_exit(request: HttpRequest, entry_id: uuid.UUID) -> HttpResponse:
+    actor = actor_of(request)
+    entry = selectors.waitlist_entry_get(actor, entry_id)
+    form = WaitlistLeaveForm(request.POST)
+    status = 422
+    if form.is_valid():
+        data = form.cleaned_data
+        _, status = submit(
+            form,
+            lambda: waitlist_leave(
+                actor,
+                entry,
+                exit=data["exit"],
+                reason=data["reason"],
+                referred_to=data["referred_to"],
+                referral_out_reason=data["referral_out_reason"],
+            ),
+        )
+        if status == 200:
+            messages.success(request, "Taken off the waitlist.")
+            return redirect("intake:waitlist")
+    _zone(request)
+    waiting = selectors.waitlist(actor, timezone.now())
+    return render(
+        request,
+        "intake/waitlist.html",
+        {"waiting": waiting, "leave_form": form, "failed_entry": entry},
+        status=status,
+    )
+
+
+def _match_choices(matches: list[Patient]) -> list[tuple[str, str]]:
+    return [
+        (
+            str(p.public_id),
+            f"{p.display_name} · born {p.date_of_birth:%Y-%m-%d} · record {p.mrn}",
+        )
+        for p in matches
+    ]
+
+
+def _matches(request: HttpRequest, inquiry: Inquiry) -> list[Patient]:
+    if not (inquiry.family_name and inquiry.date_of_birth):
+        return []
+    return patient_matches(
+        actor_of(request),
+        given_name=inquiry.given_name,
+        family_name=inquiry.family_name,
+        date_of_birth=inquiry.date_of_birth,
+    )
+
+
+@staff_view(Permission.INTAKE_WRITE)
+@require_http_methods(["GET", "POST"])
+def admit(request: HttpRequest, inquiry_id: uuid.UUID) -> HttpResponse:
+    """Turn the call into an admission: confirm who the person is (a matching patient
+    is shown, never merged silently), choose the program, admit."""
+    actor = actor_of(request)
+    inquiry = selectors.inquiry_get(actor, inquiry_id)
+    zone = _zone(request)
+    matches = _matches(request, inquiry)
+    programs = programs_of(actor)
+    screening = selectors.latest_screening(inquiry)
+    initial: dict[str, object] = {}
+    held = (
+        inquiry.reservation
+        if inquiry.reservation and inquiry.reservation.status == "held"
+        else None
+    )
+    if held is not None:
+        initial["program"] = held.program.public_id
+    elif screening and screening.suggested_program:
+        initial["program"] = screening.suggested_program.public_id
+    form = AdmitForm(
+        request.POST if request.method == "POST" else None,
+        programs=programs,
+        matches=_match_choices(matches),
+        initial=initial,
+    )
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        program = data["program"]
+        chosen = data["patient"]
+        patient = (
+            None
+            if chosen == NEW_PATIENT
+            else next(p for p in matches if str(p.public_id) == chosen)
+        )
+        at = local_to_aware(data["admitted_at"], program.facility.time_zone)
+        admitted, status = submit(
+            form,
+            lambda: inquiry_admit(actor, inquiry, program, patient=patient, mrn=data["mrn"], at=at),
+        )
+        if admitted is not None:
+            messages.success(
+                request,
+                f"{admitted.patient.display_name} admitted to {program.name}"
+                + ("." if admitted.created_patient else " (existing record)."),
+            )
+            return redirect("care:chart", public_id=admitted.patient.public_id)
+    return render(
+        request,
+        "intake/admit.html",
+        {
+            "inquiry": inquiry,
+            "form": form,
+            "matches": matches,
+            "screening": screening,
+            "held": held,
+            "zone": zone,
+        },
+        status=form_page_status(form, status),
+    )

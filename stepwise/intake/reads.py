@@ -1,0 +1,63 @@
+"""Reads of the admissions line with their audit rows: a call is Part 2 information
+from the first ring (the person applied for treatment), so every read is logged."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import transaction
+
+from stepwise.core.actor import Actor
+from stepwise.core.audit import audit_record
+from stepwise.core.models import AuditAction
+from stepwise.intake import selectors
+from stepwise.intake.models import Inquiry
+from stepwise.intake.services.common import CATEGORY
+
+
+def _audit_list(actor: Actor, object_type: str, inquiries: Iterable[Inquiry]) -> None:
+    shown = list(inquiries)
+    with transaction.atomic():
+        audit_record(
+            action=AuditAction.READ,
+            actor=actor,
+            category=CATEGORY,
+            object_type=object_type,
+            detail={
+                "inquiries": [str(i.public_id) for i in shown],
+                "patients": sorted({str(i.patient.public_id) for i in shown if i.patient}),
+            },
+        )
+
+
+def inquiry_read(actor: Actor, public_id: uuid.UUID | str) -> Inquiry:
+    """One call with everything the call page shows, and its audit row."""
+    inquiry = selectors.inquiry_get(actor, public_id)
+    with transaction.atomic():
+        audit_record(
+            action=AuditAction.READ,
+            actor=actor,
+            patient_public_id=inquiry.patient.public_id if inquiry.patient else None,
+            category=CATEGORY,
+            object_type="inquiry",
+            object_id=inquiry.public_id,
+        )
+    return inquiry
+
+
+def desk_read(actor: Actor, now: datetime) -> selectors.CallDesk:
+    desk = selectors.call_desk(actor, now)
+    seen = {
+        i.pk: i
+        for i in (*desk.open_calls, *desk.lead_queue, *desk.follow_ups_due, *desk.recent_closed)
+    }
+    _audit_list(actor, "call_desk", seen.values())
+    return desk
+
+
+def waitlist_read(actor: Actor, now: datetime) -> list[selectors.WaitingPerson]:
+    waiting = selectors.waitlist(actor, now)
+    _audit_list(actor, "waitlist", (w.inquiry for w in waiting))
+    return waiting

@@ -1,0 +1,341 @@
+"""The admissions pages over real HTTP: a night call from the first ring to a held
+detox bed and the admission, the board, the waitlist and settings pages, who may use
+them, and what each costs in queries."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from datetime import date, timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from stepwise.care.models import BedReservation, Episode, Stay
+from stepwise.care.services import episode_admit, stay_plan_end
+from stepwise.core.models import AuditEvent
+from stepwise.intake.models import Inquiry, IntakeSettings, Outcome
+from stepwise.intake.services.inquiries import CallDetails, call_details_update, inquiry_start
+from stepwise.intake.services.waitlist import waitlist_add
+from stepwise.patients.models import Patient
+
+pytestmark = pytest.mark.django_db
+
+SCREEN = {
+    "withdrawal_estimate": "moderate",
+    "d1": "3",
+    "d2": "1",
+    "d3": "1",
+    "d4": "1",
+    "d5": "2",
+    "d6": "2",
+    "payer_type": "medicaid",
+    "payer_member_id": "MCD-7781234",
+    "authorization": "pending",
+}
+
+
+def _details(**changes: str) -> dict[str, str]:
+    data = {
+        "caller_kind": "family",
+        "caller_name": "Maria Soto",
+        "caller_relationship": "mother",
+        "caller_phone": "555-0101",
+        "callback_ok": "on",
+        "given_name": "Luis",
+        "family_name": "Soto",
+        "date_of_birth": "1994-02-11",
+        "phone": "555-0199",
+        "substance_1": "7",
+        "route_1": "4",
+        "frequency_1": "daily",
+        "substance_2": "",
+        "route_2": "-9",
+        "frequency_2": "unknown",
+        "substance_3": "",
+        "route_3": "-9",
+        "frequency_3": "unknown",
+        "last_use_at": "",
+        "pregnancy": "unknown",
+        "prior_treatment": "1",
+        "referral_source": "3",
+        "referring_organization": "St. Mary's ED",
+        "next": "screen",
+    }
+    data.update(changes)
+    return data
+
+
+@pytest.fixture
+def night(cast):
+    cast.new_member("admissions")
+    return cast.client_for("admissions")
+
+
+def test_a_night_call_from_first_ring_to_a_held_detox_bed_and_the_admission(cast, night):
+    page = night.get("/admissions/calls/new/")
+    assert page.status_code == 200
+    assert b"not breathing" in page.content
+
+    # Two taps: a sign, then "show what to do now".
+    response = night.post("/admissions/calls/new/", {"signs": ["unresponsive"], "go": "crisis"})
+    inquiry = Inquiry.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/admissions/calls/{inquiry.public_id}/"
+    call = night.get(response["Location"]).content.decode()
+    assert "Call 911 now" in call and "Give naloxone" in call and "Rescue breathing" in call
+    assert inquiry.lead_flagged and inquiry.crisis_advice[0] == "call_911"
+
+    night.post(f"/admissions/calls/{inquiry.public_id}/crisis-note/", {"note": "EMS arrived"})
+    inquiry.refresh_from_db()
+    assert "EMS arrived" in inquiry.crisis_note
+
+    response = night.post(f"/admissions/calls/{inquiry.public_id}/details/", _details())
+    assert response.status_code == 302
+    assert response["Location"].endswith("/screen/")
+    response = night.post(f"/admissions/calls/{inquiry.public_id}/screen/", SCREEN)
+    assert response.status_code == 302
+    inquiry.refresh_from_db()
+    assert inquiry.outcome == Outcome.SCREENED
+    call = night.get(f"/admissions/calls/{inquiry.public_id}/").content.decode()
+    assert "Suggested: Detox" in call
+
+    local = timezone.localtime(
+        timezone.now() + timedelta(hours=2), zoneinfo.ZoneInfo(cast.detox.facility.time_zone)
+    )
+    response = night.post(
+        f"/admissions/calls/{inquiry.public_id}/hold/",
+        {"program": str(cast.detox.public_id), "expected_at": local.strftime("%Y-%m-%dT%H:%M")},
+    )
+    assert response.status_code == 302
+    held = BedReservation.objects.get()
+    assert held.program == cast.detox and held.status == "held"
+
+    board = night.get("/admissions/beds/").content.decode()
+    detox_row = re.search(r"<th scope=\"row\">Detox .*?</tr>", board, re.S)
+    assert detox_row is not None
+    numbers = re.findall(r'<td class="num">(?:<strong>)?(\d+)', detox_row.group(0))
+    # capacity, occupied, reserved, available now, expected tomorrow
+    assert numbers == ["2", "0", "1", "1", "1"]
+
+    admit_page = night.get(f"/admissions/calls/{inquiry.public_id}/admit/")
+    assert admit_page.status_code == 200
+    response = night.post(
+        f"/admissions/calls/{inquiry.public_id}/admit/",
+        {"program": str(cast.detox.public_id), "patient": "new", "mrn": "", "admitted_at": ""},
+    )
+    assert response.status_code == 302
+    episode = Episode.objects.get(patient__family_name="Soto")
+    held.refresh_from_db()
+    assert held.status == "admitted" and held.episode == episode
+    assert episode.referral_source == 3 and episode.days_waiting == 0
+    chart = night.get(response["Location"]).content.decode()
+    assert "From the admissions line" in chart and "St. Mary" in chart
+
+
+def test_the_triage_screen_goes_straight_to_the_call_when_no_sign(cast, night):
+    response = night.post("/admissions/calls/new/", {"go": "none"})
+    inquiry = Inquiry.objects.get()
+    assert response["Location"] == f"/admissions/calls/{inquiry.public_id}/details/"
+    assert inquiry.crisis_signs == [] and not inquiry.lead_flagged
+
+
+def test_an_unknown_sign_is_refused_naming_the_allowed_ones(night):
+    response = night.post("/admissions/calls/new/", {"signs": ["sleepy"]})
+    assert response.status_code == 422
+    assert Inquiry.objects.count() == 0
+
+
+def test_bad_call_details_name_the_field_and_keep_the_input(cast, night):
+    inquiry = inquiry_start(cast.actors["admissions"], signs=[])
+    response = night.post(
+        f"/admissions/calls/{inquiry.public_id}/details/",
+        _details(route_1="9", date_of_birth="2090-01-01"),
+    )
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert "Select a valid choice" in body or "Allowed values" in body
+    assert "Maria Soto" in body  # nothing typed is lost
+    inquiry.refresh_from_db()
+    assert inquiry.caller_name == ""
+
+
+def test_admitting_shows_a_matching_patient_for_confirmation(cast, night):
+    existing = cast.new_patient("RR-77", "Luis", "Soto", born=date(1994, 2, 11))
+    admissions = cast.actors["admissions"]
+    inquiry = call_details_update(
+        admissions,
+        inquiry_start(admissions, signs=[]),
+        CallDetails(given_name="Luis", family_name="soto", date_of_birth=date(1994, 2, 11)),
+    )
+    page = night.get(f"/admissions/calls/{inquiry.public_id}/admit/").content.decode()
+    assert "RR-77" in page and "never merges" in page
+    # Without a choice, nothing happens.
+    response = night.post(
+        f"/admissions/calls/{inquiry.public_id}/admit/", {"program": str(cast.iop.public_id)}
+    )
+    assert response.status_code == 422
+    response = night.post(
+        f"/admissions/calls/{inquiry.public_id}/admit/",
+        {"program": str(cast.iop.public_id), "patient": str(existing.public_id)},
+    )
+    assert response.status_code == 302
+    assert Episode.objects.get().patient == existing
+    assert Inquiry.objects.get().patient == existing
+
+
+def test_a_full_program_refuses_the_admission_and_writes_nothing(cast, night):
+    for mrn in ("F-1", "F-2"):
+        episode_admit(cast.actors["owner"], cast.new_patient(mrn), cast.detox)
+    admissions = cast.actors["admissions"]
+    inquiry = call_details_update(
+        admissions,
+        inquiry_start(admissions, signs=[]),
+        CallDetails(given_name="Kim", family_name="Lee", date_of_birth=date(1990, 1, 1)),
+    )
+    response = night.post(
+        f"/admissions/calls/{inquiry.public_id}/admit/",
+        {"program": str(cast.detox.public_id), "patient": "new"},
+    )
+    assert response.status_code == 409
+    assert "Detox is full" in response.content.decode()
+    assert not Episode.objects.filter(patient__family_name="Lee").exists()
+    assert not Patient.objects.filter(family_name="Lee").exists()
+
+
+def test_the_waitlist_page_orders_by_priority_and_takes_people_off(cast, night):
+    admissions = cast.actors["admissions"]
+    calm = call_details_update(
+        admissions,
+        inquiry_start(admissions, signs=[]),
+        CallDetails(given_name="Calm", family_name="A"),
+    )
+    pregnant = call_details_update(
+        admissions,
+        inquiry_start(admissions, signs=[]),
+        CallDetails(given_name="Preg", family_name="B", pregnancy="yes"),
+    )
+    waitlist_add(admissions, calm, cast.residential)
+    entry = waitlist_add(admissions, pregnant, cast.residential)
+    page = night.get("/admissions/waitlist/").content.decode()
+    assert page.index("Preg B") < page.index("Calm A")
+    response = night.post(
+        f"/admissions/waitlist/{entry.public_id}/leave/",
+        {"exit": "lost_contact", "reason": "Three calls unanswered"},
+    )
+    assert response.status_code == 302
+    entry.refresh_from_db()
+    assert entry.exit == "lost_contact" and entry.exit_reason == "Three calls unanswered"
+    pregnant.refresh_from_db()
+    assert pregnant.outcome == Outcome.NO_FURTHER_CONTACT
+
+
+def test_pages_cost_the_same_queries_for_few_or_many_calls(cast, night, django_assert_num_queries):
+    admissions = cast.actors["admissions"]
+
+    def calls(n: int) -> None:
+        for i in range(n):
+            inquiry = call_details_update(
+                admissions,
+                inquiry_start(admissions, signs=["suicidal"] if i % 2 else []),
+                CallDetails(given_name=f"P{i}", family_name="Q"),
+            )
+            waitlist_add(admissions, inquiry, cast.residential)
+
+    calls(1)
+    counts = {}
+    for page in ("/admissions/", "/admissions/waitlist/", "/admissions/beds/"):
+        night.get(page)  # warm the session
+        with CaptureQueriesContext(connection) as one:
+            assert night.get(page).status_code == 200
+        counts[page] = len(one)
+    calls(12)
+    for page, expected in counts.items():
+        with django_assert_num_queries(expected):
+            assert night.get(page).status_code == 200
+
+
+def test_the_desk_read_is_audited_naming_each_call(cast, night):
+    admissions = cast.actors["admissions"]
+    inquiry = inquiry_start(admissions, signs=[])
+    night.get("/admissions/")
+    row = AuditEvent.objects.filter(object_type="call_desk").latest("id")
+    assert str(inquiry.public_id) in row.detail["inquiries"]
+
+
+def test_the_capacity_feed_is_off_by_default_and_shows_counts_only(cast, night):
+    assert night.get("/admissions/capacity/riverside/anything.json").status_code == 404
+    director = cast.client_for("director")
+    response = director.post(
+        "/admissions/settings/",
+        {"hold_hours": "6", "recent_overdose_days": "30", "capacity_feed_enabled": "on"},
+    )
+    assert response.status_code == 302
+    key = IntakeSettings.objects.get().capacity_feed_key
+    assert key
+    feed = Client().get(f"/admissions/capacity/riverside/{key}.json")
+    assert feed.status_code == 200
+    data = feed.json()
+    detox = next(p for p in data["programs"] if p["name"] == "Detox")
+    assert detox["capacity"] == 2 and detox["available_now"] == 2
+    assert "Rivera" not in feed.content.decode()
+    assert Client().get("/admissions/capacity/riverside/wrong.json").status_code == 404
+    assert Client().get(f"/admissions/capacity/harbor/{key}.json").status_code == 404
+
+
+def test_settings_cap_an_ambulatory_program_and_the_board_counts_it(cast):
+    director = cast.client_for("director")
+    data = {"hold_hours": "4", "recent_overdose_days": "30", f"cap_{cast.iop.pk}": "12"}
+    assert director.post("/admissions/settings/", data).status_code == 302
+    cast.iop.refresh_from_db()
+    assert cast.iop.place_cap == 12
+    board = director.get("/admissions/beds/").content.decode()
+    assert "12 places" in board
+    refused = director.post("/admissions/settings/", {**data, "hold_hours": "0"})
+    assert refused.status_code == 422
+
+
+@pytest.mark.parametrize("who", ["admin", "outsider"])
+def test_no_clinical_access_sees_no_call(cast, who):
+    inquiry = inquiry_start(cast.actors["director"], signs=[])
+    client = cast.client_for(who)
+    assert client.get(f"/admissions/calls/{inquiry.public_id}/").status_code in (403, 404)
+    assert client.get("/admissions/").status_code in (403, 200)
+    if who == "outsider":
+        assert str(inquiry.public_id) not in client.get("/admissions/").content.decode()
+
+
+def test_only_the_clinical_lead_reviews_a_crisis_call(cast, night):
+    inquiry = inquiry_start(cast.actors["admissions"], signs=["suicidal"])
+    assert (
+        night.post(
+            f"/admissions/calls/{inquiry.public_id}/lead-review/", {"note": "ok"}
+        ).status_code
+        == 403
+    )
+    director = cast.client_for("director")
+    response = director.post(
+        f"/admissions/calls/{inquiry.public_id}/lead-review/", {"note": "988 reached"}
+    )
+    assert response.status_code == 302
+    inquiry.refresh_from_db()
+    assert inquiry.lead_reviewed_at is not None and inquiry.lead_note == "988 reached"
+
+
+def test_a_stay_planned_to_end_tomorrow_counts_as_expected(cast):
+    episode_admit(cast.actors["owner"], cast.patient, cast.detox)
+    stay = Stay.objects.get()
+    stay_plan_end(cast.actors["owner"], stay, on=timezone.localdate() + timedelta(days=1))
+    board = cast.client_for("owner").get("/admissions/beds/").content.decode()
+    detox_row = re.search(r"<th scope=\"row\">Detox .*?</tr>", board, re.S)
+    assert detox_row is not None
+    assert re.findall(r'<td class="num">(?:<strong>)?(\d+)', detox_row.group(0)) == [
+        "2",
+        "1",
+        "0",
+        "1",
+        "2",
+    ]
