@@ -31,6 +31,7 @@ api = NinjaAPI(
 api.add_router("", router)
 api.add_router("", assessments_router)
 api.add_router("", "stepwise.api.withdrawal.router")
+api.add_router("", "stepwise.api.intake.router")
 
 
 @api.get("/health", auth=None, tags=["system"])

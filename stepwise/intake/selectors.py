@@ -11,7 +11,6 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from stepwise.care import rules as care_rules
-from stepwise.care.selectors import organization_time_zone
 from stepwise.core.actor import Actor
 from stepwise.core.errors import NotFound
 from stepwise.core.ids import public_id_or_404
@@ -131,8 +130,8 @@ def waiting_facts(inquiry: Inquiry) -> priority.WaitingFacts:
 def waitlist(
     actor: Actor, now: datetime | None = None, *, program_id: int | None = None
 ) -> list[WaitingPerson]:
-    """Everyone waiting, most urgent first, then longest waiting: four queries (the
-    settings row, the organization's zone, the entries, their substances)."""
+    """Everyone waiting, most urgent first, then longest waiting: three queries (the
+    settings row, the entries, their substances)."""
     moment = now or timezone.now()
     recent_days = settings_of(actor.organization_id).recent_overdose_days
     entries = (
@@ -142,11 +141,11 @@ def waitlist(
     )
     if program_id is not None:
         entries = entries.filter(program_id=program_id)
-    # Days are the organization's own days, as TEDS' days waiting at admission are.
-    zone = zoneinfo.ZoneInfo(organization_time_zone(actor.organization_id))
-    today = moment.astimezone(zone).date()
+    # Days are the program's facility days, as TEDS' days waiting at admission are.
     ranked = []
     for entry in entries:
+        zone = zoneinfo.ZoneInfo(entry.program.facility.time_zone)
+        today = moment.astimezone(zone).date()
         level = priority.priority_of(waiting_facts(entry.inquiry), today, recent_days)
         person = WaitingPerson(
             entry, level, priority.days_between(entry.added_at.astimezone(zone).date(), today)

@@ -54,6 +54,24 @@ def _person_errors(inquiry: Inquiry) -> dict[str, str]:
     return errors
 
 
+def _match_errors(inquiry: Inquiry, patient: Patient, mrn: str) -> dict[str, str]:
+    """The patient confirmed as the caller must be one the match would show: the same
+    family name and date of birth; a record number is only for a new patient."""
+    errors: dict[str, str] = {}
+    same_person = (
+        inquiry.date_of_birth == patient.date_of_birth
+        and inquiry.family_name.strip().lower() == patient.family_name.strip().lower()
+    )
+    if not same_person:
+        errors["patient"] = (
+            "This patient does not match the call's family name and date of birth; "
+            "correct the call's details or register a new patient."
+        )
+    if mrn.strip():
+        errors["mrn"] = "A record number is given only when registering a new patient."
+    return errors
+
+
 def _days_waiting(inquiry: Inquiry, admitted_at: datetime, program: Program) -> int:
     """TEDS DAYWAIT: days from the first request for treatment (this call) to the
     admission, counted in the facility's own days."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Model
+
 from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
 from stepwise.core.errors import NotFound
@@ -17,6 +19,16 @@ def settings_of(organization_id: int) -> IntakeSettings:
     """The stored settings, or the defaults (unsaved) when none are stored."""
     stored = IntakeSettings.objects.filter(organization_id=organization_id).first()
     return stored or IntakeSettings(organization_id=organization_id)
+
+
+def length_errors(model: type[Model], values: dict[str, str]) -> dict[str, str]:
+    """A message for each text longer than its column allows."""
+    errors = {}
+    for name, value in values.items():
+        limit = model._meta.get_field(name).max_length  # type: ignore[union-attr]
+        if limit is not None and len(value.strip()) > limit:
+            errors[name] = f"At most {limit} characters."
+    return errors
 
 
 def same_org(actor: Actor, *objects: Any) -> None:

@@ -30,7 +30,7 @@ from stepwise.intake.models import (
     WaitlistExit,
 )
 from stepwise.intake.rules import triage
-from stepwise.intake.services.common import CATEGORY, audit_inquiry, same_org
+from stepwise.intake.services.common import CATEGORY, audit_inquiry, length_errors, same_org
 from stepwise.intake.services.places import release_held_place
 
 
@@ -201,7 +201,8 @@ def call_details_errors(details: CallDetails, now: datetime) -> dict[str, str]:
         errors["caller_phone"] = "A call back needs a phone number."
     if details.caller_kind != CallerKind.SELF and not details.caller_name.strip():
         errors["caller_name"] = "Name the caller when they call about someone else."
-    return errors | substance_errors(details.substances)
+    texts = {name: getattr(details, name) for name in TEXT_FIELDS if name != "situation_note"}
+    return errors | length_errors(Inquiry, texts) | substance_errors(details.substances)
 
 
 def _require_editable(inquiry: Inquiry) -> None:
@@ -328,6 +329,7 @@ def inquiry_conclude(
             errors["referral_out_reason"] = (
                 f"Allowed values: {_allowed(ReferralOutReason.choices)}."
             )
+    errors |= length_errors(Inquiry, {"referred_to": referred_to})
     if outcome == Outcome.NO_FURTHER_CONTACT and not note.strip():
         errors["note"] = "Say why there is no further contact (e.g. three calls unanswered)."
     if errors:
@@ -381,6 +383,8 @@ def follow_up_set(
         raise ValidationFailed({"follow_up_due_at": "Give the time with its time zone."})
     if due_at is not None and not note.strip():
         raise ValidationFailed({"follow_up_note": "Say what the follow-up is for."})
+    if errors := length_errors(Inquiry, {"follow_up_note": note}):
+        raise ValidationFailed(errors)
     with transaction.atomic():
         locked = Inquiry.objects.select_for_update().get(pk=inquiry.pk)
         locked.follow_up_due_at = due_at

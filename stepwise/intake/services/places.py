@@ -15,7 +15,7 @@ from stepwise.core.actor import Actor
 from stepwise.core.errors import Conflict, ValidationFailed
 from stepwise.core.models import AuditAction
 from stepwise.core.roles import Permission
-from stepwise.intake.models import Inquiry, Outcome
+from stepwise.intake.models import CLOSED_OUTCOMES, Inquiry, Outcome
 from stepwise.intake.services.common import CATEGORY, audit_inquiry, same_org, settings_of
 
 
@@ -31,8 +31,10 @@ def place_hold(
         raise ValidationFailed({"expected_at": "Give the time with its time zone."})
     with transaction.atomic():
         locked = Inquiry.objects.select_for_update().get(pk=inquiry.pk)
-        if locked.outcome == Outcome.ADMITTED:
-            raise Conflict("This caller has already been admitted.")
+        if locked.outcome in CLOSED_OUTCOMES:
+            raise Conflict(
+                f"This call has ended ({locked.get_outcome_display().lower()}); log a new call."
+            )
         current = locked.reservation
         if current is not None and current.holds_place(timezone.now()):
             raise Conflict(f"A place is already held in {current.program.name}; release it first.")

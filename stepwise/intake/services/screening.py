@@ -33,7 +33,7 @@ from stepwise.intake.models import (
 from stepwise.intake.rules import screening as screen_rules
 from stepwise.intake.rules import suggest
 from stepwise.intake.rules.triage import Sign
-from stepwise.intake.services.common import CATEGORY, audit_inquiry, same_org
+from stepwise.intake.services.common import CATEGORY, audit_inquiry, length_errors, same_org
 
 
 @dataclass
@@ -71,6 +71,16 @@ def _answer_errors(answers: ScreenAnswers) -> dict[str, str]:
             errors[name] = f"Unknown {', '.join(map(repr, unknown))}; allowed: {_allowed(allowed)}."
     if len(answers.ratings) != 6:
         errors["ratings"] = "Rate all six ASAM dimensions, each 0-4."
+    else:
+        for number, rating in enumerate(answers.ratings, start=1):
+            if isinstance(rating, bool) or rating not in placement.RATINGS:
+                errors[f"d{number}"] = (
+                    f"Dimension {number}: {rating!r} is not allowed; allowed: 0, 1, 2, 3, 4."
+                )
+    errors |= length_errors(
+        Screening,
+        {"payer_name": answers.payer_name, "authorization_ref": answers.authorization_ref},
+    )
     if len(answers.payer_member_id.strip()) > 40:
         errors["payer_member_id"] = "A payer member number has at most 40 characters."
     return errors
