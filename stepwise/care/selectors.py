@@ -125,12 +125,14 @@ class CensusRow:
     discharged_today: int
     # Patients here now with a running overdose-risk flag (lost tolerance after detox).
     flagged: int = 0
+    # Beds held for expected admissions (the admissions line), still within their time.
+    held: int = 0
 
     @property
     def available(self) -> int | None:
         if self.program.bed_capacity is None:
             return None
-        return max(self.program.bed_capacity - self.occupied, 0)
+        return max(self.program.bed_capacity - self.occupied - self.held, 0)
 
     @property
     def occupancy_percent(self) -> int | None:
@@ -151,7 +153,7 @@ def facility_day_bounds(facility: Facility, now: datetime) -> tuple[datetime, da
 def census(actor: Actor, now: datetime) -> list[CensusRow]:
     """Today's census per active program, 'today' being each facility's local day.
 
-    Five queries whatever the number of programs or patients.
+    Six queries whatever the number of programs or patients.
     """
     # Most intensive first: the order patients move through the continuum.
     programs = sorted(programs_of(actor), key=lambda p: (-p.level.rank, p.facility.name, p.name))
@@ -205,6 +207,18 @@ def census(actor: Actor, now: datetime) -> list[CensusRow]:
     )
     for flag_row in flagged:
         by_program[flag_row["program_id"]]["flagged"] = flag_row["n"]
+    held = (
+        BedReservation.objects.filter(
+            organization_id=actor.organization_id,
+            program__in=programs,
+            status=ReservationStatus.HELD,
+            hold_until__gt=now,
+        )
+        .values("program_id")
+        .annotate(n=Count("id"))
+    )
+    for held_row in held:
+        by_program[held_row["program_id"]]["held"] = held_row["n"]
 
     rows = []
     for program in programs:
@@ -217,6 +231,7 @@ def census(actor: Actor, now: datetime) -> list[CensusRow]:
                 transferred_in_today=counts.get("transferred_in", 0),
                 discharged_today=counts.get("discharged", 0),
                 flagged=counts.get("flagged", 0),
+                held=counts.get("held", 0),
             )
         )
     return rows

@@ -19,6 +19,7 @@ from stepwise.care.services import episode_admit, stay_plan_end
 from stepwise.core.models import AuditEvent
 from stepwise.intake.models import Inquiry, IntakeSettings, Outcome
 from stepwise.intake.services.inquiries import CallDetails, call_details_update, inquiry_start
+from stepwise.intake.services.places import place_hold
 from stepwise.intake.services.waitlist import waitlist_add
 from stepwise.patients.models import Patient
 
@@ -339,3 +340,14 @@ def test_a_stay_planned_to_end_tomorrow_counts_as_expected(cast):
         "1",
         "2",
     ]
+
+
+def test_the_census_counts_a_held_bed_as_not_available(cast, night):
+    admissions = cast.actors["admissions"]
+    inquiry = inquiry_start(admissions, signs=[])
+    place_hold(admissions, inquiry, cast.detox, expected_at=timezone.now() + timedelta(hours=1))
+    html = night.get("/").content.decode()
+    row = re.search(r"<th scope=\"row\">Detox</th>(.*?)</tr>", html, re.S)
+    assert row is not None
+    available = re.findall(r'<td class="num">(.*?)</td>', row.group(1), re.S)[2]
+    assert available.strip().startswith("1") and "(1 held)" in available
