@@ -30,7 +30,7 @@ from stepwise.intake.services.admission import inquiry_admit
 from stepwise.intake.services.places import place_give_back, place_hold
 from stepwise.intake.services.screening import screening_record
 from stepwise.intake.services.waitlist import waitlist_add, waitlist_leave
-from stepwise.intake.views import _call_again, _zone
+from stepwise.intake.views import activate_call_zone, call_page_again
 from stepwise.patients.models import Patient
 from stepwise.patients.selectors import patient_matches
 
@@ -61,7 +61,7 @@ def screen(request: HttpRequest, inquiry_id: uuid.UUID) -> HttpResponse:
 def hold(request: HttpRequest, inquiry_id: uuid.UUID) -> HttpResponse:
     actor = actor_of(request)
     inquiry = selectors.inquiry_get(actor, inquiry_id)
-    _zone(request)
+    activate_call_zone(request)
     form = HoldForm(request.POST, programs=capped_programs(actor))
     status = 422
     if form.is_valid():
@@ -77,7 +77,7 @@ def hold(request: HttpRequest, inquiry_id: uuid.UUID) -> HttpResponse:
                 request, f"A place is held in {program.name} until {until:%Y-%m-%d %H:%M}."
             )
             return redirect("intake:call", inquiry_id=inquiry.public_id)
-    return _call_again(request, inquiry_id, status, hold_form=form)
+    return call_page_again(request, inquiry_id, status, hold_form=form)
 
 
 @staff_view(Permission.INTAKE_WRITE)
@@ -94,7 +94,7 @@ def give_back(request: HttpRequest, inquiry_id: uuid.UUID) -> HttpResponse:
         if status == 200:
             messages.success(request, "The place was given back.")
             return redirect("intake:call", inquiry_id=inquiry.public_id)
-    return _call_again(request, inquiry_id, status, give_back_form=form)
+    return call_page_again(request, inquiry_id, status, give_back_form=form)
 
 
 @staff_view(Permission.INTAKE_WRITE)
@@ -110,13 +110,13 @@ def waitlist_join(request: HttpRequest, inquiry_id: uuid.UUID) -> HttpResponse:
         if status == 200:
             messages.success(request, f"On the waitlist for {program.name}.")
             return redirect("intake:call", inquiry_id=inquiry.public_id)
-    return _call_again(request, inquiry_id, status, waitlist_form=form)
+    return call_page_again(request, inquiry_id, status, waitlist_form=form)
 
 
 @staff_view(Permission.INTAKE_READ)
 def waitlist_page(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    _zone(request)
+    activate_call_zone(request)
     waiting = reads.waitlist_read(actor, timezone.now())
     return render(
         request,
@@ -148,7 +148,7 @@ def waitlist_exit(request: HttpRequest, entry_id: uuid.UUID) -> HttpResponse:
         if status == 200:
             messages.success(request, "Taken off the waitlist.")
             return redirect("intake:waitlist")
-    _zone(request)
+    activate_call_zone(request)
     waiting = selectors.waitlist(actor, timezone.now())
     return render(
         request,
@@ -186,7 +186,7 @@ def admit(request: HttpRequest, inquiry_id: uuid.UUID) -> HttpResponse:
     is shown, never merged silently), choose the program, admit."""
     actor = actor_of(request)
     inquiry = selectors.inquiry_get(actor, inquiry_id)
-    zone = _zone(request)
+    zone = activate_call_zone(request)
     matches = _matches(request, inquiry)
     programs = programs_of(actor)
     screening = selectors.latest_screening(inquiry)

@@ -12,9 +12,11 @@ from django.db import transaction
 from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
 from stepwise.core.models import AuditAction
+from stepwise.core.roles import Permission
 from stepwise.intake import selectors
 from stepwise.intake.models import Inquiry
 from stepwise.intake.services.common import CATEGORY
+from stepwise.patients.access import require_patient_access
 
 
 def _audit_list(actor: Actor, object_type: str, inquiries: Iterable[Inquiry]) -> None:
@@ -33,8 +35,12 @@ def _audit_list(actor: Actor, object_type: str, inquiries: Iterable[Inquiry]) ->
 
 
 def inquiry_read(actor: Actor, public_id: uuid.UUID | str) -> Inquiry:
-    """One call with everything the call page shows, and its audit row."""
+    """One call with everything the call page shows, and its audit row. Once the caller
+    is a patient the call is part of their record: treating clinicians then need the
+    care relationship the chart needs."""
     inquiry = selectors.inquiry_get(actor, public_id)
+    if inquiry.patient is not None:
+        require_patient_access(actor, Permission.CHART_READ, inquiry.patient, category=CATEGORY)
     with transaction.atomic():
         audit_record(
             action=AuditAction.READ,

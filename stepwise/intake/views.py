@@ -75,7 +75,7 @@ def call_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _zone(request: HttpRequest) -> str:
+def activate_call_zone(request: HttpRequest) -> str:
     zone = organization_time_zone(actor_of(request).organization_id)
     timezone.activate(zone)
     return zone
@@ -85,7 +85,7 @@ def call_page_context(request: HttpRequest, inquiry: Inquiry, **forms: object) -
     """Everything the call page shows; forms passed in replace the blank ones (to show
     their errors)."""
     actor = actor_of(request)
-    zone = _zone(request)
+    zone = activate_call_zone(request)
     screening = selectors.latest_screening(inquiry)
     programs = programs_of(actor)
     capped = capped_programs(actor)
@@ -138,7 +138,7 @@ def call(request: HttpRequest, inquiry_id: uuid.UUID) -> HttpResponse:
     return render(request, "intake/call.html", call_page_context(request, inquiry))
 
 
-def _call_again(
+def call_page_again(
     request: HttpRequest, inquiry_id: uuid.UUID, status: int, **forms: object
 ) -> HttpResponse:
     """The call page again, with a refused form showing its errors."""
@@ -153,7 +153,7 @@ def _call_again(
 def call_details(request: HttpRequest, inquiry_id: uuid.UUID) -> HttpResponse:
     actor = actor_of(request)
     inquiry = selectors.inquiry_get(actor, inquiry_id)
-    zone = _zone(request)
+    zone = activate_call_zone(request)
     if request.method == "POST":
         form = CallDetailsForm(request.POST, time_zone=zone)
     else:
@@ -202,7 +202,7 @@ def crisis_note(request: HttpRequest, inquiry_id: uuid.UUID) -> HttpResponse:
         if status == 200:
             messages.success(request, "Noted.")
             return redirect("intake:call", inquiry_id=inquiry.public_id)
-    return _call_again(request, inquiry_id, 422, note_form=form)
+    return call_page_again(request, inquiry_id, 422, note_form=form)
 
 
 @staff_view(Permission.INTAKE_LEAD)
@@ -219,7 +219,7 @@ def lead_review_view(request: HttpRequest, inquiry_id: uuid.UUID) -> HttpRespons
         if status == 200:
             messages.success(request, "Review recorded.")
             return redirect("intake:call", inquiry_id=inquiry.public_id)
-    return _call_again(request, inquiry_id, status, lead_form=form)
+    return call_page_again(request, inquiry_id, status, lead_form=form)
 
 
 @staff_view(Permission.INTAKE_WRITE)
@@ -245,7 +245,7 @@ def conclude(request: HttpRequest, inquiry_id: uuid.UUID) -> HttpResponse:
         if status == 200:
             messages.success(request, f"Call ended: {Outcome(data['outcome']).label.lower()}.")
             return redirect("intake:call", inquiry_id=inquiry.public_id)
-    return _call_again(request, inquiry_id, status, conclude_form=form)
+    return call_page_again(request, inquiry_id, status, conclude_form=form)
 
 
 @staff_view(Permission.INTAKE_WRITE)
@@ -253,7 +253,7 @@ def conclude(request: HttpRequest, inquiry_id: uuid.UUID) -> HttpResponse:
 def follow_up(request: HttpRequest, inquiry_id: uuid.UUID) -> HttpResponse:
     actor = actor_of(request)
     inquiry = selectors.inquiry_get(actor, inquiry_id)
-    zone = _zone(request)
+    zone = activate_call_zone(request)
     form = FollowUpForm(request.POST)
     status = 422
     if form.is_valid():
@@ -264,4 +264,4 @@ def follow_up(request: HttpRequest, inquiry_id: uuid.UUID) -> HttpResponse:
         if status == 200:
             messages.success(request, "Follow-up set." if due else "Follow-up marked done.")
             return redirect("intake:call", inquiry_id=inquiry.public_id)
-    return _call_again(request, inquiry_id, status, follow_up_form=form)
+    return call_page_again(request, inquiry_id, status, follow_up_form=form)

@@ -351,3 +351,21 @@ def test_the_census_counts_a_held_bed_as_not_available(cast, night):
     assert row is not None
     available = re.findall(r'<td class="num">(.*?)</td>', row.group(1), re.S)[2]
     assert available.strip().startswith("1") and "(1 held)" in available
+
+
+def test_once_admitted_the_call_is_part_of_the_record_behind_the_care_team(cast, night):
+    from stepwise.intake.services.admission import inquiry_admit
+
+    admissions = cast.actors["admissions"]
+    inquiry = call_details_update(
+        admissions,
+        inquiry_start(admissions, signs=[]),
+        CallDetails(given_name="Ada", family_name="Quill", date_of_birth=date(1980, 3, 3)),
+    )
+    url = f"/admissions/calls/{inquiry.public_id}/"
+    colleague = cast.client_for("colleague")  # a nurse, not on the patient's care team
+    assert colleague.get(url).status_code == 200  # before admission: the shared call log
+    inquiry_admit(admissions, inquiry, cast.iop)
+    refused = colleague.get(url)
+    assert refused.status_code == 403 and "Quill" not in refused.content.decode()
+    assert night.get(url).status_code == 200  # admissions works across the facility
