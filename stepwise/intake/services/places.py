@@ -85,15 +85,9 @@ def release_held_place(actor: Actor, inquiry: Inquiry, *, reason: str) -> str | 
     return str(held.public_id)
 
 
-def _outcome_without_place(inquiry: Inquiry) -> str:
-    if inquiry.waitlist.filter(left_at__isnull=True).exists():
-        return Outcome.WAITLISTED
-    return Outcome.SCREENED if inquiry.screenings.exists() else ""
-
-
 def place_give_back(actor: Actor, inquiry: Inquiry, *, reason: str) -> Inquiry:
     """Release the place held for this caller (plans changed); the call goes back to
-    screened so it shows among the calls still needing someone."""
+    waitlisted, screened or open, so it shows among the calls still needing someone."""
     same_org(actor, inquiry)
     require_permission(actor, Permission.INTAKE_WRITE, category=CATEGORY)
     if not reason.strip():
@@ -104,7 +98,7 @@ def place_give_back(actor: Actor, inquiry: Inquiry, *, reason: str) -> Inquiry:
         if released is None:
             raise Conflict("No place is held for this caller.")
         if locked.outcome == Outcome.SCHEDULED:
-            locked.outcome = _outcome_without_place(locked)
+            locked.outcome = outcome_without_place(locked)
             locked.outcome_at = timezone.now()
             locked.save(update_fields=["outcome", "outcome_at", "updated_at"])
         audit_inquiry(actor, AuditAction.UPDATE, locked, detail={"place_released": released})
@@ -135,7 +129,7 @@ def lapsed_places_close(actor: Actor, now: datetime | None = None) -> list[Inqui
                 reason=f"Did not arrive by {reservation.hold_until:%Y-%m-%d %H:%M} UTC.",
                 lapsed=True,
             )
-            locked.outcome = _outcome_without_place(locked)
+            locked.outcome = outcome_without_place(locked)
             locked.outcome_at = moment
             locked.follow_up_due_at = moment
             locked.follow_up_note = (
