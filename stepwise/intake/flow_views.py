@@ -61,12 +61,13 @@ def screen(request: HttpRequest, inquiry_id: uuid.UUID) -> HttpResponse:
 def hold(request: HttpRequest, inquiry_id: uuid.UUID) -> HttpResponse:
     actor = actor_of(request)
     inquiry = selectors.inquiry_get(actor, inquiry_id)
-    activate_call_zone(request)
+    # The call page shows and fills times in the organization's zone; read them so.
+    zone = activate_call_zone(request)
     form = HoldForm(request.POST, programs=capped_programs(actor))
     status = 422
     if form.is_valid():
         program = form.cleaned_data["program"]
-        expected = local_to_aware(form.cleaned_data["expected_at"], program.facility.time_zone)
+        expected = local_to_aware(form.cleaned_data["expected_at"], zone)
         assert expected is not None  # a required field
         held, status = submit(
             form, lambda: place_hold(actor, inquiry, program, expected_at=expected)
@@ -216,7 +217,7 @@ def admit(request: HttpRequest, inquiry_id: uuid.UUID) -> HttpResponse:
             if chosen == NEW_PATIENT
             else next(p for p in matches if str(p.public_id) == chosen)
         )
-        at = local_to_aware(data["admitted_at"], program.facility.time_zone)
+        at = local_to_aware(data["admitted_at"], zone)
         admitted, status = submit(
             form,
             lambda: inquiry_admit(actor, inquiry, program, patient=patient, mrn=data["mrn"], at=at),

@@ -127,15 +127,19 @@ class CallDetailsForm(forms.Form):
         self.fields["last_use_at"].help_text = f"Local time ({time_zone}); a guess is fine."
         substances = [("", "—"), *((c, t) for c, t in care_rules.SUBSTANCES if c != -9)]
         for rank in SUBSTANCE_ROWS:
-            label = {1: "Main substance", 2: "Second substance", 3: "Third substance"}[rank]
+            which = {1: "main substance", 2: "second substance", 3: "third substance"}[rank]
             self.fields[f"substance_{rank}"] = forms.TypedChoiceField(
-                label=label, choices=substances, coerce=int, required=False, empty_value=None
+                label=which.capitalize(),
+                choices=substances,
+                coerce=int,
+                required=False,
+                empty_value=None,
             )
             self.fields[f"route_{rank}"] = forms.TypedChoiceField(
-                label="How used", choices=care_rules.ROUTES, coerce=int, initial=-9
+                label=f"How used ({which})", choices=care_rules.ROUTES, coerce=int, initial=-9
             )
             self.fields[f"frequency_{rank}"] = forms.ChoiceField(
-                label="How often", choices=care_rules.FREQUENCIES, initial="unknown"
+                label=f"How often ({which})", choices=care_rules.FREQUENCIES, initial="unknown"
             )
 
     SECTIONS = (

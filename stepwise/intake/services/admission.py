@@ -81,10 +81,30 @@ def _days_waiting(inquiry: Inquiry, admitted_at: datetime, program: Program) -> 
     )
 
 
-_CONTACT_RELATIONSHIP = {
-    CallerKind.FAMILY: ContactRelationship.OTHER_FAMILY,
-    CallerKind.FRIEND: ContactRelationship.FRIEND,
+# The words callers use for themselves, and the contact relationship each means.
+_FAMILY_WORDS: dict[str, str] = {
+    **dict.fromkeys(
+        ["parent", "mother", "father", "mom", "dad", "stepmother", "stepfather"],
+        ContactRelationship.PARENT,
+    ),
+    **dict.fromkeys(
+        ["spouse", "partner", "wife", "husband", "girlfriend", "boyfriend"],
+        ContactRelationship.SPOUSE,
+    ),
+    **dict.fromkeys(["sibling", "sister", "brother"], ContactRelationship.SIBLING),
+    **dict.fromkeys(["child", "son", "daughter"], ContactRelationship.CHILD),
 }
+
+
+def contact_relationship(caller_kind: str, said: str) -> str | None:
+    """The contact relationship of a caller who may become the patient's contact:
+    a friend, or a family member by the word they gave; None for anyone else."""
+    if caller_kind == CallerKind.FRIEND:
+        return ContactRelationship.FRIEND
+    if caller_kind != CallerKind.FAMILY:
+        return None
+    word = said.strip().lower()
+    return _FAMILY_WORDS.get(word, ContactRelationship.OTHER_FAMILY)
 
 
 def inquiry_admit(
@@ -163,7 +183,7 @@ def inquiry_admit(
             reservation=reservation,
         )
         contact = None
-        relationship = _CONTACT_RELATIONSHIP.get(CallerKind(locked.caller_kind))
+        relationship = contact_relationship(locked.caller_kind, locked.caller_relationship)
         if created and relationship and locked.callback_ok and locked.caller_phone:
             contact = contact_add(
                 actor,

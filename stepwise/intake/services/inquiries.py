@@ -3,14 +3,17 @@ situation, the clinical lead's review of a crisis call, and how the call ended."
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from stepwise.care import rules as care_rules
+from stepwise.care.selectors import organization_time_zone
 from stepwise.care.services import SubstanceUse
 from stepwise.core.access import require_permission
 from stepwise.core.actor import Actor
@@ -97,7 +100,10 @@ def crisis_note_add(actor: Actor, inquiry: Inquiry, *, note: str) -> Inquiry:
         raise ValidationFailed({"note": "Write what happened, e.g. '911 called at 03:12'."})
     with transaction.atomic():
         locked = Inquiry.objects.select_for_update().get(pk=inquiry.pk)
-        stamp = f"[{timezone.now():%Y-%m-%d %H:%M} UTC, {actor.username}] {text}"
+        zone = zoneinfo.ZoneInfo(organization_time_zone(actor.organization_id))
+        writer = get_user_model().objects.get(pk=actor.user_id)
+        name = writer.get_full_name() or actor.username
+        stamp = f"[{timezone.now().astimezone(zone):%Y-%m-%d %H:%M %Z}, {name}] {text}"
         locked.crisis_note = f"{locked.crisis_note}\n{stamp}".strip()
         locked.save(update_fields=["crisis_note", "updated_at"])
         audit_inquiry(actor, AuditAction.UPDATE, locked, detail={"fields": ["crisis_note"]})

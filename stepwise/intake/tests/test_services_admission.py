@@ -26,7 +26,7 @@ from stepwise.core.audit import audit_verify
 from stepwise.core.errors import AccessDenied, Conflict, NotFound, ValidationFailed
 from stepwise.core.models import AuditEvent
 from stepwise.intake.models import Inquiry, Outcome, WaitlistEntry
-from stepwise.intake.services.admission import inquiry_admit
+from stepwise.intake.services.admission import contact_relationship, inquiry_admit
 from stepwise.intake.services.places import place_hold
 from stepwise.intake.services.waitlist import waitlist_add
 from stepwise.patients.models import Contact, Patient
@@ -109,11 +109,12 @@ def test_everything_the_call_captured_carries_over(cast):
     ) == [(1, 5, 4, "daily"), (2, 7, 2, "3_6_week"), (3, 13, 1, "1_2_week")]
     stay = Stay.objects.get(episode=episode)
     assert stay.program == cast.detox and stay.bed_number == 1
-    # The family caller who may be called back is now the patient's contact.
+    # The family caller who may be called back is now the patient's contact, with the
+    # relationship they gave ("mother").
     [contact] = Contact.objects.filter(patient=patient)
     assert (contact.name, contact.relationship, contact.phone) == (
         "Maria Lee",
-        "other_family",
+        "parent",
         "555-0199",
     )
     # The held place became the admission.
@@ -429,3 +430,20 @@ def test_only_one_of_two_racing_admissions_from_calls_gets_the_last_bed(live_cas
     }
     assert board["Detox"].available_now == 0
     assert audit_verify() == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "said", "expected"),
+    [
+        ("family", "Mother", "parent"),
+        ("family", " husband ", "spouse"),
+        ("family", "sister", "sibling"),
+        ("family", "son", "child"),
+        ("family", "aunt", "other_family"),
+        ("friend", "roommate", "friend"),
+        ("referrer", "ED nurse", None),
+        ("self", "", None),
+    ],
+)
+def test_a_caller_becomes_a_contact_with_the_relationship_they_gave(kind, said, expected):
+    assert contact_relationship(kind, said) == expected

@@ -3,6 +3,7 @@ lead's review, how a call ends and the follow-up."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -351,8 +352,9 @@ def test_crisis_notes_are_stamped_and_appended(cast):
     crisis_note_add(worker, inquiry, note="Naloxone given by the caller; breathing.")
     lines = Inquiry.objects.get(pk=inquiry.pk).crisis_note.splitlines()
     assert len(lines) == 2
-    assert lines[0].startswith("[") and lines[0].endswith("admissions] 911 called at 03:12")
-    assert lines[1].endswith("admissions] Naloxone given by the caller; breathing.")
+    # In the organization's own time (New York here) and the writer's name.
+    assert re.fullmatch(r"\[\d{4}-\d\d-\d\d \d\d:\d\d E[SD]T, \w+\] 911 called at 03:12", lines[0])
+    assert lines[1].endswith("] Naloxone given by the caller; breathing.")
     events = intake_events(action="update", object_id=str(inquiry.public_id))
     assert [e.detail["fields"] for e in events] == [["crisis_note"], ["crisis_note"]]
 
