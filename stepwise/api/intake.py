@@ -6,19 +6,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema
-from pydantic import field_validator
-from pydantic_core import PydanticCustomError
 
 from stepwise.api.auth import api_actor
 from stepwise.api.permissions import PermissionToken
-from stepwise.api.schemas import ErrorOut, InputSchema
+from stepwise.api.schemas import ClinicalIn, ErrorOut
 from stepwise.care import rules as care_rules
 from stepwise.care.models import BedReservation, Program, ReservationStatus
 from stepwise.care.selectors import places_board, program_get
@@ -68,9 +66,6 @@ router = Router(tags=["admissions"])
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 READ_ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 
-# Times outside these are typing mistakes, and would not survive a time-zone change.
-EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
-LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 NOTE = 4000  # the longest free text taken in a note
 
 
@@ -80,32 +75,6 @@ def _allowed(values: Iterable[Any]) -> str:
 
 def _coded(choices: Iterable[tuple[Any, str]]) -> str:
     return ", ".join(f"{code} ({text})" for code, text in choices)
-
-
-def _holds_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, list | tuple):
-        return any(_holds_nul(v) for v in value)
-    return False
-
-
-class IntakeIn(InputSchema):
-    """A request body of this router: times carry their zone (a naive time is refused
-    here, naming the field, as the services' event times are), and no NUL hides in
-    a list either."""
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _zoned_and_clean(cls, value: Any) -> Any:
-        if isinstance(value, datetime):
-            if timezone.is_naive(value):
-                raise PydanticCustomError("naive_datetime", "Give the time with its time zone.")
-            if not EARLIEST <= value < LATEST:
-                raise PydanticCustomError("datetime_range", "Give a time between 1900 and 2199.")
-        if _holds_nul(value):
-            raise PydanticCustomError("nul_character", "Text may not contain NUL characters.")
-        return value
 
 
 # ---------------------------------------------------------------------------
@@ -433,7 +402,7 @@ def _after_write(actor: Actor, inquiry: Inquiry) -> dict[str, Any]:
 # Calls
 
 
-class StartIn(IntakeIn):
+class StartIn(ClinicalIn):
     signs: list[str] = Field(
         description="The danger signs answered yes, asked before anything else; an empty "
         "list is the answer 'none'. Allowed: " + _allowed(s.value for s in triage.Sign)
@@ -526,7 +495,7 @@ def read_inquiry(request: HttpRequest, inquiry_id: str) -> dict[str, Any]:
     return _inquiry(reads.inquiry_read(api_actor(request), inquiry_id))
 
 
-class SubstanceIn(IntakeIn):
+class SubstanceIn(ClinicalIn):
     substance: int = Field(
         description="TEDS substance code: " + _coded(c for c in care_rules.SUBSTANCES if c[0] != -9)
     )
@@ -534,7 +503,7 @@ class SubstanceIn(IntakeIn):
     frequency: str = Field("unknown", description=_coded(care_rules.FREQUENCIES))
 
 
-class CallDetailsIn(IntakeIn):
+class CallDetailsIn(ClinicalIn):
     """The whole record of who called and the person's situation: a field left out is
     cleared (set to its default), as on the page's form."""
 
@@ -582,7 +551,7 @@ def record_details(request: HttpRequest, inquiry_id: str, payload: CallDetailsIn
     return _after_write(actor, inquiry)
 
 
-class NoteIn(IntakeIn):
+class NoteIn(ClinicalIn):
     note: str = Field(max_length=NOTE)
 
 
@@ -612,7 +581,7 @@ def review_as_lead(request: HttpRequest, inquiry_id: str, payload: NoteIn) -> di
     return _after_write(actor, inquiry)
 
 
-class ConcludeIn(IntakeIn):
+class ConcludeIn(ClinicalIn):
     outcome: str = Field(description=_allowed(o.value for o in CONCLUSIONS))
     note: str = Field("", max_length=NOTE, description="Required for no_further_contact")
     referred_to: str = Field("", max_length=200, description="Required for referred_out")
@@ -641,7 +610,7 @@ def conclude_inquiry(request: HttpRequest, inquiry_id: str, payload: ConcludeIn)
     return _after_write(actor, inquiry)
 
 
-class FollowUpIn(IntakeIn):
+class FollowUpIn(ClinicalIn):
     due_at: datetime | None = Field(
         description="When someone must call back, with its time zone; null clears it"
     )
@@ -666,7 +635,7 @@ def set_follow_up(request: HttpRequest, inquiry_id: str, payload: FollowUpIn) ->
 # The pre-admission screen
 
 
-class ScreenIn(IntakeIn):
+class ScreenIn(ClinicalIn):
     withdrawal_estimate: str = Field(description=_coded(WithdrawalEstimate.choices))
     ratings: list[int] = Field(description="ASAM dimensions 1 to 6 in order, each 0-4")
     medical_flags: list[str] = Field(
@@ -709,7 +678,7 @@ def record_screening(
 # Held places
 
 
-class HoldIn(IntakeIn):
+class HoldIn(ClinicalIn):
     program: uuid.UUID
     expected_at: datetime = Field(
         description="The expected arrival, with its time zone; the place is held for the "
@@ -732,7 +701,7 @@ def hold_place(request: HttpRequest, inquiry_id: str, payload: HoldIn) -> dict[s
     return _after_write(actor, inquiry)
 
 
-class ReasonIn(IntakeIn):
+class ReasonIn(ClinicalIn):
     reason: str = Field(max_length=NOTE)
 
 
@@ -808,7 +777,7 @@ def list_matches(request: HttpRequest, inquiry_id: str) -> list[dict[str, Any]]:
     ]
 
 
-class AdmitFromCallIn(IntakeIn):
+class AdmitFromCallIn(ClinicalIn):
     program: uuid.UUID
     patient: uuid.UUID | None = Field(
         None,
@@ -911,7 +880,7 @@ def list_waitlist(request: HttpRequest) -> list[dict[str, Any]]:
     ]
 
 
-class WaitlistIn(IntakeIn):
+class WaitlistIn(ClinicalIn):
     inquiry: uuid.UUID
     program: uuid.UUID
 
@@ -932,7 +901,7 @@ def add_to_waitlist(request: HttpRequest, payload: WaitlistIn) -> tuple[int, dic
     return 201, _entry(entry, inquiry)
 
 
-class LeaveIn(IntakeIn):
+class LeaveIn(ClinicalIn):
     exit: str = Field(description=_allowed(e.value for e in LEAVING_BY_HAND))
     reason: str = Field(max_length=NOTE)
     referred_to: str = Field("", max_length=200, description="Required when referred")

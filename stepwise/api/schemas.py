@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from django.utils import timezone
@@ -26,6 +26,40 @@ class InputSchema(Schema):
     @classmethod
     def _no_nul(cls, value: Any) -> Any:
         if isinstance(value, str) and "\x00" in value:
+            raise PydanticCustomError("nul_character", "Text may not contain NUL characters.")
+        return value
+
+
+# Times outside these are typing mistakes, and would not survive a time-zone change.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def holds_nul(value: Any) -> bool:
+    """Whether a NUL character hides in a text, or in a list or mapping of them."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(holds_nul(v) for v in value)
+    if isinstance(value, dict):
+        return any(holds_nul(k) or holds_nul(v) for k, v in value.items())
+    return False
+
+
+class ClinicalIn(InputSchema):
+    """A request body of the clinical routers: times carry their zone (a naive time is
+    refused here, naming the field, as the services' event times are), and no NUL
+    hides in a list or a mapping either."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _zoned_and_clean(cls, value: Any) -> Any:
+        if isinstance(value, datetime):
+            if timezone.is_naive(value):
+                raise PydanticCustomError("naive_datetime", "Give the time with its time zone.")
+            if not EARLIEST <= value < LATEST:
+                raise PydanticCustomError("datetime_range", "Give a time between 1900 and 2199.")
+        if holds_nul(value):
             raise PydanticCustomError("nul_character", "Text may not contain NUL characters.")
         return value
 

@@ -5,7 +5,7 @@ The same services, reads and audit rows as the pages."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -13,12 +13,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema
-from pydantic import field_validator
-from pydantic_core import PydanticCustomError
 
 from stepwise.api.auth import api_actor
 from stepwise.api.permissions import PermissionToken, requires
-from stepwise.api.schemas import ErrorOut, InputSchema
+from stepwise.api.schemas import ClinicalIn, ErrorOut
 from stepwise.care.chart import patient_access, patient_for, record_read
 from stepwise.care.models import Program, Stay
 from stepwise.care.selectors import current_stay_of
@@ -72,42 +70,11 @@ router = Router(tags=["withdrawal"])
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 READ_ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 
-# Times outside these are typing mistakes, and would not survive a time-zone change.
-EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
-LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 MG = Decimal("0.001")  # doses are stored to the microgram
 
 
 def _allowed(values: Any) -> str:
     return ", ".join(str(v) for v in values)
-
-
-def _holds_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, list | tuple):
-        return any(_holds_nul(v) for v in value)
-    if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    return False
-
-
-class WithdrawalIn(InputSchema):
-    """A request body of this router: times carry their zone (a naive time is refused
-    here, naming the field, as the services' event times are), and no NUL hides in
-    a list or a mapping either."""
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _zoned_and_clean(cls, value: Any) -> Any:
-        if isinstance(value, datetime):
-            if timezone.is_naive(value):
-                raise PydanticCustomError("naive_datetime", "Give the time with its time zone.")
-            if not EARLIEST <= value < LATEST:
-                raise PydanticCustomError("datetime_range", "Give a time between 1900 and 2199.")
-        if _holds_nul(value):
-            raise PydanticCustomError("nul_character", "Text may not contain NUL characters.")
-        return value
 
 
 # ---------------------------------------------------------------------------
@@ -417,7 +384,7 @@ def unit_board(request: HttpRequest, program_id: str) -> dict[str, Any]:
 # Vital signs, the flowsheet, the naloxone challenge
 
 
-class VitalsIn(WithdrawalIn):
+class VitalsIn(ClinicalIn):
     pulse: int | None = Field(None, description="Beats per minute, 20-250")
     systolic: int | None = Field(None, description="mmHg, 50-260; with diastolic")
     diastolic: int | None = Field(None, description="mmHg, 20-160; with systolic")
@@ -525,7 +492,7 @@ def record_vitals(
     return 201, _vitals(row, patient)
 
 
-class ReasonIn(WithdrawalIn):
+class ReasonIn(ClinicalIn):
     reason: str = Field(max_length=1000, description="What was wrong with this entry")
 
 
@@ -554,7 +521,7 @@ def vitals_in_error(
     return _vitals(vitals_mark_in_error(actor, row, reason=payload.reason), patient)
 
 
-class LastUseIn(WithdrawalIn):
+class LastUseIn(ClinicalIn):
     substance: str = Field(description=_allowed(last_use_rules.OPIOID_CODES))
     last_use_at: datetime = Field(
         description="With its time zone; not in the future, and no more than "
@@ -733,7 +700,7 @@ def flowsheet(request: HttpRequest, patient_id: str) -> dict[str, Any]:
     }
 
 
-class ChallengeIn(WithdrawalIn):
+class ChallengeIn(ClinicalIn):
     result: str = Field(description="negative (no withdrawal signs) or positive")
     performed_at: datetime | None = Field(None, description="With its time zone; default now")
     note: str = ""
@@ -778,7 +745,7 @@ def record_challenge(
 # The medical admission
 
 
-class SubstanceUseIn(WithdrawalIn):
+class SubstanceUseIn(ClinicalIn):
     substance: str = Field(description=_allowed(admission_rules.SUBSTANCES_BY_CODE))
     routes: list[str] = Field(description="One or more of: " + _allowed(admission_rules.ROUTES))
     form: str = Field("", description=_allowed(admission_rules.FORMS))
@@ -789,7 +756,7 @@ class SubstanceUseIn(WithdrawalIn):
     )
 
 
-class MedicalAdmissionIn(WithdrawalIn):
+class MedicalAdmissionIn(ClinicalIn):
     substances: list[SubstanceUseIn]
     past_overdoses: int = Field(0, description="0-99")
     last_overdose_on: date | None = None
@@ -897,13 +864,13 @@ def record_medical_admission(
 # Medication orders and safety overrides
 
 
-class TaperStepIn(WithdrawalIn):
+class TaperStepIn(ClinicalIn):
     days: int = Field(le=365, description="How many days this step lasts, 1-365")
     dose_mg: Decimal = Field(max_digits=8, decimal_places=3)
     frequency: str = Field("", description="A scheduled frequency; empty keeps the order's")
 
 
-class OrderIn(WithdrawalIn):
+class OrderIn(ClinicalIn):
     drug: str = Field(description=_allowed(formulary.DRUGS_BY_CODE))
     dose_mg: Decimal = Field(
         max_digits=8, decimal_places=3, description="mg, above 0 and at most 1000"
@@ -1222,7 +1189,7 @@ def apply_comfort_set(request: HttpRequest, patient_id: str) -> tuple[int, list[
     return 201, [_order(o) for o in order_set_apply(actor, patient).orders]
 
 
-class StopIn(WithdrawalIn):
+class StopIn(ClinicalIn):
     reason: str = Field(max_length=1000)
 
 
@@ -1238,7 +1205,7 @@ def stop_order(request: HttpRequest, order_id: str, payload: StopIn) -> dict[str
     return _order(_orders_with_people().get(pk=order.pk))
 
 
-class OverrideIn(WithdrawalIn):
+class OverrideIn(ClinicalIn):
     rule: str = Field(description=_allowed(RULE_TITLES))
     reason: str = Field(max_length=2000, description="The physician's clinical reason")
     at: datetime | None = Field(
@@ -1267,7 +1234,7 @@ def record_override(
 # Administrations (the eMAR)
 
 
-class AdministrationIn(WithdrawalIn):
+class AdministrationIn(ClinicalIn):
     outcome: str = Field(description="given, held or refused")
     at: datetime | None = Field(None, description="With its time zone; default now")
     scheduled_for: datetime | None = Field(
@@ -1400,7 +1367,7 @@ def list_administrations(request: HttpRequest, patient_id: str) -> list[dict[str
     return [_administration(a) for a in rows]
 
 
-class FollowupIn(WithdrawalIn):
+class FollowupIn(ClinicalIn):
     result: str = Field(description="effective, partly or not_effective")
     note: str = ""
 
@@ -1446,7 +1413,7 @@ def administration_in_error(
 # The safe-discharge bundle
 
 
-class BundleItemIn(WithdrawalIn):
+class BundleItemIn(ClinicalIn):
     state: str = Field(description="done, or declined with a reason")
     reason: str = ""
     moud_answer: str = Field(

@@ -4,6 +4,7 @@ waitlist, and the admission itself (with the patient match shown for confirmatio
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -30,7 +31,7 @@ from stepwise.intake.services.admission import inquiry_admit
 from stepwise.intake.services.places import place_give_back, place_hold
 from stepwise.intake.services.screening import screening_record
 from stepwise.intake.services.waitlist import waitlist_add, waitlist_leave
-from stepwise.intake.views import activate_call_zone, call_page_again
+from stepwise.intake.views import act_on_call, activate_call_zone
 from stepwise.patients.models import Patient
 from stepwise.patients.selectors import patient_matches
 
@@ -59,59 +60,52 @@ def screen(request: HttpRequest, inquiry_id: uuid.UUID) -> HttpResponse:
 @staff_view(Permission.INTAKE_WRITE)
 @require_POST
 def hold(request: HttpRequest, inquiry_id: uuid.UUID) -> HttpResponse:
-    actor = actor_of(request)
-    inquiry = selectors.inquiry_get(actor, inquiry_id)
     # The call page shows and fills times in the organization's zone; read them so.
     zone = activate_call_zone(request)
-    form = HoldForm(request.POST, programs=capped_programs(actor))
-    status = 422
-    if form.is_valid():
-        program = form.cleaned_data["program"]
-        expected = local_to_aware(form.cleaned_data["expected_at"], zone)
-        assert expected is not None  # a required field
-        held, status = submit(
-            form, lambda: place_hold(actor, inquiry, program, expected_at=expected)
-        )
-        if held is not None and held.reservation is not None:
-            until = timezone.localtime(held.reservation.hold_until)
-            messages.success(
-                request, f"A place is held in {program.name} until {until:%Y-%m-%d %H:%M}."
-            )
-            return redirect("intake:call", inquiry_id=inquiry.public_id)
-    return call_page_again(request, inquiry_id, status, hold_form=form)
+
+    def held_until(held: Inquiry, data: dict[str, Any]) -> str:
+        until = timezone.localtime(held.reservation.hold_until) if held.reservation else None
+        return f"A place is held in {data['program'].name} until {until:%Y-%m-%d %H:%M}."
+
+    return act_on_call(
+        request,
+        inquiry_id,
+        HoldForm(request.POST, programs=capped_programs(actor_of(request))),
+        "hold_form",
+        lambda actor, inquiry, data: place_hold(
+            actor,
+            inquiry,
+            data["program"],
+            expected_at=local_to_aware(data["expected_at"], zone),  # type: ignore[arg-type]  # required
+        ),
+        held_until,
+    )
 
 
 @staff_view(Permission.INTAKE_WRITE)
 @require_POST
 def give_back(request: HttpRequest, inquiry_id: uuid.UUID) -> HttpResponse:
-    actor = actor_of(request)
-    inquiry = selectors.inquiry_get(actor, inquiry_id)
-    form = GiveBackForm(request.POST)
-    status = 422
-    if form.is_valid():
-        _, status = submit(
-            form, lambda: place_give_back(actor, inquiry, reason=form.cleaned_data["reason"])
-        )
-        if status == 200:
-            messages.success(request, "The place was given back.")
-            return redirect("intake:call", inquiry_id=inquiry.public_id)
-    return call_page_again(request, inquiry_id, status, give_back_form=form)
+    return act_on_call(
+        request,
+        inquiry_id,
+        GiveBackForm(request.POST),
+        "give_back_form",
+        lambda actor, inquiry, data: place_give_back(actor, inquiry, reason=data["reason"]),
+        lambda _, __: "The place was given back.",
+    )
 
 
 @staff_view(Permission.INTAKE_WRITE)
 @require_POST
 def waitlist_join(request: HttpRequest, inquiry_id: uuid.UUID) -> HttpResponse:
-    actor = actor_of(request)
-    inquiry = selectors.inquiry_get(actor, inquiry_id)
-    form = WaitlistAddForm(request.POST, programs=programs_of(actor))
-    status = 422
-    if form.is_valid():
-        program = form.cleaned_data["program"]
-        _, status = submit(form, lambda: waitlist_add(actor, inquiry, program))
-        if status == 200:
-            messages.success(request, f"On the waitlist for {program.name}.")
-            return redirect("intake:call", inquiry_id=inquiry.public_id)
-    return call_page_again(request, inquiry_id, status, waitlist_form=form)
+    return act_on_call(
+        request,
+        inquiry_id,
+        WaitlistAddForm(request.POST, programs=programs_of(actor_of(request))),
+        "waitlist_form",
+        lambda actor, inquiry, data: waitlist_add(actor, inquiry, data["program"]),
+        lambda _, data: f"On the waitlist for {data['program'].name}.",
+    )
 
 
 @staff_view(Permission.INTAKE_READ)

@@ -4,8 +4,11 @@ and the person's situation, the lead's review, a follow-up and how the call ends
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from stepwise.care.forms import local_to_aware
 from stepwise.care.selectors import capped_programs, organization_time_zone, programs_of
+from stepwise.core.actor import Actor
 from stepwise.core.roles import Permission, role_can
 from stepwise.core.web import actor_of, form_page_status, staff_view, submit
 from stepwise.intake import reads, selectors
@@ -81,7 +85,9 @@ def activate_call_zone(request: HttpRequest) -> str:
     return zone
 
 
-def call_page_context(request: HttpRequest, inquiry: Inquiry, **forms: object) -> dict[str, object]:
+def call_page_context(
+    request: HttpRequest, inquiry: Inquiry, **refused: object
+) -> dict[str, object]:
     """Everything the call page shows; forms passed in replace the blank ones (to show
     their errors)."""
     actor = actor_of(request)
@@ -128,7 +134,7 @@ def call_page_context(request: HttpRequest, inquiry: Inquiry, **forms: object) -
         "is_admitted": inquiry.outcome == Outcome.ADMITTED,
         "now": timezone.now(),
     }
-    context.update(forms)
+    context.update(refused)
     return context
 
 
@@ -138,14 +144,33 @@ def call(request: HttpRequest, inquiry_id: uuid.UUID) -> HttpResponse:
     return render(request, "intake/call.html", call_page_context(request, inquiry))
 
 
-def call_page_again(
-    request: HttpRequest, inquiry_id: uuid.UUID, status: int, **forms: object
+# What a call-page form does once valid: the service call, given the actor, the call
+# and the form's cleaned data; then the message shown after it, given its result.
+Act = Callable[[Actor, Inquiry, dict[str, Any]], object]
+Done = Callable[[Any, dict[str, Any]], str]
+
+
+def act_on_call(
+    request: HttpRequest,
+    inquiry_id: uuid.UUID,
+    form: forms.Form,
+    form_name: str,
+    act: Act,
+    done: Done,
 ) -> HttpResponse:
-    """The call page again, with a refused form showing its errors."""
-    inquiry = selectors.inquiry_get(actor_of(request), inquiry_id)
-    return render(
-        request, "intake/call.html", call_page_context(request, inquiry, **forms), status=status
-    )
+    """Run one of the call page's forms: back to the call with a message when done, or
+    the call page again with the form showing why not (422 invalid, 409 refused)."""
+    actor = actor_of(request)
+    inquiry = selectors.inquiry_get(actor, inquiry_id)
+    status = 422
+    if form.is_valid():
+        data = form.cleaned_data
+        result, status = submit(form, lambda: act(actor, inquiry, data))
+        if status == 200:
+            messages.success(request, done(result, data))
+            return redirect("intake:call", inquiry_id=inquiry.public_id)
+    context = call_page_context(request, inquiry, **{form_name: form})
+    return render(request, "intake/call.html", context, status=status)
 
 
 @staff_view(Permission.INTAKE_WRITE)
@@ -192,76 +217,60 @@ def _details_initial(inquiry: Inquiry) -> dict[str, object]:
 @staff_view(Permission.INTAKE_WRITE)
 @require_POST
 def crisis_note(request: HttpRequest, inquiry_id: uuid.UUID) -> HttpResponse:
-    actor = actor_of(request)
-    inquiry = selectors.inquiry_get(actor, inquiry_id)
-    form = NoteForm(request.POST)
-    if form.is_valid():
-        _, status = submit(
-            form, lambda: crisis_note_add(actor, inquiry, note=form.cleaned_data["note"])
-        )
-        if status == 200:
-            messages.success(request, "Noted.")
-            return redirect("intake:call", inquiry_id=inquiry.public_id)
-    return call_page_again(request, inquiry_id, 422, note_form=form)
+    return act_on_call(
+        request,
+        inquiry_id,
+        NoteForm(request.POST),
+        "note_form",
+        lambda actor, inquiry, data: crisis_note_add(actor, inquiry, note=data["note"]),
+        lambda _, __: "Noted.",
+    )
 
 
 @staff_view(Permission.INTAKE_LEAD)
 @require_POST
 def lead_review_view(request: HttpRequest, inquiry_id: uuid.UUID) -> HttpResponse:
-    actor = actor_of(request)
-    inquiry = selectors.inquiry_get(actor, inquiry_id)
-    form = NoteForm(request.POST)
-    status = 422
-    if form.is_valid():
-        _, status = submit(
-            form, lambda: lead_review(actor, inquiry, note=form.cleaned_data["note"])
-        )
-        if status == 200:
-            messages.success(request, "Review recorded.")
-            return redirect("intake:call", inquiry_id=inquiry.public_id)
-    return call_page_again(request, inquiry_id, status, lead_form=form)
+    return act_on_call(
+        request,
+        inquiry_id,
+        NoteForm(request.POST),
+        "lead_form",
+        lambda actor, inquiry, data: lead_review(actor, inquiry, note=data["note"]),
+        lambda _, __: "Review recorded.",
+    )
 
 
 @staff_view(Permission.INTAKE_WRITE)
 @require_POST
 def conclude(request: HttpRequest, inquiry_id: uuid.UUID) -> HttpResponse:
-    actor = actor_of(request)
-    inquiry = selectors.inquiry_get(actor, inquiry_id)
-    form = ConcludeForm(request.POST)
-    status = 422
-    if form.is_valid():
-        data = form.cleaned_data
-        _, status = submit(
-            form,
-            lambda: inquiry_conclude(
-                actor,
-                inquiry,
-                outcome=data["outcome"],
-                note=data["note"],
-                referred_to=data["referred_to"],
-                referral_out_reason=data["referral_out_reason"],
-            ),
-        )
-        if status == 200:
-            messages.success(request, f"Call ended: {Outcome(data['outcome']).label.lower()}.")
-            return redirect("intake:call", inquiry_id=inquiry.public_id)
-    return call_page_again(request, inquiry_id, status, conclude_form=form)
+    return act_on_call(
+        request,
+        inquiry_id,
+        ConcludeForm(request.POST),
+        "conclude_form",
+        lambda actor, inquiry, data: inquiry_conclude(
+            actor,
+            inquiry,
+            outcome=data["outcome"],
+            note=data["note"],
+            referred_to=data["referred_to"],
+            referral_out_reason=data["referral_out_reason"],
+        ),
+        lambda _, data: f"Call ended: {Outcome(data['outcome']).label.lower()}.",
+    )
 
 
 @staff_view(Permission.INTAKE_WRITE)
 @require_POST
 def follow_up(request: HttpRequest, inquiry_id: uuid.UUID) -> HttpResponse:
-    actor = actor_of(request)
-    inquiry = selectors.inquiry_get(actor, inquiry_id)
     zone = activate_call_zone(request)
-    form = FollowUpForm(request.POST)
-    status = 422
-    if form.is_valid():
-        due = local_to_aware(form.cleaned_data["due_at"], zone)
-        _, status = submit(
-            form, lambda: follow_up_set(actor, inquiry, due_at=due, note=form.cleaned_data["note"])
-        )
-        if status == 200:
-            messages.success(request, "Follow-up set." if due else "Follow-up marked done.")
-            return redirect("intake:call", inquiry_id=inquiry.public_id)
-    return call_page_again(request, inquiry_id, status, follow_up_form=form)
+    return act_on_call(
+        request,
+        inquiry_id,
+        FollowUpForm(request.POST),
+        "follow_up_form",
+        lambda actor, inquiry, data: follow_up_set(
+            actor, inquiry, due_at=local_to_aware(data["due_at"], zone), note=data["note"]
+        ),
+        lambda _, data: "Follow-up set." if data["due_at"] else "Follow-up marked done.",
+    )
