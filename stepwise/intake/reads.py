@@ -19,15 +19,23 @@ from stepwise.intake.services.common import CATEGORY
 from stepwise.patients.access import require_patient_access
 
 
-def _audit_list(actor: Actor, object_type: str, inquiries: Iterable[Inquiry]) -> None:
+def _audit_list(
+    actor: Actor,
+    object_type: str,
+    inquiries: Iterable[Inquiry],
+    *,
+    action: str = AuditAction.READ,
+    query: str | None = None,
+) -> None:
     shown = list(inquiries)
     with transaction.atomic():
         audit_record(
-            action=AuditAction.READ,
+            action=action,
             actor=actor,
             category=CATEGORY,
             object_type=object_type,
             detail={
+                **({"query": query[:100]} if query is not None else {}),
                 "inquiries": [str(i.public_id) for i in shown],
                 "patients": sorted({str(i.patient.public_id) for i in shown if i.patient}),
             },
@@ -67,3 +75,11 @@ def waitlist_read(actor: Actor, now: datetime) -> list[selectors.WaitingPerson]:
     waiting = selectors.waitlist(actor, now)
     _audit_list(actor, "waitlist", (w.inquiry for w in waiting))
     return waiting
+
+
+def search_read(actor: Actor, text: str) -> list[Inquiry]:
+    """Calls found by a name or phone number (a caller who rings again), audited as a
+    search naming the calls shown."""
+    found = list(selectors.inquiry_search(actor, text))
+    _audit_list(actor, "call_search", found, action=AuditAction.SEARCH, query=text.strip())
+    return found

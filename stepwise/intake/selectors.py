@@ -155,9 +155,9 @@ def waitlist(
 
 
 def inquiry_search(actor: Actor, text: str) -> QuerySet[Inquiry]:
-    """Calls by the person's or caller's name or phone."""
+    """Calls by the person's or caller's name or phone, newest first (at most 50)."""
     words = text.strip()
-    found = inquiries_of(actor).select_related("answered_by")
+    found = inquiries_of(actor).select_related("answered_by", "patient")
     if not words:
         return found.none()
     return found.filter(

@@ -48,11 +48,13 @@ def desk(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     now = timezone.now()
     timezone.activate(organization_time_zone(actor.organization_id))
-    return render(
-        request,
-        "intake/desk.html",
-        {"desk": reads.desk_read(actor, now), "now": now},
-    )
+    query = request.GET.get("q", "").strip()[:100]
+    context: dict[str, object]
+    if query:
+        context = {"query": query, "found": reads.search_read(actor, query)}
+    else:
+        context = {"desk": reads.desk_read(actor, now)}
+    return render(request, "intake/desk.html", {**context, "now": now})
 
 
 @staff_view(Permission.INTAKE_WRITE)

@@ -369,3 +369,29 @@ def test_once_admitted_the_call_is_part_of_the_record_behind_the_care_team(cast,
     refused = colleague.get(url)
     assert refused.status_code == 403 and "Quill" not in refused.content.decode()
     assert night.get(url).status_code == 200  # admissions works across the facility
+
+
+def test_the_desk_finds_a_caller_who_rings_again_and_audits_the_search(cast, night):
+    admissions = cast.actors["admissions"]
+    call_details_update(
+        admissions,
+        inquiry_start(admissions, signs=[]),
+        CallDetails(
+            caller_kind="family",
+            caller_name="Rosa Quinn",
+            given_name="Tom",
+            family_name="Quinn",
+            phone="555-8811",
+        ),
+    )
+    call_details_update(
+        admissions,
+        inquiry_start(admissions, signs=[]),
+        CallDetails(given_name="Other", family_name="Person"),
+    )
+    for query in ("quinn", "8811"):
+        page = night.get("/admissions/", {"q": query}).content.decode()
+        assert "Tom Quinn" in page and "Other Person" not in page
+    row = AuditEvent.objects.filter(object_type="call_search").latest("id")
+    assert row.action == "search" and row.detail["query"] == "8811"
+    assert len(row.detail["inquiries"]) == 1
