@@ -11,11 +11,16 @@ for every instrument, without a database (`--only engine` runs just that).
 The detox unit part builds a full 30-bed withdrawal-management unit through the
 services in a fresh database per database kind and times its board, the board's
 wall-screen fragment, the JSON board, an eMAR and a flowsheet (`--only unit` runs
-just that). Results go to the console and to docs/benchmarks.md.
+just that). The admissions line part builds a year of one organization's calls
+(3,000 by default: screenings, admissions and discharges, waitlists, held places)
+through the services in a fresh database per database kind and times the desk, the
+bed board and its htmx fragment, the waitlist, the metrics for 30 and 365 days, a
+call, and the JSON bed board and waitlist (`--only intake` runs just that).
+Results go to the console and to docs/benchmarks.md.
 
 Modules: `run` (the top level), `worker` (inside Django), `load` (gunicorn and
 the HTTP load generator), `engine` (engine time per response), `unit` (the detox
-unit's pages), `report` (Markdown).
+unit's pages), `intake` (the admissions line's pages), `report` (Markdown).
 """
 
 from __future__ import annotations
@@ -31,6 +36,10 @@ DEFAULT_ENGINE_SAMPLE = 1_000
 # which stays under a minute per database).
 DEFAULT_UNIT_BEDS = 30
 DEFAULT_UNIT_REPEAT = 20
+# The admissions line: calls over the last 365 days (a mid-sized organization's year),
+# and timed requests per page (as the detox unit's: the build takes most of the time).
+DEFAULT_INTAKE_CALLS = 3_000
+DEFAULT_INTAKE_REPEAT = 20
 SYNTH_SLUG = "synth"
 # The signed-in clinician of every measurement: a counselor of the synthetic organization.
 CLINICIAN = f"{SYNTH_SLUG}-counselor"

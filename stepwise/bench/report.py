@@ -18,6 +18,9 @@ ENGINE_END = "<!-- bench:engine:end -->"
 # The detox unit's tables, likewise rewritten alone by `--only unit`.
 UNIT_BEGIN = "<!-- bench:unit:begin -->"
 UNIT_END = "<!-- bench:unit:end -->"
+# The admissions line's tables, likewise rewritten alone by `--only intake`.
+INTAKE_BEGIN = "<!-- bench:intake:begin -->"
+INTAKE_END = "<!-- bench:intake:end -->"
 TARGET_RATIO = 0.70
 CHART_TARGET_MS = 100
 # "Scoring one response through the API takes well under a millisecond of engine time."
@@ -281,6 +284,114 @@ def unit_section(
     return "\n".join(parts)
 
 
+def intake_data_table(lines: Sequence[Mapping[str, Any]]) -> str:
+    header = (
+        "| Database | Programs | Calls | Screened | Crisis (lead queue) | Admitted "
+        "| In care now | Discharged | Referred out | Open calls | Waiting (programs) "
+        "| Left waitlist | Held now | Audit rows built | migrate (s) | build (s) "
+        "| whole part (s) |"
+    )
+    lines_out = [header, "|---|" + "---:|" * (header.count("|") - 2)]
+    for line in lines:
+        d = line["data"]
+        lines_out.append(
+            f"| {line['database']} | {d['programs']} in {d['facilities']} facilities "
+            f"| {d['calls']:,} over {d['first_call_days_ago'] + 1} days "
+            f"| {d['screened_calls']:,} | {d['crisis_calls']} ({d['lead_queue']}) "
+            f"| {d['admitted']:,} | {d['episodes_open']:,} | {d['episodes_discharged']:,} "
+            f"| {d['referred_out']:,} | {d['open_calls']:,} "
+            f"| {d['waiting']} ({d['waitlist_programs']}) | {d['waitlist_left']} | {d['held']} "
+            f"| {d['audit_rows']:,} | {line['migrate_s']} | {line['build_s']} "
+            f"| {line.get('seconds', '-')} |"
+        )
+    return "\n".join(lines_out)
+
+
+def intake_notes(lines: Sequence[Mapping[str, Any]]) -> list[str]:
+    """What the numbers say about query counts: the metrics page for 30 and for 365
+    days must run the same queries, and a count that changed between requests shows."""
+    notes = []
+    for line in lines:
+        pages = {page["page"]: page for page in line["pages"]}
+        short, long = pages.get("Metrics, 30 days"), pages.get("Metrics, 365 days")
+        if short and long:
+            same = _queries(short) == _queries(long)
+            notes.append(
+                f"- {line['database']}: the metrics page runs {_queries(short)} queries for 30 "
+                f"days and {_queries(long)} for 365 days"
+                + (" (the same)." if same else " (**it grows with the period**).")
+            )
+        if line["data"].get("no_capacity"):
+            notes.append(
+                f"- {line['database']}: {line['data']['no_capacity']} admissions or held places "
+                "found no place (referred out or left waiting instead)."
+            )
+        varying = [p["page"] for p in line["pages"] if p["queries_min"] != p["queries_max"]]
+        if varying:
+            notes.append(
+                f"- {line['database']}: query count varies between requests on "
+                + ", ".join(varying)
+                + "."
+            )
+    return notes
+
+
+def intake_section(
+    lines: Sequence[Mapping[str, Any]],
+    *,
+    command: str | None = None,
+    facts: Mapping[str, str] | None = None,
+) -> str:
+    """The admissions line subsection, between its own markers. `command` and `facts`
+    are given when it was measured on its own (`--only intake`), apart from the rest."""
+    alone = ""
+    if command is not None and facts is not None:
+        versions = "; ".join(
+            f"{line['database']} {facts[line['database']]}"
+            for line in lines
+            if line["database"] in facts
+        )
+        alone = (
+            f"Measured on its own by `{command}` ({facts['Date']}; Python {facts['Python']}, "
+            f"Django {facts['Django']}, {facts['CPUs']} CPUs, {facts['CPU model']}, "
+            f"{facts['Memory']}; {versions}).\n\n"
+        )
+    seeds = ", ".join(map(str, sorted({line["seed"] for line in lines})))
+    calls = ", ".join(f"{c:,}" for c in sorted({line["calls"] for line in lines}))
+    first = lines[0]["data"]
+    parts = [
+        INTAKE_BEGIN,
+        "### Admissions line (server time in the process, signed in as an admissions "
+        "coordinator, audit log on)",
+        "",
+        f"{alone}A fresh database per database kind, migrated, then a year of one "
+        f"organization's admissions line built through the services (seed {seeds}): "
+        "two facilities, ten programs (residential and ambulatory withdrawal management, "
+        "residential, PHP, two IOPs, outpatient, an OTP, office-based buprenorphine, "
+        f"continuing care) and {calls} calls over the last 365 days, more on weekdays and "
+        "by day; about 60% screened, about one in five admitted from the call (then "
+        "discharged through `episode_discharge` after a length of stay drawn per program), "
+        "the rest referred out, given information or lost, a few crisis calls with the "
+        f"lead's review; at the end {first['waiting']} people on the waitlists of "
+        f"{first['waitlist_programs']} programs and {first['held']} places held for callers "
+        "expected in the next hours (see the second table). Then, through Django's test "
+        "client as a coordinator (a session past its second factor, which is required), "
+        "each page gets 5 warm-up requests, 3 that count queries and the timed ones. The "
+        "bed board fragment is the same URL with `HX-Request: true` (its 30 s refresh); "
+        "the metrics pages ask for the last 30 and the last 365 days; the call is a waiting "
+        "caller's (the one who named the most substances); the JSON bed board and waitlist "
+        "use the coordinator's personal token. Every read writes its audit row.",
+        "",
+        unit_pages_table(lines),
+        "",
+        intake_data_table(lines),
+        "",
+        *intake_notes(lines),
+        INTAKE_END,
+    ]
+    return "\n".join(parts)
+
+
 def render(
     results: Sequence[Mapping[str, Any]],
     http: Mapping[str, Any] | None,
@@ -289,6 +400,7 @@ def render(
     options: Mapping[str, Any],
     engine: Mapping[str, Any] | None = None,
     units: Sequence[Mapping[str, Any]] | None = None,
+    intakes: Sequence[Mapping[str, Any]] | None = None,
 ) -> str:
     parts = [
         "## Results",
@@ -337,6 +449,8 @@ def render(
         ]
     if units:
         parts += ["", unit_section(units)]
+    if intakes:
+        parts += ["", intake_section(intakes)]
     if engine is not None:
         parts += ["", engine_section(engine)]
     return "\n".join(parts).rstrip() + "\n"
@@ -390,3 +504,9 @@ def write_unit_docs(path: Path, block: str) -> None:
     """Replace only the detox unit subsection of the generated section (or add it in
     front of the engine's, where a full run puts it), keeping the other tables."""
     _write_part(path, block, UNIT_BEGIN, UNIT_END, ENGINE_BEGIN)
+
+
+def write_intake_docs(path: Path, block: str) -> None:
+    """Replace only the admissions line subsection of the generated section (or add it
+    in front of the engine's, after the detox unit's, where a full run puts it)."""
+    _write_part(path, block, INTAKE_BEGIN, INTAKE_END, ENGINE_BEGIN)

@@ -24,6 +24,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from stepwise.bench import (
     DEFAULT_ENGINE_SAMPLE,
+    DEFAULT_INTAKE_CALLS,
+    DEFAULT_INTAKE_REPEAT,
     DEFAULT_REPEAT,
     DEFAULT_SEED,
     DEFAULT_SIZES,
@@ -33,11 +35,13 @@ from stepwise.bench import (
 from stepwise.bench.load import drive, gunicorn
 from stepwise.bench.report import (
     engine_section,
+    intake_section,
     machine_facts,
     render,
     unit_section,
     write_docs,
     write_engine_docs,
+    write_intake_docs,
     write_unit_docs,
 )
 
@@ -54,17 +58,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         description=(
             "Benchmark Stepwise on SQLite (always) and PostgreSQL (when DATABASE_URL is a "
             "postgres:// URL): page server time and query counts at each size, the detox "
-            "unit's board, eMAR and flowsheet on a full unit, then audited chart reads per "
-            "second over HTTP, then the scoring engine's time per response (no database). "
-            "Writes docs/benchmarks.md."
+            "unit's board, eMAR and flowsheet on a full unit, the admissions line's pages "
+            "after a year of calls, then audited chart reads per second over HTTP, then the "
+            "scoring engine's time per response (no database). Writes docs/benchmarks.md."
         ),
     )
     parser.add_argument(
         "--only",
-        choices=["engine", "unit"],
+        choices=["engine", "unit", "intake"],
         help="Run one part alone and rewrite only its tables in docs/benchmarks.md: "
         "'engine' times the scoring engine (a few seconds, no database); 'unit' times the "
-        "detox unit's pages on each database (under a minute each).",
+        "detox unit's pages on each database (under a minute each); 'intake' times the "
+        "admissions line's pages after a year of calls on each database.",
     )
     parser.add_argument(
         "--engine-sample",
@@ -84,6 +89,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         type=int,
         default=DEFAULT_UNIT_REPEAT,
         help="Timed requests per page of the detox unit (default: %(default)s).",
+    )
+    parser.add_argument(
+        "--intake-calls",
+        type=int,
+        default=DEFAULT_INTAKE_CALLS,
+        help="Calls to the admissions line over the last 365 days; 0 skips the admissions "
+        "part (default: %(default)s).",
+    )
+    parser.add_argument(
+        "--intake-repeat",
+        type=int,
+        default=DEFAULT_INTAKE_REPEAT,
+        help="Timed requests per page of the admissions line (default: %(default)s).",
     )
     parser.add_argument(
         "--sizes",
@@ -125,7 +143,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     # Internal: the worker processes.
     parser.add_argument(
-        "--worker", choices=["pages", "session", "engine", "unit"], help=argparse.SUPPRESS
+        "--worker",
+        choices=["pages", "session", "engine", "unit", "intake"],
+        help=argparse.SUPPRESS,
     )
     parser.add_argument("--size", type=int, default=1000, help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -140,12 +160,17 @@ def masked(url: str) -> str:
     return url
 
 
-# Which database of a kind: a number of patients, or the detox unit's (`unit_<beds>`).
+# Which database of a kind: a number of patients, the detox unit's (`unit_<beds>`) or
+# the admissions line's (`intake_<calls>`).
 Key = int | str
 
 
 def unit_key(beds: int) -> str:
     return f"unit_{beds}"
+
+
+def intake_key(calls: int) -> str:
+    return f"intake_{calls}"
 
 
 @dataclass
@@ -170,8 +195,8 @@ def sqlite_database() -> Database:
 
 
 def postgres_database(url: str) -> Database:
-    """One throwaway database per size, and one for the detox unit, beside the one
-    DATABASE_URL names (`<name>_<key>`, or `<name>_bench_<key>`), created and dropped
+    """One throwaway database per size, one for the detox unit and one for the admissions
+    line, beside the one DATABASE_URL names (`<name>_<key>`, or `<name>_bench_<key>`), created and dropped
     through it, so the named database itself is never changed. The role needs CREATEDB."""
     import psycopg
     from psycopg import sql
@@ -347,6 +372,38 @@ def measure_unit(database: Database, args: argparse.Namespace) -> dict[str, Any]
     return result
 
 
+def measure_intake(database: Database, args: argparse.Namespace) -> dict[str, Any]:
+    """The admissions line's pages on a fresh database of this kind, dropped afterwards
+    unless --keep."""
+    print(
+        f"== {database.label}, admissions line of {args.intake_calls:,} calls: fresh "
+        "database, migrate, build, measure",
+        file=sys.stderr,
+        flush=True,
+    )
+    key = intake_key(args.intake_calls)
+    started = time.monotonic()
+    database.fresh(key)
+    try:
+        # The coordinator's session has passed its second factor, which is required, and
+        # the API token was made behind it.
+        result: dict[str, Any] = run_worker(
+            "intake",
+            database.url_for(key),
+            args,
+            args.intake_calls,
+            repeat=args.intake_repeat,
+            env={"STEPWISE_REQUIRE_MFA": "1"},
+        )
+    finally:
+        if not args.keep:
+            database.drop(key)
+    # The whole part, database creation to drop.
+    result["seconds"] = round(time.monotonic() - started, 1)
+    print(f"   {result['seconds']:.0f} s", file=sys.stderr, flush=True)
+    return result
+
+
 def databases_to_measure(args: argparse.Namespace) -> list[Database]:
     """SQLite always; PostgreSQL too when DATABASE_URL names one."""
     databases = [sqlite_database()]
@@ -370,6 +427,28 @@ def only_unit(args: argparse.Namespace, argv: list[str]) -> int:
     if not args.no_docs:
         write_unit_docs(DOCS, section)
         print(f"Wrote the detox unit tables in {DOCS.relative_to(PROJECT_DIR)}", file=sys.stderr)
+    return 0
+
+
+def only_intake(args: argparse.Namespace, argv: list[str]) -> int:
+    """`--only intake`: the admissions line's tables alone, written over the last ones."""
+    if args.intake_calls < 20 or args.intake_repeat < 1:
+        raise SystemExit(
+            "--only intake needs --intake-calls of at least 20 and --intake-repeat of at least 1."
+        )
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    results = [measure_intake(database, args) for database in databases_to_measure(args)]
+    section = intake_section(results, command=command_line(argv), facts=machine_facts(results))
+    print()
+    print(section)
+    print(f"(benchmark took {time.monotonic() - started:.0f} s)", file=sys.stderr)
+    if not args.no_docs:
+        write_intake_docs(DOCS, section)
+        print(
+            f"Wrote the admissions line tables in {DOCS.relative_to(PROJECT_DIR)}",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -415,11 +494,18 @@ def main(argv: list[str]) -> int:
         return only_engine(args, argv)
     if args.only == "unit":
         return only_unit(args, argv)
+    if args.only == "intake":
+        return only_intake(args, argv)
     sizes = sorted({int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()})
     if not sizes or min(sizes) < 10:
         raise SystemExit("--sizes needs numbers of patients of at least 10, e.g. 1000,100000")
     if args.unit_beds > 0 and args.unit_repeat < 1:
         raise SystemExit("--unit-repeat needs at least 1 (or --unit-beds 0 to skip the unit).")
+    if args.intake_calls > 0 and (args.intake_calls < 20 or args.intake_repeat < 1):
+        raise SystemExit(
+            "--intake-calls needs at least 20 and --intake-repeat at least 1 (or "
+            "--intake-calls 0 to skip the admissions line)."
+        )
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     databases = databases_to_measure(args)
     http_database = databases[-1]
@@ -429,6 +515,7 @@ def main(argv: list[str]) -> int:
     http: dict[str, Any] | None = None
     engine: dict[str, Any] | None = None
     units: list[dict[str, Any]] = []
+    intakes: list[dict[str, Any]] = []
     made: list[tuple[Database, int]] = []
     try:
         for database in databases:
@@ -444,6 +531,8 @@ def main(argv: list[str]) -> int:
                 results.append(run_worker("pages", database.url_for(size), args, size))
             if args.unit_beds > 0:
                 units.append(measure_unit(database, args))
+            if args.intake_calls > 0:
+                intakes.append(measure_intake(database, args))
         if args.http_seconds > 0:
             http = measure_http(http_database, http_size, args)
         engine = measure_engine(args) if args.engine_sample > 0 else None
@@ -453,7 +542,14 @@ def main(argv: list[str]) -> int:
                 database.drop(size)
     options = {"seed": args.seed, "repeat": args.repeat}
     section = render(
-        results, http, machine_facts(results), command_line(argv), options, engine, units or None
+        results,
+        http,
+        machine_facts(results),
+        command_line(argv),
+        options,
+        engine,
+        units or None,
+        intakes or None,
     )
     print()
     print(section)

@@ -242,6 +242,13 @@ def run_unit(beds: int, seed: int, repeat: int) -> dict[str, Any]:
     return run_in_worker(beds, seed, repeat)
 
 
+def run_intake(calls: int, seed: int, repeat: int) -> dict[str, Any]:
+    """The admissions line's pages on a fresh database: migrate, build a year, measure."""
+    from stepwise.bench.intake import run_in_worker
+
+    return run_in_worker(calls, seed, repeat)
+
+
 JOBS: dict[str, Callable[[Any], Any]] = {
     "pages": lambda args: asdict(run_pages(args.size, args.seed, args.repeat)),
     "session": lambda args: run_session(args.seed, 200),
@@ -249,6 +256,8 @@ JOBS: dict[str, Callable[[Any], Any]] = {
     "engine": lambda args: run_engine(args.size, args.seed),
     # And the number of beds here.
     "unit": lambda args: run_unit(args.size, args.seed, args.repeat),
+    # And the number of calls here.
+    "intake": lambda args: run_intake(args.size, args.seed, args.repeat),
 }
 
 
