@@ -113,21 +113,19 @@ def waitlist_page(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     activate_call_zone(request)
     waiting = reads.waitlist_read(actor, timezone.now())
-    return render(
-        request,
-        "intake/waitlist.html",
-        {"waiting": waiting, "leave_form": WaitlistLeaveForm()},
-    )
+    return render(request, "intake/waitlist.html", {"waiting": waiting})
 
 
 @staff_view(Permission.INTAKE_WRITE)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def waitlist_exit(request: HttpRequest, entry_id: uuid.UUID) -> HttpResponse:
+    """Take one person off the waitlist: its own small page, so the list itself stays
+    a light table however many wait."""
     actor = actor_of(request)
     entry = selectors.waitlist_entry_get(actor, entry_id)
-    form = WaitlistLeaveForm(request.POST)
-    status = 422
-    if form.is_valid():
+    form = WaitlistLeaveForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         _, status = submit(
             form,
@@ -141,15 +139,14 @@ def waitlist_exit(request: HttpRequest, entry_id: uuid.UUID) -> HttpResponse:
             ),
         )
         if status == 200:
-            messages.success(request, "Taken off the waitlist.")
+            messages.success(request, f"{entry.inquiry.person_name} taken off the waitlist.")
             return redirect("intake:waitlist")
     activate_call_zone(request)
-    waiting = selectors.waitlist(actor, timezone.now())
     return render(
         request,
-        "intake/waitlist.html",
-        {"waiting": waiting, "leave_form": form, "failed_entry": entry},
-        status=status,
+        "intake/waitlist_leave.html",
+        {"entry": entry, "form": form},
+        status=form_page_status(form, status),
     )
 
 

@@ -210,6 +210,13 @@ class Inquiry(TenantScoped):
                 condition=models.Q(lead_flagged=True, lead_reviewed_at__isnull=True),
                 name="inquiry_lead_queue_idx",
             ),
+            # The desk: calls ended most recently, and call-backs due.
+            models.Index(fields=["organization", "outcome_at"], name="inquiry_org_outcome_at_idx"),
+            models.Index(
+                fields=["organization", "follow_up_due_at"],
+                condition=models.Q(follow_up_due_at__isnull=False),
+                name="inquiry_follow_up_idx",
+            ),
             # The patient match shown before an admission.
             models.Index(
                 fields=["organization", "family_name", "date_of_birth"],

@@ -223,10 +223,13 @@ def test_the_waitlist_page_orders_by_priority_and_takes_people_off(cast, night):
     entry = waitlist_add(admissions, pregnant, cast.residential)
     page = night.get("/admissions/waitlist/").content.decode()
     assert page.index("Preg B") < page.index("Calm A")
-    response = night.post(
-        f"/admissions/waitlist/{entry.public_id}/leave/",
-        {"exit": "lost_contact", "reason": "Three calls unanswered"},
-    )
+    leave = f"/admissions/waitlist/{entry.public_id}/leave/"
+    assert "<form" not in page.split("<table", 1)[1]  # the list stays a light table
+    assert night.get(leave).status_code == 200
+    refused = night.post(leave, {"exit": "referred", "reason": "Closer to home"})
+    assert refused.status_code == 422
+    assert "Name the program or service the person is referred to" in refused.content.decode()
+    response = night.post(leave, {"exit": "lost_contact", "reason": "Three calls unanswered"})
     assert response.status_code == 302
     entry.refresh_from_db()
     assert entry.exit == "lost_contact" and entry.exit_reason == "Three calls unanswered"
