@@ -21,7 +21,8 @@ api = NinjaAPI(
     version="1",
     description=(
         "Patients, admissions, transitions and discharges, instruments, assessments and "
-        "placement of a Stepwise organization. "
+        "placement, withdrawal management, and the admissions line (calls, crisis triage, "
+        "screening, the waitlist and the bed board) of a Stepwise organization. "
         "Authenticate with a personal access token: `Authorization: Bearer stw_…` "
         "(create one on your settings page or with `stepwise create_token USERNAME`)."
     ),
