@@ -26,7 +26,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from stepwise.bench import DEFAULT_ENGINE_SAMPLE, DEFAULT_SEED
-from stepwise.bench.worker import percentile
+from stepwise.bench.measure import percentile
 from stepwise.instruments.engine import Instrument
 from stepwise.instruments.registry import INSTRUMENTS
 

@@ -70,7 +70,7 @@ from stepwise.accounts.models import Membership
 from stepwise.accounts.selectors import actor_from_membership
 from stepwise.accounts.services import token_create
 from stepwise.bench import DEFAULT_INTAKE_CALLS, DEFAULT_INTAKE_REPEAT, DEFAULT_SEED
-from stepwise.bench.worker import PageResult, _log, database_version, measure_page
+from stepwise.bench.measure import PageResult, database_version, log, measure_page
 from stepwise.care.exits import prepare_exit
 from stepwise.care.management.commands.demo_load import FAMILY, GIVEN
 from stepwise.care.models import Episode, Program
@@ -872,7 +872,7 @@ def measure(line: Line, data: IntakeData, repeat: int = DEFAULT_INTAKE_REPEAT) -
     ]
     results = []
     for name, client, path, note in pages:
-        _log(f"measure {name} ({repeat} requests)")
+        log(f"measure {name} ({repeat} requests)")
         results.append(measure_page(client, name, [path], repeat, note))
     return results
 
@@ -883,11 +883,11 @@ def run(
     repeat: int = DEFAULT_INTAKE_REPEAT,
 ) -> IntakeResult:
     """Build the admissions line in the current database, then time its pages."""
-    _log(f"build a year of an admissions line, {calls:,} calls (seed {seed})")
+    log(f"build a year of an admissions line, {calls:,} calls (seed {seed})")
     started = time.monotonic()
     line = build(calls, seed)
     build_s = time.monotonic() - started
-    _log(f"built in {build_s:.0f} s")
+    log(f"built in {build_s:.0f} s")
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         # What autovacuum does soon after a load: planner statistics, visibility map
         # (not possible inside a transaction, as in the tests).
@@ -910,7 +910,7 @@ def run(
 
 def run_in_worker(calls: int, seed: int, repeat: int) -> dict[str, Any]:
     """The `--worker intake` job: migrate the fresh database, then build and measure."""
-    _log(f"{' '.join(database_version())}: migrate")
+    log(f"{' '.join(database_version())}: migrate")
     started = time.monotonic()
     call_command("migrate", interactive=False, verbosity=0, stdout=io.StringIO())
     migrate_s = time.monotonic() - started

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
 
-from stepwise.bench.worker import percentile
+from stepwise.bench.measure import percentile
 
 HOST = "127.0.0.1"
 

@@ -45,7 +45,7 @@ from stepwise.accounts.models import Membership
 from stepwise.accounts.selectors import actor_from_membership
 from stepwise.accounts.services import token_create
 from stepwise.bench import DEFAULT_SEED, DEFAULT_UNIT_BEDS, DEFAULT_UNIT_REPEAT
-from stepwise.bench.worker import PageResult, _log, database_version, measure_page
+from stepwise.bench.measure import PageResult, database_version, log, measure_page
 from stepwise.care.management.commands.demo_load import FAMILY, GIVEN
 from stepwise.care.models import Program, Stay
 from stepwise.care.roster import program_staff_add
@@ -517,7 +517,7 @@ def measure(unit: Unit, repeat: int = DEFAULT_UNIT_REPEAT) -> list[PageResult]:
     ]
     results = []
     for name, client, path, note in pages:
-        _log(f"measure {name} ({repeat} requests)")
+        log(f"measure {name} ({repeat} requests)")
         results.append(measure_page(client, name, [path], repeat, note))
     return results
 
@@ -526,7 +526,7 @@ def run(
     beds: int = DEFAULT_UNIT_BEDS, seed: int = DEFAULT_SEED, repeat: int = DEFAULT_UNIT_REPEAT
 ) -> UnitResult:
     """Build the unit in the current database, then time its pages."""
-    _log(f"build a {beds}-bed unit (seed {seed})")
+    log(f"build a {beds}-bed unit (seed {seed})")
     started = time.monotonic()
     unit = build(beds, seed)
     build_s = time.monotonic() - started
@@ -553,7 +553,7 @@ def run(
 def run_in_worker(beds: int, seed: int, repeat: int) -> dict[str, Any]:
     """The `--worker unit` job: migrate the fresh database, then build and measure."""
 
-    _log(f"{' '.join(database_version())}: migrate")
+    log(f"{' '.join(database_version())}: migrate")
     started = time.monotonic()
     call_command("migrate", interactive=False, verbosity=0, stdout=io.StringIO())
     migrate_s = time.monotonic() - started

@@ -8,21 +8,15 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import os
 import random
-import sqlite3
-import statistics
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-
-def _log(message: str) -> None:
-    print(f"  [worker] {message}", file=sys.stderr, flush=True)
+from stepwise.bench.measure import PageResult, database_version, log, measure_page
 
 
 def setup_django() -> None:
@@ -30,27 +24,6 @@ def setup_django() -> None:
     import django
 
     django.setup()
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    """Nearest-rank percentile: the smallest sample at or above `fraction` of them."""
-    ordered = sorted(samples)
-    rank = max(1, math.ceil(fraction * len(ordered)))
-    return ordered[rank - 1]
-
-
-@dataclass
-class PageResult:
-    page: str
-    example: str
-    requests: int
-    median_ms: float
-    p95_ms: float
-    min_ms: float
-    max_ms: float
-    queries_min: int
-    queries_max: int
-    note: str = ""
 
 
 @dataclass
@@ -67,19 +40,6 @@ class PagesResult:
     open_episodes: int
     stays: int
     pages: list[PageResult] = field(default_factory=list)
-
-
-def database_version() -> tuple[str, str]:
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            row = cursor.fetchone()
-        return "PostgreSQL", str(row[0]) if row else "?"
-    if connection.vendor == "sqlite":
-        return "SQLite", sqlite3.sqlite_version
-    return connection.vendor, "?"
 
 
 def chart_paths(count: int, seed: int) -> tuple[list[str], list[int]]:
@@ -127,45 +87,6 @@ def signed_in_client() -> Any:
     return client
 
 
-def measure_page(
-    client: Any, name: str, paths: list[str], repeat: int, note: str = ""
-) -> PageResult:
-    """A warm-up, then the query count of up to 10 requests, then `repeat` timed requests."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    def get(path: str) -> None:
-        response = client.get(path)
-        if response.status_code != 200:
-            raise SystemExit(f"GET {path} answered {response.status_code}")
-
-    for i in range(5):
-        get(paths[i % len(paths)])
-    counts = []
-    for i in range(min(10, max(len(paths), 3))):
-        with CaptureQueriesContext(connection) as captured:
-            get(paths[i % len(paths)])
-        counts.append(len(captured.captured_queries))
-    timings = []
-    for i in range(repeat):
-        path = paths[i % len(paths)]
-        started = time.perf_counter()
-        get(path)
-        timings.append((time.perf_counter() - started) * 1000)
-    return PageResult(
-        page=name,
-        example=paths[0],
-        requests=repeat,
-        median_ms=round(statistics.median(timings), 2),
-        p95_ms=round(percentile(timings, 0.95), 2),
-        min_ms=round(min(timings), 2),
-        max_ms=round(max(timings), 2),
-        queries_min=min(counts),
-        queries_max=max(counts),
-        note=note,
-    )
-
-
 def run_pages(size: int, seed: int, repeat: int) -> PagesResult:
     """Migrate, synthesize `size` patients, then time the three pages."""
     from django.core.management import call_command
@@ -176,11 +97,11 @@ def run_pages(size: int, seed: int, repeat: int) -> PagesResult:
     from stepwise.patients.models import Patient
 
     vendor, version = database_version()
-    _log(f"{vendor} {version}: migrate")
+    log(f"{vendor} {version}: migrate")
     started = time.monotonic()
     call_command("migrate", interactive=False, verbosity=0)
     migrate_s = time.monotonic() - started
-    _log(f"synth --patients {size} --seed {seed}")
+    log(f"synth --patients {size} --seed {seed}")
     started = time.monotonic()
     call_command("synth", patients=size, seed=seed, org_slug=SYNTH_SLUG, stdout=io.StringIO())
     synth_s = time.monotonic() - started
@@ -210,7 +131,7 @@ def run_pages(size: int, seed: int, repeat: int) -> PagesResult:
         ("Census", ["/"], "6 programs"),
     ]
     for name, paths, note in pages:
-        _log(f"measure {name} ({repeat} requests)")
+        log(f"measure {name} ({repeat} requests)")
         result.pages.append(measure_page(client, name, paths, repeat, note))
     return result
 
