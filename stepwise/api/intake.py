@@ -9,7 +9,6 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema
@@ -22,10 +21,8 @@ from stepwise.care.models import BedReservation, Program, ReservationStatus
 from stepwise.care.selectors import places_board, program_get
 from stepwise.care.services import SubstanceUse
 from stepwise.core.actor import Actor
-from stepwise.core.audit import audit_record
-from stepwise.core.errors import NotFound, ValidationFailed
+from stepwise.core.errors import Conflict, NotFound, ValidationFailed
 from stepwise.core.ids import public_id_or_404
-from stepwise.core.models import AuditAction
 from stepwise.core.roles import Permission
 from stepwise.intake import reads, selectors
 from stepwise.intake.models import (
@@ -45,7 +42,6 @@ from stepwise.intake.models import (
 from stepwise.intake.rules import screening as screen_rules
 from stepwise.intake.rules import triage
 from stepwise.intake.services.admission import inquiry_admit
-from stepwise.intake.services.common import CATEGORY
 from stepwise.intake.services.inquiries import (
     CONCLUSIONS,
     CallDetails,
@@ -60,7 +56,6 @@ from stepwise.intake.services.places import place_give_back, place_hold
 from stepwise.intake.services.screening import ScreenAnswers, screening_record
 from stepwise.intake.services.waitlist import LEAVING_BY_HAND, waitlist_add, waitlist_leave
 from stepwise.patients.models import Patient
-from stepwise.patients.selectors import patient_matches
 
 router = Router(tags=["admissions"])
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
@@ -394,8 +389,9 @@ def _inquiry(inquiry: Inquiry) -> dict[str, Any]:
 
 
 def _after_write(actor: Actor, inquiry: Inquiry) -> dict[str, Any]:
-    """The call as it stands after a write (whose own audit row covers the answer)."""
-    return _inquiry(selectors.inquiry_get(actor, inquiry.public_id))
+    """The call as it stands after a write, read as the call page reads it (audited,
+    behind the care team once the caller is a patient)."""
+    return _inquiry(reads.inquiry_read(actor, inquiry.public_id))
 
 
 # ---------------------------------------------------------------------------
@@ -730,17 +726,6 @@ class MatchOut(Schema):
     mrn: str
 
 
-def _matches(actor: Actor, inquiry: Inquiry) -> list[Patient]:
-    if not inquiry.family_name.strip() or inquiry.date_of_birth is None:
-        return []
-    return patient_matches(
-        actor,
-        given_name=inquiry.given_name,
-        family_name=inquiry.family_name,
-        date_of_birth=inquiry.date_of_birth,
-    )
-
-
 @router.get(
     "/inquiries/{inquiry_id}/matches",
     response={200: list[MatchOut], **READ_ERRORS},
@@ -751,19 +736,7 @@ def list_matches(request: HttpRequest, inquiry_id: str) -> list[dict[str, Any]]:
     worker to confirm before admitting; empty until the call has both. Audited."""
     actor = api_actor(request)
     inquiry = _inquiry_of(actor, inquiry_id)
-    found = _matches(actor, inquiry)
-    with transaction.atomic():
-        audit_record(
-            action=AuditAction.READ,
-            actor=actor,
-            category=CATEGORY,
-            object_type="patient_matches",
-            object_id=inquiry.public_id,
-            detail={
-                "inquiry": str(inquiry.public_id),
-                "patients": [str(p.public_id) for p in found],
-            },
-        )
+    found = reads.matches_read(actor, inquiry)
     return [
         {
             "id": p.public_id,
@@ -782,7 +755,12 @@ class AdmitFromCallIn(ClinicalIn):
     patient: uuid.UUID | None = Field(
         None,
         description="The existing patient the worker confirmed as the caller (one of the "
-        "call's matches); leave out to register a new patient from the call",
+        "call's matches, GET …/matches)",
+    )
+    new_patient: bool = Field(
+        False,
+        description="Register a new patient from the call: needed when the call has "
+        "matches and none of them is the caller",
     )
     mrn: str = Field(
         "", max_length=32, description="Record number of a new patient; default one is made"
@@ -813,18 +791,24 @@ def admit_from_call(
     actor = api_actor(request)
     inquiry = _inquiry_of(actor, inquiry_id)
     program = _program(actor, payload.program)
+    matches = reads.matches_read(actor, inquiry)
     patient = None
     if payload.patient is not None:
-        patient = next(
-            (p for p in _matches(actor, inquiry) if p.public_id == payload.patient), None
-        )
+        patient = next((p for p in matches if p.public_id == payload.patient), None)
         if patient is None:
             raise ValidationFailed(
                 {
                     "patient": "Not one of this call's matches (same family name and date "
-                    "of birth); leave it out to register a new patient."
+                    "of birth); say new_patient to register a new patient."
                 }
             )
+    elif matches and not payload.new_patient:
+        # Never merged silently, never duplicated silently: the worker confirms.
+        raise Conflict(
+            f"{len(matches)} existing patient(s) match this call's name and date of birth "
+            f"({', '.join(str(p.public_id) for p in matches)}): give patient, or "
+            "new_patient true if none of them is the caller."
+        )
     admitted = inquiry_admit(
         actor, inquiry, program, patient=patient, mrn=payload.mrn, at=payload.admitted_at
     )
@@ -906,8 +890,7 @@ class LeaveIn(ClinicalIn):
     reason: str = Field(max_length=NOTE)
     referred_to: str = Field("", max_length=200, description="Required when referred")
     referral_out_reason: str = Field(
-        ReferralOutReason.NO_CAPACITY.value,
-        description="When referred: " + _coded(ReferralOutReason.choices),
+        "", description="Required when referred: " + _coded(ReferralOutReason.choices)
     )
 
 

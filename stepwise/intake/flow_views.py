@@ -33,14 +33,13 @@ from stepwise.intake.services.screening import screening_record
 from stepwise.intake.services.waitlist import waitlist_add, waitlist_leave
 from stepwise.intake.views import act_on_call, activate_call_zone
 from stepwise.patients.models import Patient
-from stepwise.patients.selectors import patient_matches
 
 
 @staff_view(Permission.INTAKE_WRITE)
 @require_http_methods(["GET", "POST"])
 def screen(request: HttpRequest, inquiry_id: uuid.UUID) -> HttpResponse:
     actor = actor_of(request)
-    inquiry = selectors.inquiry_get(actor, inquiry_id)
+    inquiry = reads.inquiry_read(actor, inquiry_id)
     form = ScreenForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -160,26 +159,15 @@ def _match_choices(matches: list[Patient]) -> list[tuple[str, str]]:
     ]
 
 
-def _matches(request: HttpRequest, inquiry: Inquiry) -> list[Patient]:
-    if not (inquiry.family_name and inquiry.date_of_birth):
-        return []
-    return patient_matches(
-        actor_of(request),
-        given_name=inquiry.given_name,
-        family_name=inquiry.family_name,
-        date_of_birth=inquiry.date_of_birth,
-    )
-
-
 @staff_view(Permission.INTAKE_WRITE)
 @require_http_methods(["GET", "POST"])
 def admit(request: HttpRequest, inquiry_id: uuid.UUID) -> HttpResponse:
     """Turn the call into an admission: confirm who the person is (a matching patient
     is shown, never merged silently), choose the program, admit."""
     actor = actor_of(request)
-    inquiry = selectors.inquiry_get(actor, inquiry_id)
+    inquiry = reads.inquiry_read(actor, inquiry_id)
     zone = activate_call_zone(request)
-    matches = _matches(request, inquiry)
+    matches = reads.matches_read(actor, inquiry)
     programs = programs_of(actor)
     screening = selectors.latest_screening(inquiry)
     initial: dict[str, object] = {}

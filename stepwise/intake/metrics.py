@@ -443,15 +443,16 @@ def admissions_metrics(
         .values_list("received_at", "episode__admitted_at")
     ]
 
-    # The waitlist now, in the organization's days.
+    # The waitlist now: days since the first call (TEDS days waiting), in the
+    # organization's days.
     today = moment.astimezone(zone).date()
     days_by_program: dict[tuple[str, int], list[int]] = defaultdict(list)
-    for program_id, program_name, added_at in (
+    for program_id, program_name, first_call in (
         WaitlistEntry.objects.filter(organization_id=org, left_at__isnull=True)
         .order_by()
-        .values_list("program_id", "program__name", "added_at")
+        .values_list("program_id", "program__name", "inquiry__received_at")
     ):
-        waited = days_between(added_at.astimezone(zone).date(), today)
+        waited = days_between(first_call.astimezone(zone).date(), today)
         days_by_program[(program_name, program_id)].append(waited)
     all_days = [d for days in days_by_program.values() for d in days]
 

@@ -17,6 +17,8 @@ from stepwise.intake import selectors
 from stepwise.intake.models import Inquiry
 from stepwise.intake.services.common import CATEGORY
 from stepwise.patients.access import require_patient_access
+from stepwise.patients.models import Patient
+from stepwise.patients.selectors import patient_matches
 
 
 def _audit_list(
@@ -82,4 +84,28 @@ def search_read(actor: Actor, text: str) -> list[Inquiry]:
     search naming the calls shown."""
     found = list(selectors.inquiry_search(actor, text))
     _audit_list(actor, "call_search", found, action=AuditAction.SEARCH, query=text.strip())
+    return found
+
+
+def matches_read(actor: Actor, inquiry: Inquiry) -> list[Patient]:
+    """Existing patients who may be the caller (same family name and date of birth),
+    shown for confirmation before an admission: a read of their identities, audited
+    naming each one."""
+    if not (inquiry.family_name.strip() and inquiry.date_of_birth):
+        return []
+    found = patient_matches(
+        actor,
+        given_name=inquiry.given_name,
+        family_name=inquiry.family_name,
+        date_of_birth=inquiry.date_of_birth,
+    )
+    with transaction.atomic():
+        audit_record(
+            action=AuditAction.READ,
+            actor=actor,
+            category=CATEGORY,
+            object_type="patient_matches",
+            object_id=inquiry.public_id,
+            detail={"patients": [str(p.public_id) for p in found]},
+        )
     return found

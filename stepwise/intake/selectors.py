@@ -75,6 +75,7 @@ class CallDesk:
     follow-ups due."""
 
     open_calls: list[Inquiry]
+    open_count: int  # all open calls; the list shows the newest DESK_LIMIT
     lead_queue: list[Inquiry]
     follow_ups_due: list[Inquiry]
     recent_closed: list[Inquiry]
@@ -84,11 +85,12 @@ DESK_LIMIT = 50
 
 
 def call_desk(actor: Actor, now: datetime) -> CallDesk:
-    """Four queries, each capped, whatever the size of the call log."""
+    """Four queries (five past DESK_LIMIT open calls), each capped, whatever the size
+    of the call log."""
     base = inquiries_of(actor).select_related("answered_by", "patient", "reservation__program")
-    open_calls = list(
-        base.exclude(outcome__in=list(CLOSED_OUTCOMES)).order_by("-received_at")[:DESK_LIMIT]
-    )
+    still_open = base.exclude(outcome__in=list(CLOSED_OUTCOMES))
+    open_calls = list(still_open.order_by("-received_at")[:DESK_LIMIT])
+    open_count = len(open_calls) if len(open_calls) < DESK_LIMIT else still_open.order_by().count()
     lead_queue = list(
         base.filter(lead_flagged=True, lead_reviewed_at__isnull=True).order_by("received_at")[
             :DESK_LIMIT
@@ -100,7 +102,7 @@ def call_desk(actor: Actor, now: datetime) -> CallDesk:
     recent_closed = list(
         base.filter(outcome__in=list(CLOSED_OUTCOMES)).order_by("-outcome_at")[:20]
     )
-    return CallDesk(open_calls, lead_queue, follow_ups_due, recent_closed)
+    return CallDesk(open_calls, open_count, lead_queue, follow_ups_due, recent_closed)
 
 
 @dataclass(frozen=True)
@@ -141,16 +143,18 @@ def waitlist(
     )
     if program_id is not None:
         entries = entries.filter(program_id=program_id)
-    # Days are the program's facility days, as TEDS' days waiting at admission are.
+    # Days waiting count from the first request for treatment (the call), in the
+    # program's facility days: the figure TEDS keeps at admission (DAYWAIT).
     ranked = []
     for entry in entries:
         zone = zoneinfo.ZoneInfo(entry.program.facility.time_zone)
         today = moment.astimezone(zone).date()
+        first_call = entry.inquiry.received_at
         level = priority.priority_of(waiting_facts(entry.inquiry), today, recent_days)
         person = WaitingPerson(
-            entry, level, priority.days_between(entry.added_at.astimezone(zone).date(), today)
+            entry, level, priority.days_between(first_call.astimezone(zone).date(), today)
         )
-        ranked.append((priority.Ranked(level, entry.added_at), person))
+        ranked.append((priority.Ranked(level, first_call), person))
     return priority.ordered(ranked)
 
 

@@ -163,7 +163,7 @@ def act_on_call(
     """Run one of the call page's forms: back to the call with a message when done, or
     the call page again with the form showing why not (422 invalid, 409 refused)."""
     actor = actor_of(request)
-    inquiry = selectors.inquiry_get(actor, inquiry_id)
+    inquiry = reads.inquiry_read(actor, inquiry_id)
     status = 422
     if form.is_valid():
         data = form.cleaned_data
@@ -179,7 +179,7 @@ def act_on_call(
 @require_http_methods(["GET", "POST"])
 def call_details(request: HttpRequest, inquiry_id: uuid.UUID) -> HttpResponse:
     actor = actor_of(request)
-    inquiry = selectors.inquiry_get(actor, inquiry_id)
+    inquiry = reads.inquiry_read(actor, inquiry_id)
     zone = activate_call_zone(request)
     if request.method == "POST":
         form = CallDetailsForm(request.POST, time_zone=zone)

@@ -220,6 +220,12 @@ def test_an_existing_patient_is_matched_and_confirmed(api: Any, line: Any) -> No
     )
     assert refused.status_code == 422
     assert "patient" in refused.json()["errors"]
+    # With a match and no choice, nothing is created: the worker must confirm one, or
+    # say the caller is someone new.
+    unconfirmed = api.post("admissions", f"{path}/admit", {"program": line.detox})
+    assert unconfirmed.status_code == 409
+    assert str(cast.patient.public_id) in unconfirmed.json()["detail"]
+    assert not Episode.objects.exists()
     admitted = api.post(
         "admissions",
         f"{path}/admit",
@@ -663,3 +669,19 @@ def test_the_desk_and_the_waitlist_cost_the_same_whatever_their_length(api: Any,
     one = (queries("/inquiries"), queries("/waitlist"))
     add_calls(1)  # the detox has two beds: the second call holds the last one
     assert (queries("/inquiries"), queries("/waitlist")) == one
+
+
+def test_a_referral_off_the_waitlist_names_its_reason(api: Any, line: Any) -> None:
+    call = start(api)
+    details = {"given_name": "Wes", "family_name": "Kent"}
+    api.post("admissions", f"/inquiries/{call['id']}/details", details)
+    entry = api.post(
+        "admissions", "/waitlist", {"inquiry": call["id"], "program": line.detox}
+    ).json()
+    leave = f"/waitlist/{entry['id']}/leave"
+    body = {"exit": "referred", "reason": "Closer to home", "referred_to": "Harbor"}
+    refused = api.post("admissions", leave, body)
+    assert refused.status_code == 422
+    assert "referral_out_reason" in refused.json()["errors"]
+    done = api.post("admissions", leave, {**body, "referral_out_reason": "preference"})
+    assert done.status_code == 200

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
+from django.utils import timezone
 
 from stepwise.care.models import Episode, Program, ReservationStatus
-from stepwise.care.services import AdmissionDetails, SubstanceUse, episode_admit
+from stepwise.care.services import AdmissionDetails, SubstanceUse, episode_admit, place_release
 from stepwise.core.access import require_permission
 from stepwise.core.actor import Actor
 from stepwise.core.clock import event_time
@@ -38,9 +39,13 @@ class Admitted:
 
 
 def _new_mrn(organization_id: int) -> str:
-    """A fresh record number for a patient registered from a call; the service's
-    unique check catches the (unlikely) collision."""
-    return f"{MRN_PREFIX}{secrets.randbelow(10**8):08d}"
+    """A record number not yet used in the organization, for a patient registered from
+    a call (a clash among 10^8 numbers is rare; a few tries make it vanishing)."""
+    for _ in range(5):
+        mrn = f"{MRN_PREFIX}{secrets.randbelow(10**8):08d}"
+        if not Patient.objects.filter(organization_id=organization_id, mrn=mrn).exists():
+            return mrn
+    raise Conflict("Could not find a free record number; give one.")
 
 
 def _person_errors(inquiry: Inquiry) -> dict[str, str]:
@@ -128,6 +133,8 @@ def inquiry_admit(
     require_permission(actor, Permission.INTAKE_WRITE, category=CATEGORY)
     if patient is not None:
         same_org(actor, patient)
+        if errors := _match_errors(inquiry, patient, mrn):
+            raise ValidationFailed(errors)
         require_patient_access(actor, Permission.CARE_WRITE, patient, category="episodes")
     elif errors := _person_errors(inquiry):
         raise ValidationFailed(errors)
@@ -158,6 +165,12 @@ def inquiry_admit(
             )
         reservation = locked.reservation
         if reservation is not None and reservation.status != ReservationStatus.HELD:
+            reservation = None
+        if reservation is not None and not reservation.holds_place(timezone.now()):
+            # Past its hold time the place no longer counts: close it as lapsed.
+            place_release(
+                actor, reservation, reason="Did not arrive by the hold time.", lapsed=True
+            )
             reservation = None
         if reservation is not None and reservation.program_id != program.pk:
             raise ValidationFailed(

@@ -50,10 +50,15 @@ def intake_settings_update(
             "recent_overdose_days": row.recent_overdose_days,
             "capacity_feed_enabled": row.capacity_feed_enabled,
         }
+        # A new address each time the feed is switched on: one that leaked while it
+        # was on does not come back to life.
+        switched_on = capacity_feed_enabled and not row.capacity_feed_enabled
         row.hold_hours = hold_hours
         row.recent_overdose_days = recent_overdose_days
         row.capacity_feed_enabled = capacity_feed_enabled
-        key_changed = capacity_feed_enabled and (new_feed_key or not row.capacity_feed_key)
+        key_changed = capacity_feed_enabled and (
+            new_feed_key or switched_on or not row.capacity_feed_key
+        )
         if key_changed:
             row.capacity_feed_key = secrets.token_urlsafe(24)
         row.changed_by_id = actor.user_id

@@ -35,6 +35,17 @@ from stepwise.intake.models import (
 from stepwise.intake.rules import triage
 from stepwise.intake.services.common import CATEGORY, audit_inquiry, length_errors, same_org
 from stepwise.intake.services.places import release_held_place
+from stepwise.patients.access import require_patient_access
+from stepwise.patients.models import Patient
+
+
+def require_record_access(actor: Actor, inquiry: Inquiry) -> None:
+    """Once the caller is a patient the call is part of their record: writing to it
+    needs what writing to the chart needs (the care team, for treating roles)."""
+    # Read afresh: the caller may have been admitted since this copy was loaded.
+    patient = Patient.objects.filter(inquiries=inquiry.pk).first()
+    if patient is not None:
+        require_patient_access(actor, Permission.CARE_WRITE, patient, category=CATEGORY)
 
 
 def _allowed(choices: Iterable[tuple[object, str]]) -> str:
@@ -95,6 +106,7 @@ def crisis_note_add(actor: Actor, inquiry: Inquiry, *, note: str) -> Inquiry:
     stamped with the time and who wrote it."""
     same_org(actor, inquiry)
     require_permission(actor, Permission.INTAKE_WRITE, category=CATEGORY)
+    require_record_access(actor, inquiry)
     text = note.strip()
     if not text:
         raise ValidationFailed({"note": "Write what happened, e.g. '911 called at 03:12'."})
@@ -267,6 +279,7 @@ def lead_review(actor: Actor, inquiry: Inquiry, *, note: str) -> Inquiry:
     """The clinical lead's review of a call flagged in crisis triage."""
     same_org(actor, inquiry)
     require_permission(actor, Permission.INTAKE_LEAD, category=CATEGORY)
+    require_record_access(actor, inquiry)
     if not note.strip():
         raise ValidationFailed({"note": "Write what you found and what follows."})
     with transaction.atomic():
@@ -274,7 +287,7 @@ def lead_review(actor: Actor, inquiry: Inquiry, *, note: str) -> Inquiry:
         if not locked.lead_flagged:
             raise Conflict("This call was not flagged for the clinical lead.")
         if locked.lead_reviewed_at is not None:
-            raise Conflict(f"Already reviewed on {locked.lead_reviewed_at:%Y-%m-%d %H:%M} UTC.")
+            raise Conflict("This call has already been reviewed by the clinical lead.")
         locked.lead_reviewed_at = timezone.now()
         locked.lead_reviewed_by_id = actor.user_id
         locked.lead_note = note.strip()
@@ -393,6 +406,7 @@ def follow_up_set(
         raise ValidationFailed(errors)
     with transaction.atomic():
         locked = Inquiry.objects.select_for_update().get(pk=inquiry.pk)
+        _require_editable(locked)
         locked.follow_up_due_at = due_at
         locked.follow_up_note = note.strip() if due_at else ""
         locked.save(update_fields=["follow_up_due_at", "follow_up_note", "updated_at"])

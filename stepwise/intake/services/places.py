@@ -18,6 +18,9 @@ from stepwise.core.roles import Permission
 from stepwise.intake.models import CLOSED_OUTCOMES, Inquiry, Outcome
 from stepwise.intake.services.common import CATEGORY, audit_inquiry, same_org, settings_of
 
+# A held place blocks a bed for everyone else: only for an arrival soon.
+MAX_LEAD = timedelta(days=14)
+
 
 def place_hold(
     actor: Actor, inquiry: Inquiry, program: Program, *, expected_at: datetime
@@ -29,6 +32,13 @@ def place_hold(
     hold = timedelta(hours=settings_of(actor.organization_id).hold_hours)
     if timezone.is_naive(expected_at):
         raise ValidationFailed({"expected_at": "Give the time with its time zone."})
+    if expected_at > timezone.now() + MAX_LEAD:
+        raise ValidationFailed(
+            {
+                "expected_at": f"A place is held for an arrival within {MAX_LEAD.days} days; "
+                "for a later date, use the waitlist."
+            }
+        )
     with transaction.atomic():
         locked = Inquiry.objects.select_for_update().get(pk=inquiry.pk)
         if locked.outcome in CLOSED_OUTCOMES:
@@ -120,14 +130,13 @@ def lapsed_places_close(actor: Actor, now: datetime | None = None) -> list[Inqui
     closed = []
     for inquiry in overdue:
         with transaction.atomic():
-            locked = Inquiry.objects.select_for_update().get(pk=inquiry.pk)
-            reservation = inquiry.reservation
-            assert reservation is not None
+            locked = Inquiry.objects.select_for_update(of=("self",)).get(pk=inquiry.pk)
+            reservation = locked.reservation
+            # Admitted or given back since the list was read: nothing to close.
+            if reservation is None or reservation.status != ReservationStatus.HELD:
+                continue
             place_release(
-                actor,
-                reservation,
-                reason=f"Did not arrive by {reservation.hold_until:%Y-%m-%d %H:%M} UTC.",
-                lapsed=True,
+                actor, reservation, reason="Did not arrive by the hold time.", lapsed=True
             )
             locked.outcome = outcome_without_place(locked)
             locked.outcome_at = moment

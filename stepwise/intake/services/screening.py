@@ -22,6 +22,7 @@ from stepwise.core.roles import Permission
 from stepwise.instruments import placement
 from stepwise.instruments.engine import InvalidResponses
 from stepwise.intake.models import (
+    CLOSED_OUTCOMES,
     Authorization,
     Inquiry,
     Outcome,
@@ -160,6 +161,10 @@ def screening_record(actor: Actor, inquiry: Inquiry, answers: ScreenAnswers) -> 
         locked = Inquiry.objects.select_for_update().get(pk=inquiry.pk)
         if locked.outcome == Outcome.ADMITTED:
             raise Conflict("This caller has been admitted; assess them in the chart instead.")
+        if locked.outcome in CLOSED_OUTCOMES:
+            raise Conflict(
+                f"This call has ended ({locked.get_outcome_display().lower()}); log a new call."
+            )
         d1, d2, d3, d4, d5, d6 = answers.ratings
         screening = Screening.objects.create(
             organization_id=actor.organization_id,
@@ -189,7 +194,7 @@ def screening_record(actor: Actor, inquiry: Inquiry, answers: ScreenAnswers) -> 
             suggested_program=suggested.program,
             suggestion_reasons=list(suggested.reasons),
         )
-        if locked.outcome in ("", Outcome.INFORMATION, Outcome.SCREENED):
+        if locked.outcome in ("", Outcome.SCREENED):
             locked.outcome = Outcome.SCREENED
             locked.outcome_at = now
             locked.save(update_fields=["outcome", "outcome_at", "updated_at"])

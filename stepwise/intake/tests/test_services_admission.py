@@ -283,9 +283,17 @@ def test_a_name_and_birth_date_are_needed_to_register(cast):
     assert set(refused.value.errors) == {"given_name", "family_name", "date_of_birth"}
     assert Patient.objects.count() == patients_before
     assert Inquiry.objects.get(pk=inquiry.pk).outcome == ""
-    # With a confirmed patient, the call's own name is not needed.
+    # A "confirmed" patient must be one the match would show: the same family name and
+    # date of birth as the call (a wrong pick would file the caller in another chart).
     existing = cast.new_patient("RR-2", "Jordan", "Lee", BORN)
-    assert inquiry_admit(worker, inquiry, cast.residential, patient=existing).patient == existing
+    with pytest.raises(ValidationFailed) as refused:
+        inquiry_admit(worker, inquiry, cast.residential, patient=existing)
+    assert set(refused.value.errors) == {"patient"}
+    named = call(worker, given_name="Jo", family_name="LEE", date_of_birth=BORN)
+    with pytest.raises(ValidationFailed) as refused:
+        inquiry_admit(worker, named, cast.residential, patient=existing, mrn="X-1")
+    assert set(refused.value.errors) == {"mrn"}  # a record number only for a new patient
+    assert inquiry_admit(worker, named, cast.residential, patient=existing).patient == existing
 
 
 def _everything(cast) -> dict[str, int]:
@@ -374,7 +382,9 @@ def test_who_admits_from_a_call(cast):
 
 def test_a_matched_patient_outside_a_clinicians_care_is_refused_and_the_refusal_kept(cast):
     nurse = cast.actors["colleague"]
-    inquiry = call(nurse, given_name="Ana", family_name="Rivera")
+    inquiry = call(
+        nurse, given_name="Ana", family_name="Rivera", date_of_birth=cast.patient.date_of_birth
+    )
     before = _everything(cast)
     with pytest.raises(AccessDenied):
         inquiry_admit(nurse, inquiry, cast.iop, patient=cast.patient)

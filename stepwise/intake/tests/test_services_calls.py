@@ -381,7 +381,7 @@ def test_the_clinical_lead_reviews_a_crisis_call_once(cast, lead):
     assert stored.lead_note == "988 connected; follow up tomorrow."
     [event] = intake_events(action="review")
     assert event.actor_username == lead and event.outcome == "success"
-    with pytest.raises(Conflict, match="Already reviewed"):
+    with pytest.raises(Conflict, match="already been reviewed"):
         lead_review(actor, inquiry, note="again")
     assert Inquiry.objects.get(pk=inquiry.pk).lead_note == "988 connected; follow up tomorrow."
 
