@@ -20,6 +20,7 @@ from stepwise.api.schemas import (
     PatientListItem,
     PatientOut,
     PatientPage,
+    PlannedEndIn,
     ProgramOut,
     StayOut,
     TimelineOut,
@@ -33,10 +34,15 @@ from stepwise.care.chart import (
     patient_record_read,
 )
 from stepwise.care.models import Episode, Program, Stay
-from stepwise.care.selectors import program_get, programs_of
-from stepwise.care.services import episode_admit, episode_discharge, stay_transition
+from stepwise.care.selectors import open_stay, program_get, programs_of
+from stepwise.care.services import (
+    episode_admit,
+    episode_discharge,
+    stay_plan_end,
+    stay_transition,
+)
 from stepwise.core.actor import Actor
-from stepwise.core.errors import NotFound, ValidationFailed
+from stepwise.core.errors import Conflict, NotFound, ValidationFailed
 from stepwise.core.roles import Permission
 from stepwise.patients.models import Patient
 from stepwise.patients.services import PatientData, patient_create
@@ -166,6 +172,21 @@ def discharge(request: HttpRequest, episode_id: str, payload: DischargeIn) -> Ep
     return episode_discharge(
         actor, episode, reason=payload.reason, at=payload.at, note=payload.note
     )
+
+
+@router.post(
+    "/episodes/{episode_id}/planned-end",
+    response={200: StayOut, **ERRORS},
+    tags=["episodes"],
+    auth=requires(Permission.CARE_WRITE),
+)
+def planned_end(request: HttpRequest, episode_id: str, payload: PlannedEndIn) -> Stay:
+    """Set or clear the day the patient is planned to leave the current program."""
+    actor = api_actor(request)
+    episode = episode_for(actor, episode_id, permission=Permission.CARE_WRITE)
+    if not episode.is_open:
+        raise Conflict("This episode is discharged; it has no current stay to plan.")
+    return stay_plan_end(actor, open_stay(episode), on=payload.planned_end_on)
 
 
 @router.get(

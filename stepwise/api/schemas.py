@@ -64,6 +64,13 @@ class ClinicalIn(InputSchema):
         return value
 
 
+class PlannedEndIn(InputSchema):
+    planned_end_on: date | None = Field(
+        description="The facility-local day the patient is planned to leave the current "
+        "program (counted in the bed board's expected tomorrow); null clears it"
+    )
+
+
 class ErrorOut(Schema):
     detail: str
     errors: dict[str, str] | None = None
@@ -154,6 +161,9 @@ class StayOut(Schema):
     ended_at: datetime | None
     entry_kind: str
     entry_reason: str
+    planned_end_on: date | None = Field(
+        None, description="The facility-local day the team plans the patient to leave"
+    )
 
     @staticmethod
     def resolve_id(obj: Stay) -> uuid.UUID:

@@ -83,3 +83,13 @@ class DischargeForm(forms.Form):
         required=False, widget=_LOCAL_TIME, label="Discharged at", help_text="Leave empty for now."
     )
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Note")
+
+
+class PlannedEndForm(forms.Form):
+    planned_end_on = forms.DateField(
+        label="Planned to leave on",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="The facility's day; empty when no day is planned. The bed board counts it.",
+        error_messages={"invalid": "Give a date, e.g. 2026-03-08."},
+    )

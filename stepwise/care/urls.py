@@ -16,6 +16,11 @@ urlpatterns = [
         name="transition",
     ),
     path(
+        "patients/<uuid:public_id>/episodes/<uuid:episode_id>/planned-end/",
+        views.planned_end,
+        name="planned_end",
+    ),
+    path(
         "patients/<uuid:public_id>/episodes/<uuid:episode_id>/discharge/",
         views.discharge,
         name="discharge",

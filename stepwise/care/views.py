@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from stepwise.care import rules
 from stepwise.care.chart import (
@@ -24,14 +24,27 @@ from stepwise.care.forms import (
     KIND_AUTOMATIC,
     AdmitForm,
     DischargeForm,
+    PlannedEndForm,
     TransitionForm,
     local_to_aware,
 )
 from stepwise.care.selectors import census, open_stay, organization_time_zone, programs_of
-from stepwise.care.services import episode_admit, episode_discharge, stay_transition
+from stepwise.care.services import (
+    episode_admit,
+    episode_discharge,
+    stay_plan_end,
+    stay_transition,
+)
 from stepwise.core.errors import NotFound
 from stepwise.core.roles import Permission, sees_all_patients
-from stepwise.core.web import actor_of, form_page_status, is_htmx, staff_view, submit
+from stepwise.core.web import (
+    actor_of,
+    form_errors_text,
+    form_page_status,
+    is_htmx,
+    staff_view,
+    submit,
+)
 from stepwise.patients.models import Patient
 
 
@@ -181,6 +194,29 @@ def discharge(request: HttpRequest, public_id: str, episode_id: str) -> HttpResp
             return redirect("care:chart", public_id=patient.public_id)
     context = {"patient": patient, "episode": episode, "current": current, "form": form}
     return render(request, "care/discharge.html", context, status=form_page_status(form, status))
+
+
+@staff_view(Permission.CARE_WRITE)
+@require_POST
+def planned_end(request: HttpRequest, public_id: str, episode_id: str) -> HttpResponse:
+    """Set or clear the day the patient is planned to leave the current program (the
+    bed board's expected tomorrow counts it)."""
+    actor = actor_of(request)
+    patient = patient_for(actor, public_id, permission=Permission.CARE_WRITE)
+    episode = episode_for(actor, episode_id, permission=Permission.CARE_WRITE)
+    if episode.patient_id != patient.pk or not episode.is_open:
+        raise NotFound()
+    form = PlannedEndForm(request.POST)
+    if form.is_valid():
+        on = form.cleaned_data["planned_end_on"]
+        _, status = submit(form, lambda: stay_plan_end(actor, open_stay(episode), on=on))
+        if status == 200:
+            messages.success(
+                request, f"Planned to leave on {on:%Y-%m-%d}." if on else "No day planned."
+            )
+            return redirect("care:chart", public_id=patient.public_id)
+    messages.error(request, form_errors_text(form))
+    return redirect("care:chart", public_id=patient.public_id)
 
 
 @staff_view(Permission.CHART_READ)
