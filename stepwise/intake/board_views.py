@@ -13,7 +13,13 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from stepwise.care.selectors import PlacesRow, held_places, organization_places, places_board
+from stepwise.care.selectors import (
+    PlacesRow,
+    held_places,
+    organization_places,
+    organization_time_zone,
+    places_board,
+)
 from stepwise.core.roles import Permission, role_can
 from stepwise.core.web import actor_of, is_htmx, public_view, staff_view
 from stepwise.intake.models import IntakeSettings
@@ -31,6 +37,7 @@ def _by_facility(rows: list[PlacesRow]) -> list[tuple[str, list[PlacesRow]]]:
 def beds(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     now = timezone.now()
+    timezone.activate(organization_time_zone(actor.organization_id))
     rows = places_board(actor, now)
     overdue = []
     if role_can(actor.role, Permission.INTAKE_WRITE):

@@ -79,7 +79,9 @@ def inquiry_start(
     when = event_time(received_at, "received_at")
     signs_said = {triage.Sign(s) for s in answered}
     steps = triage.actions_for(signs_said)
-    now = timezone.now()
+    # The questions are asked as the call comes in: a call logged afterwards keeps
+    # its own time for the advice too.
+    now = when
     with transaction.atomic():
         inquiry = Inquiry.objects.create(
             organization_id=actor.organization_id,

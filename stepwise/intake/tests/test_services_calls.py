@@ -553,3 +553,10 @@ def test_a_follow_up_needs_a_time_zone_and_a_reason(cast):
     with pytest.raises(ValidationFailed) as refused:
         follow_up_set(worker, inquiry, due_at=timezone.now(), note=" ")
     assert set(refused.value.errors) == {"follow_up_note"}
+
+
+def test_a_call_logged_afterwards_keeps_its_own_time_for_the_advice(cast):
+    rang = timezone.now() - timedelta(hours=3)
+    inquiry = inquiry_start(admissions(cast), signs=["blue_lips"], received_at=rang)
+    inquiry.refresh_from_db()
+    assert inquiry.received_at == rang and inquiry.triaged_at == rang
