@@ -340,68 +340,68 @@ def measure_engine(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
-def measure_unit(database: Database, args: argparse.Namespace) -> dict[str, Any]:
-    """The detox unit's pages on a fresh database of this kind, dropped afterwards
-    unless --keep."""
+def _measure_part(
+    database: Database,
+    args: argparse.Namespace,
+    *,
+    part: str,
+    title: str,
+    key: Key,
+    size: int,
+    repeat: int,
+) -> dict[str, Any]:
+    """One part's pages on a fresh database of this kind, dropped afterwards unless
+    --keep; the whole part is timed, database creation to drop."""
     print(
-        f"== {database.label}, detox unit of {args.unit_beds} beds: fresh database, migrate, "
-        "build, measure",
+        f"== {database.label}, {title}: fresh database, migrate, build, measure",
         file=sys.stderr,
         flush=True,
     )
-    key = unit_key(args.unit_beds)
     started = time.monotonic()
     database.fresh(key)
     try:
-        # The second factor is in force here, as in production: the nurse's session has
-        # passed it and the API token was made behind it.
+        # The second factor is in force here, as in production: the worker's session
+        # has passed it and its API token was made behind it.
         result: dict[str, Any] = run_worker(
-            "unit",
+            part,
             database.url_for(key),
             args,
-            args.unit_beds,
-            repeat=args.unit_repeat,
+            size,
+            repeat=repeat,
             env={"STEPWISE_REQUIRE_MFA": "1"},
         )
     finally:
         if not args.keep:
             database.drop(key)
-    # The whole part, database creation to drop: the budget is well under a minute.
     result["seconds"] = round(time.monotonic() - started, 1)
     print(f"   {result['seconds']:.0f} s", file=sys.stderr, flush=True)
     return result
+
+
+def measure_unit(database: Database, args: argparse.Namespace) -> dict[str, Any]:
+    """The detox unit's pages (the budget is well under a minute per database)."""
+    return _measure_part(
+        database,
+        args,
+        part="unit",
+        title=f"detox unit of {args.unit_beds} beds",
+        key=unit_key(args.unit_beds),
+        size=args.unit_beds,
+        repeat=args.unit_repeat,
+    )
 
 
 def measure_intake(database: Database, args: argparse.Namespace) -> dict[str, Any]:
-    """The admissions line's pages on a fresh database of this kind, dropped afterwards
-    unless --keep."""
-    print(
-        f"== {database.label}, admissions line of {args.intake_calls:,} calls: fresh "
-        "database, migrate, build, measure",
-        file=sys.stderr,
-        flush=True,
+    """The admissions line's pages."""
+    return _measure_part(
+        database,
+        args,
+        part="intake",
+        title=f"admissions line of {args.intake_calls:,} calls",
+        key=intake_key(args.intake_calls),
+        size=args.intake_calls,
+        repeat=args.intake_repeat,
     )
-    key = intake_key(args.intake_calls)
-    started = time.monotonic()
-    database.fresh(key)
-    try:
-        # The coordinator's session has passed its second factor, which is required, and
-        # the API token was made behind it.
-        result: dict[str, Any] = run_worker(
-            "intake",
-            database.url_for(key),
-            args,
-            args.intake_calls,
-            repeat=args.intake_repeat,
-            env={"STEPWISE_REQUIRE_MFA": "1"},
-        )
-    finally:
-        if not args.keep:
-            database.drop(key)
-    # The whole part, database creation to drop.
-    result["seconds"] = round(time.monotonic() - started, 1)
-    print(f"   {result['seconds']:.0f} s", file=sys.stderr, flush=True)
-    return result
 
 
 def databases_to_measure(args: argparse.Namespace) -> list[Database]:
