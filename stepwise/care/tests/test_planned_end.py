@@ -4,12 +4,13 @@ audited, behind the care team, and counted in the bed board's expected tomorrow.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.utils import timezone
 
 from stepwise.api.tests.support import Api
 from stepwise.care.models import Stay
-from stepwise.care.selectors import places_board
+from stepwise.care.selectors import PlacesRow, places_board
 from stepwise.care.services import episode_admit, episode_discharge
 from stepwise.core.models import AuditEvent
 
@@ -18,7 +19,7 @@ def _tomorrow() -> str:
     return (timezone.localdate() + timedelta(days=1)).isoformat()
 
 
-def _detox_row(cast):
+def _detox_row(cast: Any) -> PlacesRow:
     return next(
         r for r in places_board(cast.actors["owner"], timezone.now()) if r.program == cast.detox
     )
@@ -31,7 +32,8 @@ def test_the_chart_sets_the_planned_day_and_the_board_expects_the_bed(cast):
     assert 'name="planned_end_on"' in client.get(chart).content.decode()
     url = f"{chart}episodes/{episode.public_id}/planned-end/"
     assert client.post(url, {"planned_end_on": _tomorrow()}).status_code == 302
-    assert Stay.objects.get().planned_end_on.isoformat() == _tomorrow()
+    planned = Stay.objects.get().planned_end_on
+    assert planned is not None and planned.isoformat() == _tomorrow()
     places = _detox_row(cast).places
     assert (places.available_now, places.expected_tomorrow) == (1, 2)
     row = AuditEvent.objects.filter(object_type="stay", action="update").latest("id")
