@@ -297,7 +297,9 @@ def test_settings_cap_an_ambulatory_program_and_the_board_counts_it(cast):
     cast.iop.refresh_from_db()
     assert cast.iop.place_cap == 12
     board = director.get("/admissions/beds/").content.decode()
-    assert "12 places" in board
+    iop_row = re.search(r"<th scope=\"row\">Evening IOP .*?</tr>", board, re.S)
+    assert iop_row is not None
+    assert re.findall(r'<td class="num">(?:<strong>)?(\d+)', iop_row.group(0))[0] == "12"
     refused = director.post("/admissions/settings/", {**data, "hold_hours": "0"})
     assert refused.status_code == 422
 
