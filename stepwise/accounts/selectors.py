@@ -10,6 +10,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from stepwise.accounts.models import AccountState, ApiToken, Membership
 from stepwise.core.actor import Actor
+from stepwise.core.roles import Role
 
 
 def membership_for_user(
@@ -43,6 +44,16 @@ def actor_from_membership(membership: Membership) -> Actor:
         organization=membership.organization,
         role=membership.role,
     )
+
+
+def actors_by_role(organization_id: int) -> dict[Role, Actor]:
+    """One acting member per role of the organization (the demo's staff, one each)."""
+    return {
+        Role(m.role): actor_from_membership(m)
+        for m in Membership.objects.filter(organization_id=organization_id).select_related(
+            "user", "organization"
+        )
+    }
 
 
 def tokens_for_user(user_id: int) -> QuerySet[ApiToken]:

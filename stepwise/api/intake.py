@@ -21,7 +21,7 @@ from stepwise.care.models import BedReservation, Program, ReservationStatus
 from stepwise.care.selectors import places_board, program_get
 from stepwise.care.services import SubstanceUse
 from stepwise.core.actor import Actor
-from stepwise.core.errors import Conflict, NotFound, ValidationFailed
+from stepwise.core.errors import Conflict, NotFound, ValidationFailed, allowed_values
 from stepwise.core.ids import public_id_or_404
 from stepwise.core.roles import Permission
 from stepwise.intake import reads, selectors
@@ -66,10 +66,6 @@ NOTE = 4000  # the longest free text taken in a note
 
 def _allowed(values: Iterable[Any]) -> str:
     return ", ".join(str(v) for v in values)
-
-
-def _coded(choices: Iterable[tuple[Any, str]]) -> str:
-    return ", ".join(f"{code} ({text})" for code, text in choices)
 
 
 # ---------------------------------------------------------------------------
@@ -403,7 +399,7 @@ class StartIn(ClinicalIn):
         description="The danger signs answered yes, asked before anything else; an empty "
         "list is the answer 'none'. Allowed: " + _allowed(s.value for s in triage.Sign)
     )
-    channel: str = Field(Channel.PHONE.value, description=_coded(Channel.choices))
+    channel: str = Field(Channel.PHONE.value, description=allowed_values(Channel.choices))
     received_at: datetime | None = Field(None, description="With its time zone; default now")
 
 
@@ -493,17 +489,18 @@ def read_inquiry(request: HttpRequest, inquiry_id: str) -> dict[str, Any]:
 
 class SubstanceIn(ClinicalIn):
     substance: int = Field(
-        description="TEDS substance code: " + _coded(c for c in care_rules.SUBSTANCES if c[0] != -9)
+        description="TEDS substance code: "
+        + allowed_values(c for c in care_rules.SUBSTANCES if c[0] != -9)
     )
-    route: int = Field(-9, description="TEDS route code: " + _coded(care_rules.ROUTES))
-    frequency: str = Field("unknown", description=_coded(care_rules.FREQUENCIES))
+    route: int = Field(-9, description="TEDS route code: " + allowed_values(care_rules.ROUTES))
+    frequency: str = Field("unknown", description=allowed_values(care_rules.FREQUENCIES))
 
 
 class CallDetailsIn(ClinicalIn):
     """The whole record of who called and the person's situation: a field left out is
     cleared (set to its default), as on the page's form."""
 
-    caller_kind: str = Field(CallerKind.SELF.value, description=_coded(CallerKind.choices))
+    caller_kind: str = Field(CallerKind.SELF.value, description=allowed_values(CallerKind.choices))
     caller_name: str = Field("", max_length=200, description="Required unless the person calls")
     caller_relationship: str = Field("", max_length=100)
     caller_phone: str = Field("", max_length=40)
@@ -517,12 +514,12 @@ class CallDetailsIn(ClinicalIn):
         default_factory=list, description="At most three, the main problem first"
     )
     last_use_at: datetime | None = Field(None, description="With its time zone")
-    prior_treatment: int = Field(-9, description=_coded(care_rules.PRIOR_TREATMENT))
+    prior_treatment: int = Field(-9, description=allowed_values(care_rules.PRIOR_TREATMENT))
     prior_treatment_note: str = Field("", max_length=300)
-    pregnancy: str = Field(Pregnancy.UNKNOWN.value, description=_coded(Pregnancy.choices))
+    pregnancy: str = Field(Pregnancy.UNKNOWN.value, description=allowed_values(Pregnancy.choices))
     last_overdose_on: date | None = None
     situation_note: str = Field("", max_length=NOTE)
-    referral_source: int = Field(-9, description=_coded(care_rules.REFERRAL_SOURCES))
+    referral_source: int = Field(-9, description=allowed_values(care_rules.REFERRAL_SOURCES))
     referring_organization: str = Field("", max_length=200)
     referring_person: str = Field("", max_length=200)
     referring_contact: str = Field("", max_length=200)
@@ -582,7 +579,7 @@ class ConcludeIn(ClinicalIn):
     note: str = Field("", max_length=NOTE, description="Required for no_further_contact")
     referred_to: str = Field("", max_length=200, description="Required for referred_out")
     referral_out_reason: str = Field(
-        "", description="Required for referred_out: " + _coded(ReferralOutReason.choices)
+        "", description="Required for referred_out: " + allowed_values(ReferralOutReason.choices)
     )
 
 
@@ -632,21 +629,21 @@ def set_follow_up(request: HttpRequest, inquiry_id: str, payload: FollowUpIn) ->
 
 
 class ScreenIn(ClinicalIn):
-    withdrawal_estimate: str = Field(description=_coded(WithdrawalEstimate.choices))
+    withdrawal_estimate: str = Field(description=allowed_values(WithdrawalEstimate.choices))
     ratings: list[int] = Field(description="ASAM dimensions 1 to 6 in order, each 0-4")
     medical_flags: list[str] = Field(
-        default_factory=list, description=_coded(screen_rules.MEDICAL_FLAGS)
+        default_factory=list, description=allowed_values(screen_rules.MEDICAL_FLAGS)
     )
     psychiatric_flags: list[str] = Field(
-        default_factory=list, description=_coded(screen_rules.PSYCHIATRIC_FLAGS)
+        default_factory=list, description=allowed_values(screen_rules.PSYCHIATRIC_FLAGS)
     )
-    payer_type: str = Field(description=_coded(PayerType.choices))
+    payer_type: str = Field(description=allowed_values(PayerType.choices))
     payer_name: str = Field("", max_length=200)
     payer_member_id: str = Field(
         "", description="Stored encrypted; responses show it masked (at most 40 characters)"
     )
     authorization: str = Field(
-        Authorization.UNKNOWN.value, description=_coded(Authorization.choices)
+        Authorization.UNKNOWN.value, description=allowed_values(Authorization.choices)
     )
     authorization_ref: str = Field("", max_length=100)
     note: str = Field("", max_length=NOTE)
@@ -890,7 +887,7 @@ class LeaveIn(ClinicalIn):
     reason: str = Field(max_length=NOTE)
     referred_to: str = Field("", max_length=200, description="Required when referred")
     referral_out_reason: str = Field(
-        "", description="Required when referred: " + _coded(ReferralOutReason.choices)
+        "", description="Required when referred: " + allowed_values(ReferralOutReason.choices)
     )
 
 

@@ -207,18 +207,8 @@ def census(actor: Actor, now: datetime) -> list[CensusRow]:
     )
     for flag_row in flagged:
         by_program[flag_row["program_id"]]["flagged"] = flag_row["n"]
-    held = (
-        BedReservation.objects.filter(
-            organization_id=actor.organization_id,
-            program__in=programs,
-            status=ReservationStatus.HELD,
-            hold_until__gt=now,
-        )
-        .values("program_id")
-        .annotate(n=Count("id"))
-    )
-    for held_row in held:
-        by_program[held_row["program_id"]]["held"] = held_row["n"]
+    for program_id, n in held_per_program(actor.organization_id, programs, now).items():
+        by_program[program_id]["held"] = n
 
     rows = []
     for program in programs:
@@ -235,6 +225,24 @@ def census(actor: Actor, now: datetime) -> list[CensusRow]:
             )
         )
     return rows
+
+
+def held_per_program(
+    organization_id: int, programs: list[Program], now: datetime
+) -> dict[int, int]:
+    """Places still held for expected admissions, per program: a held place stops
+    counting at its hold time, whether or not anyone has closed it yet (one query)."""
+    return dict(
+        BedReservation.objects.filter(
+            organization_id=organization_id,
+            program__in=programs,
+            status=ReservationStatus.HELD,
+            hold_until__gt=now,
+        )
+        .values("program_id")
+        .annotate(n=Count("id"))
+        .values_list("program_id", "n")
+    )
 
 
 def organization_time_zone(organization_id: int) -> str:
@@ -330,17 +338,7 @@ def organization_places(organization_id: int, now: datetime) -> list[PlacesRow]:
     occupied = dict(
         stays.values("program_id").annotate(n=Count("id")).values_list("program_id", "n")
     )
-    held = dict(
-        BedReservation.objects.filter(
-            organization_id=organization_id,
-            program__in=programs,
-            status=ReservationStatus.HELD,
-            hold_until__gt=now,
-        )
-        .values("program_id")
-        .annotate(n=Count("id"))
-        .values_list("program_id", "n")
-    )
+    held = held_per_program(organization_id, programs, now)
     leaving_by_tomorrow = Q()
     for facility in {p.facility_id: p.facility for p in programs}.values():
         today = now.astimezone(zoneinfo.ZoneInfo(facility.time_zone)).date()

@@ -31,7 +31,7 @@ from stepwise.core.access import require_permission
 from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
 from stepwise.core.clock import event_time
-from stepwise.core.errors import Conflict, NotFound, ValidationFailed
+from stepwise.core.errors import Conflict, NotFound, ValidationFailed, allowed_values
 from stepwise.core.models import AuditAction
 from stepwise.core.roles import Permission
 from stepwise.patients.access import require_patient_access
@@ -127,16 +127,12 @@ class AdmissionDetails:
     days_waiting: int | None = None
 
 
-def _allowed(choices: Sequence[tuple[object, str]]) -> str:
-    return ", ".join(f"{code} ({text})" for code, text in choices)
-
-
 def _admission_errors(referral_source: int, details: AdmissionDetails) -> dict[str, str]:
     errors: dict[str, str] = {}
     if referral_source not in dict(rules.REFERRAL_SOURCES):
-        errors["referral_source"] = f"Allowed values: {_allowed(rules.REFERRAL_SOURCES)}."
+        errors["referral_source"] = f"Allowed values: {allowed_values(rules.REFERRAL_SOURCES)}."
     if details.prior_treatment not in dict(rules.PRIOR_TREATMENT):
-        errors["prior_treatment"] = f"Allowed values: {_allowed(rules.PRIOR_TREATMENT)}."
+        errors["prior_treatment"] = f"Allowed values: {allowed_values(rules.PRIOR_TREATMENT)}."
     if details.days_waiting is not None and details.days_waiting < 0:
         errors["days_waiting"] = "Days waiting cannot be negative."
     if len(details.substances) > 3:
@@ -144,14 +140,14 @@ def _admission_errors(referral_source: int, details: AdmissionDetails) -> dict[s
     seen: set[int] = set()
     for rank, use in enumerate(details.substances, start=1):
         if use.substance not in dict(rules.SUBSTANCES):
-            errors[f"substance_{rank}"] = f"Allowed values: {_allowed(rules.SUBSTANCES)}."
+            errors[f"substance_{rank}"] = f"Allowed values: {allowed_values(rules.SUBSTANCES)}."
         elif use.substance in seen:
             errors[f"substance_{rank}"] = "Each substance is listed once."
         seen.add(use.substance)
         if use.route not in dict(rules.ROUTES):
-            errors[f"route_{rank}"] = f"Allowed values: {_allowed(rules.ROUTES)}."
+            errors[f"route_{rank}"] = f"Allowed values: {allowed_values(rules.ROUTES)}."
         if use.frequency not in dict(rules.FREQUENCIES):
-            errors[f"frequency_{rank}"] = f"Allowed values: {_allowed(rules.FREQUENCIES)}."
+            errors[f"frequency_{rank}"] = f"Allowed values: {allowed_values(rules.FREQUENCIES)}."
     return errors
 
 

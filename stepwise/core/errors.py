@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class StepwiseError(Exception):
     status_code = 400
@@ -53,3 +55,9 @@ class ValidationFailed(StepwiseError):
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__("; ".join(f"{field}: {msg}" for field, msg in errors.items()))
         self.errors = errors
+
+
+def allowed_values(choices: Iterable[tuple[object, str]]) -> str:
+    """The codes a field takes with their meanings, for a refusal that names them:
+    "1 (Oral), 2 (Smoking), ..."."""
+    return ", ".join(f"{code} ({text})" for code, text in choices)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from stepwise.core.access import require_permission
 from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
-from stepwise.core.errors import Conflict, NotFound, ValidationFailed
+from stepwise.core.errors import Conflict, NotFound, ValidationFailed, allowed_values
 from stepwise.core.models import AuditAction
 from stepwise.core.roles import Permission, Role, needs_care_relationship
 from stepwise.patients import teds
@@ -65,10 +65,6 @@ PAYER_MEMBER_ID_MAX = 40
 def ssn_digits(value: str) -> str:
     """A social security number as its 9 digits, whether typed with dashes or spaces."""
     return value.strip().replace("-", "").replace(" ", "")
-
-
-def allowed_values(choices: list[tuple[str, str]]) -> str:
-    return ", ".join(f"{code} ({text})" for code, text in choices)
 
 
 def validate_patient_data(data: PatientData, today: date) -> dict[str, str]:

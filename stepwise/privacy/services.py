@@ -22,7 +22,7 @@ from stepwise.core.access import require_permission
 from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
 from stepwise.core.clock import event_time
-from stepwise.core.errors import Conflict, NotFound, ValidationFailed
+from stepwise.core.errors import Conflict, NotFound, ValidationFailed, allowed_values
 from stepwise.core.models import AuditAction, AuditOutcome
 from stepwise.core.roles import Permission
 from stepwise.patients.models import Patient
@@ -48,10 +48,6 @@ CONSENTS = "consents"
 DISCLOSURES = "disclosures"
 
 
-def _allowed(choices: Sequence[tuple[str, str]]) -> str:
-    return ", ".join(f"{code} ({label})" for code, label in choices)
-
-
 def _require(actor: Actor, patient: Patient, permission: Permission) -> None:
     """Organization, role and care team, checked (and refusals audited) in one place."""
     if patient.organization_id != actor.organization_id:
@@ -64,14 +60,16 @@ def _coded(values: Sequence[str], choices: Sequence[tuple[str, str]], field_name
     unknown = [v for v in values if v not in known]
     if unknown:
         raise ValidationFailed(
-            {field_name: f"Unknown value {unknown[0]!r}. Allowed values: {_allowed(choices)}."}
+            {
+                field_name: f"Unknown value {unknown[0]!r}. Allowed values: {allowed_values(choices)}."
+            }
         )
     return list(dict.fromkeys(values))
 
 
 def _one_coded(value: str, choices: Sequence[tuple[str, str]], field_name: str) -> str:
     if value not in {code for code, _ in choices}:
-        raise ValidationFailed({field_name: f"Allowed values: {_allowed(choices)}."})
+        raise ValidationFailed({field_name: f"Allowed values: {allowed_values(choices)}."})
     return value
 
 

@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.utils import timezone
 
-from stepwise.care.models import Episode, Program, ReservationStatus
-from stepwise.care.services import AdmissionDetails, SubstanceUse, episode_admit, place_release
+from stepwise.care.models import Episode, Program
+from stepwise.care.services import AdmissionDetails, SubstanceUse, episode_admit
 from stepwise.core.access import require_permission
 from stepwise.core.actor import Actor
 from stepwise.core.clock import event_time
@@ -24,6 +23,7 @@ from stepwise.intake.models import CallerKind, Inquiry, Outcome, Screening, Wait
 from stepwise.intake.rules.priority import days_between
 from stepwise.intake.services.common import CATEGORY, audit_inquiry, same_org
 from stepwise.intake.services.inquiries import close_waitlist_entries
+from stepwise.intake.services.places import still_held
 from stepwise.patients.access import require_patient_access
 from stepwise.patients.models import ContactRelationship, Patient
 from stepwise.patients.services import PatientData, contact_add, patient_create
@@ -163,15 +163,7 @@ def inquiry_admit(
                     payer_member_id=screening.payer_member_id if screening else "",
                 ),
             )
-        reservation = locked.reservation
-        if reservation is not None and reservation.status != ReservationStatus.HELD:
-            reservation = None
-        if reservation is not None and not reservation.holds_place(timezone.now()):
-            # Past its hold time the place no longer counts: close it as lapsed.
-            place_release(
-                actor, reservation, reason="Did not arrive by the hold time.", lapsed=True
-            )
-            reservation = None
+        reservation = still_held(actor, locked.reservation)
         if reservation is not None and reservation.program_id != program.pk:
             raise ValidationFailed(
                 {

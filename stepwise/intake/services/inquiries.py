@@ -18,7 +18,7 @@ from stepwise.care.services import SubstanceUse
 from stepwise.core.access import require_permission
 from stepwise.core.actor import Actor
 from stepwise.core.clock import event_time
-from stepwise.core.errors import Conflict, ValidationFailed
+from stepwise.core.errors import Conflict, ValidationFailed, allowed_values
 from stepwise.core.models import AuditAction
 from stepwise.core.roles import Permission
 from stepwise.intake.models import (
@@ -48,10 +48,6 @@ def require_record_access(actor: Actor, inquiry: Inquiry) -> None:
         require_patient_access(actor, Permission.CARE_WRITE, patient, category=CATEGORY)
 
 
-def _allowed(choices: Iterable[tuple[object, str]]) -> str:
-    return ", ".join(f"{code} ({text})" for code, text in choices)
-
-
 def inquiry_start(
     actor: Actor,
     *,
@@ -73,7 +69,7 @@ def inquiry_start(
             f"{', '.join(s.value for s in triage.Sign)}."
         )
     if channel not in Channel.values:
-        errors["channel"] = f"Allowed values: {_allowed(Channel.choices)}."
+        errors["channel"] = f"Allowed values: {allowed_values(Channel.choices)}."
     if errors:
         raise ValidationFailed(errors)
     when = event_time(received_at, "received_at")
@@ -184,28 +180,32 @@ def substance_errors(substances: Sequence[SubstanceUse]) -> dict[str, str]:
     seen: set[int] = set()
     for rank, use in enumerate(substances, start=1):
         if use.substance not in dict(care_rules.SUBSTANCES) or use.substance == -9:
-            allowed = _allowed(c for c in care_rules.SUBSTANCES if c[0] != -9)
+            allowed = allowed_values(c for c in care_rules.SUBSTANCES if c[0] != -9)
             errors[f"substance_{rank}"] = f"Allowed values: {allowed}."
         elif use.substance in seen:
             errors[f"substance_{rank}"] = "Each substance is listed once."
         seen.add(use.substance)
         if use.route not in dict(care_rules.ROUTES):
-            errors[f"route_{rank}"] = f"Allowed values: {_allowed(care_rules.ROUTES)}."
+            errors[f"route_{rank}"] = f"Allowed values: {allowed_values(care_rules.ROUTES)}."
         if use.frequency not in dict(care_rules.FREQUENCIES):
-            errors[f"frequency_{rank}"] = f"Allowed values: {_allowed(care_rules.FREQUENCIES)}."
+            errors[f"frequency_{rank}"] = (
+                f"Allowed values: {allowed_values(care_rules.FREQUENCIES)}."
+            )
     return errors
 
 
 def call_details_errors(details: CallDetails, now: datetime) -> dict[str, str]:
     errors: dict[str, str] = {}
     if details.caller_kind not in CallerKind.values:
-        errors["caller_kind"] = f"Allowed values: {_allowed(CallerKind.choices)}."
+        errors["caller_kind"] = f"Allowed values: {allowed_values(CallerKind.choices)}."
     if details.pregnancy not in Pregnancy.values:
-        errors["pregnancy"] = f"Allowed values: {_allowed(Pregnancy.choices)}."
+        errors["pregnancy"] = f"Allowed values: {allowed_values(Pregnancy.choices)}."
     if details.referral_source not in dict(care_rules.REFERRAL_SOURCES):
-        errors["referral_source"] = f"Allowed values: {_allowed(care_rules.REFERRAL_SOURCES)}."
+        errors["referral_source"] = (
+            f"Allowed values: {allowed_values(care_rules.REFERRAL_SOURCES)}."
+        )
     if details.prior_treatment not in dict(care_rules.PRIOR_TREATMENT):
-        errors["prior_treatment"] = f"Allowed values: {_allowed(care_rules.PRIOR_TREATMENT)}."
+        errors["prior_treatment"] = f"Allowed values: {allowed_values(care_rules.PRIOR_TREATMENT)}."
     today = now.date()
     born = details.date_of_birth
     if born is not None and (born > today or born.year < 1900):
@@ -348,7 +348,7 @@ def inquiry_conclude(
             errors["referred_to"] = "Name the program or service the person is referred to."
         if referral_out_reason not in ReferralOutReason.values:
             errors["referral_out_reason"] = (
-                f"Allowed values: {_allowed(ReferralOutReason.choices)}."
+                f"Allowed values: {allowed_values(ReferralOutReason.choices)}."
             )
     errors |= length_errors(Inquiry, {"referred_to": referred_to})
     if outcome == Outcome.NO_FURTHER_CONTACT and not note.strip():

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from stepwise.care.models import Program, ReservationStatus
+from stepwise.care.models import BedReservation, Program, ReservationStatus
 from stepwise.care.services import place_release, place_reserve
 from stepwise.core.access import require_permission
 from stepwise.core.actor import Actor
@@ -45,8 +45,8 @@ def place_hold(
             raise Conflict(
                 f"This call has ended ({locked.get_outcome_display().lower()}); log a new call."
             )
-        current = locked.reservation
-        if current is not None and current.holds_place(timezone.now()):
+        current = still_held(actor, locked.reservation)
+        if current is not None:
             raise Conflict(f"A place is already held in {current.program.name}; release it first.")
         reservation = place_reserve(
             actor,
@@ -55,7 +55,6 @@ def place_hold(
             hold_until=expected_at + hold,
             patient_public_id=locked.patient.public_id if locked.patient else None,
         )
-        _close_stale_reservation(actor, locked)
         locked.reservation = reservation
         locked.outcome = Outcome.SCHEDULED
         locked.outcome_at = timezone.now()
@@ -69,11 +68,18 @@ def place_hold(
     return locked
 
 
-def _close_stale_reservation(actor: Actor, inquiry: Inquiry) -> None:
-    """A previous place that lapsed without being closed is closed before a new one."""
-    old = inquiry.reservation
-    if old is not None and old.status == ReservationStatus.HELD:
-        place_release(actor, old, reason="Did not arrive by the hold time.", lapsed=True)
+LAPSED = "Did not arrive by the hold time."
+
+
+def still_held(actor: Actor, reservation: BedReservation | None) -> BedReservation | None:
+    """The call's place if it still holds one; a place past its hold time (it stopped
+    counting then) is closed as lapsed here, inside the caller's transaction."""
+    if reservation is None or reservation.status != ReservationStatus.HELD:
+        return None
+    if reservation.holds_place(timezone.now()):
+        return reservation
+    place_release(actor, reservation, reason=LAPSED, lapsed=True)
+    return None
 
 
 def outcome_without_place(inquiry: Inquiry) -> str:
@@ -135,9 +141,7 @@ def lapsed_places_close(actor: Actor, now: datetime | None = None) -> list[Inqui
             # Admitted or given back since the list was read: nothing to close.
             if reservation is None or reservation.status != ReservationStatus.HELD:
                 continue
-            place_release(
-                actor, reservation, reason="Did not arrive by the hold time.", lapsed=True
-            )
+            place_release(actor, reservation, reason=LAPSED, lapsed=True)
             locked.outcome = outcome_without_place(locked)
             locked.outcome_at = moment
             locked.follow_up_due_at = moment

@@ -16,7 +16,7 @@ from stepwise.care.models import Program
 from stepwise.care.selectors import places_board
 from stepwise.core.access import require_permission
 from stepwise.core.actor import Actor
-from stepwise.core.errors import Conflict, ValidationFailed
+from stepwise.core.errors import Conflict, ValidationFailed, allowed_values
 from stepwise.core.models import AuditAction
 from stepwise.core.roles import Permission
 from stepwise.instruments import placement
@@ -51,25 +51,25 @@ class ScreenAnswers:
     note: str = ""
 
 
-def _allowed(choices: Sequence[tuple[str, str]]) -> str:
-    return ", ".join(f"{code} ({text})" for code, text in choices)
-
-
 def _answer_errors(answers: ScreenAnswers) -> dict[str, str]:
     errors: dict[str, str] = {}
     if answers.withdrawal_estimate not in WithdrawalEstimate.values:
-        errors["withdrawal_estimate"] = f"Allowed values: {_allowed(WithdrawalEstimate.choices)}."
+        errors["withdrawal_estimate"] = (
+            f"Allowed values: {allowed_values(WithdrawalEstimate.choices)}."
+        )
     if answers.payer_type not in PayerType.values:
-        errors["payer_type"] = f"Allowed values: {_allowed(PayerType.choices)}."
+        errors["payer_type"] = f"Allowed values: {allowed_values(PayerType.choices)}."
     if answers.authorization not in Authorization.values:
-        errors["authorization"] = f"Allowed values: {_allowed(Authorization.choices)}."
+        errors["authorization"] = f"Allowed values: {allowed_values(Authorization.choices)}."
     for name, given, allowed in (
         ("medical_flags", answers.medical_flags, screen_rules.MEDICAL_FLAGS),
         ("psychiatric_flags", answers.psychiatric_flags, screen_rules.PSYCHIATRIC_FLAGS),
     ):
         unknown = screen_rules.unknown_flags(given, allowed)
         if unknown:
-            errors[name] = f"Unknown {', '.join(map(repr, unknown))}; allowed: {_allowed(allowed)}."
+            errors[name] = (
+                f"Unknown {', '.join(map(repr, unknown))}; allowed: {allowed_values(allowed)}."
+            )
     if len(answers.ratings) != 6:
         errors["ratings"] = "Rate all six ASAM dimensions, each 0-4."
     else:

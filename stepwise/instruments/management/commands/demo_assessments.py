@@ -28,8 +28,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from stepwise.accounts.models import Membership
-from stepwise.accounts.selectors import actor_from_membership
+from stepwise.accounts.selectors import actors_by_role
 from stepwise.care.models import EpisodeStatus, Stay
 from stepwise.core.actor import Actor
 from stepwise.core.models import Organization
@@ -122,12 +121,7 @@ class Command(BaseCommand):
             raise CommandError("Load the demo first: stepwise demo_load")
         if Assessment.objects.filter(organization=org).exists():
             return
-        actors = {
-            Role(m.role): actor_from_membership(m)
-            for m in Membership.objects.filter(organization=org).select_related(
-                "user", "organization"
-            )
-        }
+        actors = actors_by_role(org.pk)
         self.rng = random.Random(options["seed"])  # noqa: S311 # nosec B311 # seeded demo data, not a secret
         self.now = timezone.now().replace(second=0, microsecond=0)
         cast = Cast(nurse=actors[Role.NURSE], counselor=actors[Role.COUNSELOR])

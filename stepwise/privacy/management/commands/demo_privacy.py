@@ -13,8 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from stepwise.accounts.models import Membership
-from stepwise.accounts.selectors import actor_from_membership
+from stepwise.accounts.selectors import actors_by_role
 from stepwise.core.actor import Actor
 from stepwise.core.models import Organization
 from stepwise.core.roles import Role
@@ -78,12 +77,7 @@ class Command(BaseCommand):
             raise CommandError("Load the demo first: stepwise demo_load")
         if Consent.objects.filter(organization=org).exists():
             return
-        actors = {
-            Role(m.role): actor_from_membership(m)
-            for m in Membership.objects.filter(organization=org).select_related(
-                "user", "organization"
-            )
-        }
+        actors = actors_by_role(org.pk)
         with transaction.atomic():
             self._load(org, actors)
         self.stdout.write("Demo consents, a release of information and two reviews added.")

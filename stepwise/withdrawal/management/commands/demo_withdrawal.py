@@ -13,8 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from stepwise.accounts.models import Membership
-from stepwise.accounts.selectors import actor_from_membership
+from stepwise.accounts.selectors import actors_by_role
 from stepwise.care.models import Program, Stay
 from stepwise.care.roster import program_staff_add
 from stepwise.core.actor import Actor
@@ -53,12 +52,7 @@ class Command(BaseCommand):
             raise CommandError("Load the demo first: stepwise demo_load")
         if MedicalAdmission.objects.filter(organization=org).exists():
             return
-        actors = {
-            Role(m.role): actor_from_membership(m)
-            for m in Membership.objects.filter(organization=org).select_related(
-                "user", "organization"
-            )
-        }
+        actors = actors_by_role(org.pk)
         self.rng = random.Random(options["seed"])  # noqa: S311 # nosec B311 # seeded demo data
         self.now = timezone.now().replace(second=0, microsecond=0)
         self.nurse, self.physician = actors[Role.NURSE], actors[Role.PHYSICIAN]
