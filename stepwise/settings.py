@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "stepwise.instruments",
     "stepwise.withdrawal",
     "stepwise.intake",
+    "stepwise.scheduling",
     "stepwise.privacy",
     "stepwise.api",
 ]

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from stepwise.care.models import Episode, Stay
-from stepwise.care.panels import ChartPanel, chart_panels
+from stepwise.care.panels import ChartPanel, chart_panels, worklist_sections
 from stepwise.care.selectors import (
     episode_get,
     episode_with_stays,
@@ -266,6 +266,7 @@ class Worklist:
     alerts: list[AlertView]
     tasks: list[Task]
     flags: list[RiskFlag]
+    sections: list[ChartPanel]
 
 
 def worklist_read(actor: Actor, now: datetime) -> Worklist:
@@ -276,6 +277,7 @@ def worklist_read(actor: Actor, now: datetime) -> Worklist:
         alerts=worklist_alerts(actor, now),
         tasks=worklist_tasks(actor, now),
         flags=worklist_flags(actor, now),
+        sections=worklist_sections(actor, now),
     )
     with transaction.atomic():
         audit_record(
@@ -287,6 +289,7 @@ def worklist_read(actor: Actor, now: datetime) -> Worklist:
                 "shown": len(found.alerts),
                 **({"tasks": len(found.tasks)} if found.tasks else {}),
                 **({"flags": len(found.flags)} if found.flags else {}),
+                **({"sections": len(found.sections)} if found.sections else {}),
             },
         )
     return found

@@ -1,7 +1,7 @@
-"""What other apps require, and do, when a patient leaves a stay.
+"""What other apps require, and do, when a patient enters or leaves a stay.
 
-Care closes stays; the apps above it (withdrawal management's discharge bundle) may
-refuse a leaving or act on it. They register here when they load, so care enforces
+Care opens and closes stays; the apps above it (withdrawal management's discharge
+bundle, the schedule's enrollment) may refuse a leaving or act on an entry or a leaving. They register here when they load, so care enforces
 their rule on every path out of a stay without importing them (DESIGN: nothing
 points back up). Both run inside the transaction that closes the stay.
 """
@@ -49,6 +49,29 @@ def run_exit_effects(leaving: StayExit) -> dict[str, Any]:
     detail: dict[str, Any] = {}
     for _, effect in _HOOKS.values():
         detail.update(effect(leaving) or {})
+    return detail
+
+
+@dataclass(frozen=True)
+class StayStart:
+    actor: Actor
+    stay: Stay  # the stay just opened (admission or transition), with its program
+
+
+StartEffect = Callable[[StayStart], dict[str, Any] | None]
+_START_HOOKS: dict[str, StartEffect] = {}
+
+
+def register_stay_start(name: str, effect: StartEffect) -> None:
+    """Run `effect` inside the transaction that opens a stay, after any leaving's
+    effects; it returns what the audit detail should add."""
+    _START_HOOKS[name] = effect
+
+
+def run_start_effects(entering: StayStart) -> dict[str, Any]:
+    detail: dict[str, Any] = {}
+    for effect in _START_HOOKS.values():
+        detail.update(effect(entering) or {})
     return detail
 
 

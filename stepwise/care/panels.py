@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from stepwise.core.actor import Actor
@@ -36,3 +37,21 @@ def chart_panels(actor: Actor, patient: Patient) -> list[ChartPanel]:
     """Each registered section for this patient; a provider returns None to show nothing.
     Called inside the chart read, whose audit row covers what the panels show."""
     return [panel for _, _, provider in _PROVIDERS if (panel := provider(actor, patient))]
+
+
+# Sections other apps add to the worklist (the schedule's weekly-hours shortfalls).
+WorklistProvider = Callable[[Actor, datetime], ChartPanel | None]
+_WORKLIST: list[tuple[int, str, WorklistProvider]] = []
+
+
+def register_worklist_section(order: int, name: str, provider: WorklistProvider) -> None:
+    """Add a worklist section; a provider returns None to show nothing. Registering
+    the same name again replaces it."""
+    _WORKLIST[:] = [p for p in _WORKLIST if p[1] != name]
+    _WORKLIST.append((order, name, provider))
+    _WORKLIST.sort(key=lambda p: p[0])
+
+
+def worklist_sections(actor: Actor, now: datetime) -> list[ChartPanel]:
+    """Called inside the worklist read, whose audit row covers what the sections show."""
+    return [panel for _, _, provider in _WORKLIST if (panel := provider(actor, now))]

@@ -15,7 +15,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from stepwise.care import rules
-from stepwise.care.exits import StayExit, run_exit_checks, run_exit_effects
+from stepwise.care.exits import (
+    StayExit,
+    StayStart,
+    run_exit_checks,
+    run_exit_effects,
+    run_start_effects,
+)
 from stepwise.care.models import (
     BedReservation,
     Episode,
@@ -224,7 +230,7 @@ def episode_admit(
         )
         if held is not None:
             _close_reservation(actor, held, ReservationStatus.ADMITTED, episode=episode)
-        Stay.objects.create(
+        first_stay = Stay.objects.create(
             organization_id=actor.organization_id,
             episode=episode,
             program=program,
@@ -235,6 +241,7 @@ def episode_admit(
             bed_number=bed,
         )
         joined = join_program_staff(actor, patient, program)
+        entered = run_start_effects(StayStart(actor, first_stay))
         audit_record(
             action=AuditAction.ADMIT,
             actor=actor,
@@ -247,6 +254,7 @@ def episode_admit(
                 "readmission_of": str(previous.public_id) if previous else None,
                 **({"reservation": str(held.public_id)} if held else {}),
                 **({"care_team_joined": joined} if joined else {}),
+                **entered,
             },
         )
     return episode
@@ -314,6 +322,7 @@ def stay_transition(
         run_exit_checks(leaving)
         current.ended_at = moved_at
         current.save(update_fields=["ended_at", "updated_at"])
+        left = run_exit_effects(leaving)
         try:
             new_stay = Stay.objects.create(
                 organization_id=actor.organization_id,
@@ -331,6 +340,7 @@ def stay_transition(
                 "Another change to this episode happened at the same time; reload and try again."
             ) from None
         joined = join_program_staff(actor, episode.patient, to_program)
+        entered = run_start_effects(StayStart(actor, new_stay))
         audit_record(
             action=AuditAction.TRANSITION,
             actor=actor,
@@ -342,8 +352,9 @@ def stay_transition(
                 "from": str(current.program.public_id),
                 "to": str(to_program.public_id),
                 "kind": kind,
-                **run_exit_effects(leaving),
+                **left,
                 **({"care_team_joined": joined} if joined else {}),
+                **entered,
             },
         )
     return new_stay

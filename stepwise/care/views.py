@@ -232,6 +232,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
         "alerts": found.alerts,
         "tasks": found.tasks,
         "flags": found.flags,
+        "sections": found.sections,
         "now": now,
         "sees_all": sees_all_patients(actor.role),
     }

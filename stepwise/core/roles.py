@@ -72,6 +72,15 @@ class Permission(StrEnum):
     INTAKE_WRITE = "intake.write"
     # The clinical lead's review of calls flagged in crisis triage.
     INTAKE_LEAD = "intake.lead"
+    # Programs' schedules: calendars (no patient names), series, rooms and holidays.
+    SCHEDULE_READ = "schedule.read"
+    SCHEDULE_MANAGE = "schedule.manage"
+    # Running a session: its roster, attendance and the group note.
+    SESSION_RUN = "session.run"
+    # Clinical notes of a patient (individual notes, group-note entries).
+    NOTE_WRITE = "note.write"
+    # A supervisor's co-signature of a note that needs one.
+    NOTE_COSIGN = "note.cosign"
 
 
 # Clinicians whose access to a chart follows the care team.
@@ -120,6 +129,11 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.INTAKE_READ: frozenset(_CLINICAL | {Role.PRIVACY_OFFICER}),
     Permission.INTAKE_WRITE: frozenset(_CLINICAL),
     Permission.INTAKE_LEAD: frozenset({Role.DIRECTOR, Role.PHYSICIAN}),
+    Permission.SCHEDULE_READ: frozenset(_CLINICAL),
+    Permission.SCHEDULE_MANAGE: frozenset({Role.DIRECTOR, Role.COUNSELOR, Role.CASE_MANAGER}),
+    Permission.SESSION_RUN: frozenset(_TREATING | {Role.DIRECTOR}),
+    Permission.NOTE_WRITE: frozenset(_TREATING | {Role.DIRECTOR}),
+    Permission.NOTE_COSIGN: frozenset({Role.DIRECTOR, Role.PHYSICIAN}),
 }
 
 # Permissions that act on one patient's record: treating roles need a care
@@ -139,6 +153,8 @@ PATIENT_SCOPED = frozenset(
         Permission.MEDICATION_ADMINISTER,
         Permission.SAFETY_OVERRIDE,
         Permission.DISCHARGE_BUNDLE,
+        Permission.NOTE_WRITE,
+        Permission.NOTE_COSIGN,
     }
 )
 

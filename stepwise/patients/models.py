@@ -337,8 +337,12 @@ class Task(TenantScoped):
     status = models.CharField(max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN)
     source_type = models.CharField(max_length=40)
     source_id = models.UUIDField()
+    # The role whose worklist carries the task (outreach goes to the case manager);
+    # blank: everyone on the care team.
+    for_role = models.CharField(max_length=20, blank=True)
+    # Empty when Stepwise raised it on its own (the missed-session sweep).
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(

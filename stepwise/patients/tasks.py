@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from stepwise.core.actor import Actor
@@ -21,7 +22,7 @@ CATEGORY = "chart"
 
 
 def task_raise(
-    actor: Actor,
+    actor: Actor | None,
     patient: Patient,
     *,
     kind: str,
@@ -30,6 +31,7 @@ def task_raise(
     source_type: str,
     source_id: uuid.UUID,
     detail: str = "",
+    for_role: str = "",
 ) -> Task:
     """Open a task, or return the one of this kind already open for the same source.
     Call inside the caller's transaction; its audit row covers the task."""
@@ -51,7 +53,8 @@ def task_raise(
         due_at=due_at,
         source_type=source_type,
         source_id=source_id,
-        created_by_id=actor.user_id,
+        for_role=for_role,
+        created_by_id=actor.user_id if actor else None,
     )
 
 
@@ -115,14 +118,13 @@ def open_tasks_for_patient(patient: Patient) -> list[Task]:
 
 
 def worklist_tasks(actor: Actor, now: datetime) -> list[Task]:
-    """Open tasks of the patients the actor looks after (everyone for the director)."""
+    """Open tasks of the patients the actor looks after (everyone for the director);
+    a task meant for one role (outreach for the case manager) only on that role's list."""
     patients = Patient.objects.filter(organization_id=actor.organization_id)
+    tasks = Task.objects.filter(organization_id=actor.organization_id, status=TaskStatus.OPEN)
     if not sees_all_patients(actor.role):
         patients = cared_for(actor, patients, now)
+        tasks = tasks.filter(Q(for_role="") | Q(for_role=actor.role))
     return list(
-        Task.objects.filter(
-            organization_id=actor.organization_id, status=TaskStatus.OPEN, patient__in=patients
-        )
-        .select_related("patient")
-        .order_by("due_at", "id")
+        tasks.filter(patient__in=patients).select_related("patient").order_by("due_at", "id")
     )

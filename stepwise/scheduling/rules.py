@@ -1,0 +1,294 @@
+"""Scheduling rules as plain functions: recurrence in a facility's zone, session
+conflicts, weekly clinical intensity against the level of care, and when missed
+sessions call for outreach. No Django imports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import rrule, rrulestr
+
+# The session types every organization starts with: (code, name, group?, minutes,
+# counts as clinical hours). Organizations rename, add and retire their own.
+DEFAULT_SESSION_TYPES: tuple[tuple[str, str, bool, int, bool], ...] = (
+    ("group_therapy", "Group therapy", True, 90, True),
+    ("individual_therapy", "Individual therapy", False, 50, True),
+    ("family_therapy", "Family therapy", False, 60, True),
+    ("social_skills", "Social skills class", True, 60, True),
+    ("drug_education", "Drug education class", True, 60, True),
+    ("relapse_prevention", "Relapse prevention group", True, 90, True),
+    ("life_skills", "Life skills class", True, 60, True),
+    ("support_group", "Support group meeting", True, 60, False),
+    ("medical_visit", "Medical visit", False, 30, True),
+)
+
+WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_ALLOWED_FREQUENCIES = {"DAILY", "WEEKLY", "MONTHLY"}
+# Longest span a series may be generated over in one go (a guard, not a policy).
+MAX_OCCURRENCES = 2000
+
+
+class RecurrenceError(ValueError):
+    """The recurrence rule cannot be used; the message says why."""
+
+
+def weekly_rule(weekdays: Iterable[int], interval: int = 1) -> str:
+    """An RFC 5545 rule for the given weekdays (0 = Monday), e.g. FREQ=WEEKLY;BYDAY=MO,WE,TH."""
+    days = sorted(set(weekdays))
+    if not days or any(d < 0 or d > 6 for d in days):
+        raise RecurrenceError("Choose at least one weekday (Monday to Sunday).")
+    if interval < 1 or interval > 4:
+        raise RecurrenceError("Repeat every 1 to 4 weeks.")
+    rule = "FREQ=WEEKLY"
+    if interval > 1:
+        rule += f";INTERVAL={interval}"
+    return rule + ";BYDAY=" + ",".join(WEEKDAY_CODES[d] for d in days)
+
+
+def _parsed(rule_text: str, start: datetime) -> rrule:
+    text = rule_text.strip().removeprefix("RRULE:")
+    upper = text.upper()
+    if not upper.startswith("FREQ="):
+        raise RecurrenceError("Start the rule with FREQ= (DAILY, WEEKLY or MONTHLY).")
+    if "DTSTART" in upper or "UNTIL" in upper or "COUNT" in upper:
+        raise RecurrenceError(
+            "Give the first and last day as dates, not inside the rule (no DTSTART, UNTIL or COUNT)."
+        )
+    frequency = upper.split(";", 1)[0].removeprefix("FREQ=")
+    if frequency not in _ALLOWED_FREQUENCIES:
+        raise RecurrenceError(
+            "Sessions repeat daily, weekly or monthly (FREQ=DAILY, WEEKLY or MONTHLY)."
+        )
+    try:
+        parsed = rrulestr(text, dtstart=start)
+    except (ValueError, TypeError) as exc:
+        raise RecurrenceError(f"Not a recurrence rule this system reads: {exc}.") from None
+    if not isinstance(parsed, rrule):
+        raise RecurrenceError("Give one rule, not a set of rules.")
+    return parsed
+
+
+def validate_rule(rule_text: str) -> str:
+    """The rule, normalized; raises RecurrenceError with the reason when unusable."""
+    # Wall-clock times on purpose (the zone is applied per occurrence); only the syntax matters.
+    _parsed(rule_text, datetime(2026, 1, 5, 9, 0))  # noqa: DTZ001
+    return rule_text.strip().removeprefix("RRULE:").upper()
+
+
+def local_to_utc(local: datetime, zone: ZoneInfo) -> datetime:
+    """A wall-clock time in the zone as UTC. A time skipped by the spring change (02:30
+    on that night) is taken as the same distance after the change, as clocks do; a time
+    that happens twice in autumn is the first of the two."""
+    aware = local.replace(tzinfo=zone, fold=0)
+    # A nonexistent time does not survive the round trip; zoneinfo then gives the
+    # offset from before the gap, which lands the instant after the change.
+    return aware.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    on: date  # the facility-local day of the occurrence (the series' key for it)
+    starts_at: datetime  # UTC
+    ends_at: datetime  # UTC
+
+
+def occurrences(
+    rule_text: str,
+    *,
+    start_time: time,
+    minutes: int,
+    first_day: date,
+    last_day: date,
+    zone: ZoneInfo,
+) -> list[Occurrence]:
+    """Each occurrence from `first_day` to `last_day` (local days, inclusive).
+
+    The rule runs over wall-clock times in the facility's zone, so 18:00 stays 18:00
+    on both sides of a daylight-saving change; each is then fixed to UTC.
+    """
+    if last_day < first_day:
+        return []
+    start = datetime.combine(first_day, start_time)
+    parsed = _parsed(rule_text, start)
+    found: list[Occurrence] = []
+    for local in parsed.between(start, datetime.combine(last_day, time.max), inc=True):
+        starts_at = local_to_utc(local, zone)
+        found.append(Occurrence(local.date(), starts_at, starts_at + timedelta(minutes=minutes)))
+        if len(found) > MAX_OCCURRENCES:
+            raise RecurrenceError("This rule makes too many sessions; shorten the span.")
+    return found
+
+
+# Conflicts: one person or room in two places at once.
+
+
+@dataclass(frozen=True)
+class Booking:
+    """A time something is already taken for, with a label for the refusal."""
+
+    starts_at: datetime
+    ends_at: datetime
+    label: str
+
+
+def overlaps(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime) -> bool:
+    """Half-open intervals: a session ending at 19:00 does not clash with one at 19:00."""
+    return a_start < b_end and b_start < a_end
+
+
+def first_clash(
+    wanted: Sequence[tuple[datetime, datetime]], taken: Sequence[Booking]
+) -> tuple[tuple[datetime, datetime], Booking] | None:
+    """The first wanted time that overlaps something taken, with what it clashes with."""
+    ordered = sorted(taken, key=lambda b: b.starts_at)
+    for start, end in sorted(wanted):
+        for booking in ordered:
+            if booking.starts_at >= end:
+                break
+            if overlaps(start, end, booking.starts_at, booking.ends_at):
+                return (start, end), booking
+    return None
+
+
+# Intensity: clinical hours a week against the minimum of the level of care
+# (domain reference §4.3, 3rd edition; adults unless said).
+
+ADOLESCENT_UNDER = 18
+# level code -> (adult minimum, adolescent minimum), hours a week.
+WEEKLY_MINIMUM_HOURS: dict[str, tuple[int, int]] = {
+    "2.1": (9, 6),
+    "2.5": (20, 20),
+    "3.1": (5, 5),
+}
+# Level 1 outpatient is under 9 hours a week for adults (under 6 for adolescents).
+OUTPATIENT_CEILING_HOURS: dict[str, tuple[int, int]] = {"1": (9, 6)}
+
+
+def weekly_minimum_hours(level_code: str, *, adolescent: bool) -> int | None:
+    """The level's minimum of clinical hours a week; None when the level sets none."""
+    pair = WEEKLY_MINIMUM_HOURS.get(level_code)
+    if pair is None:
+        return None
+    return pair[1] if adolescent else pair[0]
+
+
+def weekly_ceiling_hours(level_code: str, *, adolescent: bool) -> int | None:
+    """Hours a week at or above which the level is no longer outpatient (level 1)."""
+    pair = OUTPATIENT_CEILING_HOURS.get(level_code)
+    if pair is None:
+        return None
+    return pair[1] if adolescent else pair[0]
+
+
+def is_adolescent(birth: date | None, on: date) -> bool:
+    if birth is None:
+        return False
+    years = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+    return years < ADOLESCENT_UNDER
+
+
+class IntensityStatus(StrEnum):
+    NO_MINIMUM = "no_minimum"  # the level sets no weekly minimum
+    MET = "met"  # attended hours reach the minimum
+    ON_TRACK = "on_track"  # not yet, but the sessions still to come reach it
+    SHORT = "short"  # attended plus still to come fall short
+    UNDER_SCHEDULED = "under_scheduled"  # even the whole schedule falls short
+    OVER_CEILING = "over_ceiling"  # outpatient scheduled at IOP intensity
+
+
+@dataclass(frozen=True)
+class WeekIntensity:
+    minimum_hours: int | None
+    scheduled_minutes: int  # every clinical session of the week on the patient's schedule
+    attended_minutes: int  # minutes actually attended
+    remaining_minutes: int  # scheduled sessions not yet held (or not yet taken)
+    status: IntensityStatus
+
+    @property
+    def scheduled_hours(self) -> float:
+        return round(self.scheduled_minutes / 60, 1)
+
+    @property
+    def attended_hours(self) -> float:
+        return round(self.attended_minutes / 60, 1)
+
+    @property
+    def shortfall_hours(self) -> float:
+        """Hours still missing to reach the minimum with what is left of the week."""
+        if self.minimum_hours is None:
+            return 0.0
+        reachable = self.attended_minutes + self.remaining_minutes
+        return max(0.0, round(self.minimum_hours - reachable / 60, 1))
+
+    @property
+    def is_short(self) -> bool:
+        return self.status in (IntensityStatus.SHORT, IntensityStatus.UNDER_SCHEDULED)
+
+
+def week_intensity(
+    *,
+    minimum_hours: int | None,
+    ceiling_hours: int | None = None,
+    scheduled_minutes: int,
+    attended_minutes: int,
+    remaining_minutes: int,
+) -> WeekIntensity:
+    """Where a patient's week stands against the level's minimum."""
+
+    def result(status: IntensityStatus) -> WeekIntensity:
+        return WeekIntensity(
+            minimum_hours, scheduled_minutes, attended_minutes, remaining_minutes, status
+        )
+
+    if minimum_hours is None:
+        if ceiling_hours is not None and scheduled_minutes >= ceiling_hours * 60:
+            return result(IntensityStatus.OVER_CEILING)
+        return result(IntensityStatus.NO_MINIMUM)
+    needed = minimum_hours * 60
+    if attended_minutes >= needed:
+        return result(IntensityStatus.MET)
+    if scheduled_minutes < needed:
+        return result(IntensityStatus.UNDER_SCHEDULED)
+    if attended_minutes + remaining_minutes >= needed:
+        return result(IntensityStatus.ON_TRACK)
+    return result(IntensityStatus.SHORT)
+
+
+def week_start(day: date) -> date:
+    """The Monday of the day's week (weeks run Monday to Sunday)."""
+    return day - timedelta(days=day.weekday())
+
+
+# Missed sessions.
+
+ATTENDED = frozenset({"present", "late", "left_early"})
+UNEXCUSED = "absent_unexcused"
+
+
+def unexcused_in_a_row(statuses_newest_first: Sequence[str]) -> int:
+    """How many of the latest recorded sessions in a row were unexcused absences
+    (sessions not yet taken are left out by the caller; an excused absence ends the run)."""
+    count = 0
+    for status in statuses_newest_first:
+        if status != UNEXCUSED:
+            break
+        count += 1
+    return count
+
+
+def missed_in_a_row(statuses_newest_first: Sequence[str], threshold: int) -> bool:
+    return unexcused_in_a_row(statuses_newest_first) >= threshold
+
+
+def minutes_attended_default(status: str, session_minutes: int) -> int | None:
+    """What to record when the facilitator does not type minutes: the whole session for
+    present, nothing for an absence; late and left early need the actual minutes."""
+    if status == "present":
+        return session_minutes
+    if status in ("absent_excused", "absent_unexcused"):
+        return 0
+    return None

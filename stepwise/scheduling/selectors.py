@@ -1,0 +1,418 @@
+"""Reads of the schedule: calendars (no patient names), a session's roster, a
+patient's schedule and weekly clinical hours against their level's minimum. Each
+costs a fixed number of queries; reads that name patients are audited."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+
+from stepwise.care.models import Program, ProgramStaff, Stay
+from stepwise.core.access import require_permission
+from stepwise.core.actor import Actor
+from stepwise.core.audit import audit_record
+from stepwise.core.errors import AccessDenied, NotFound
+from stepwise.core.models import AuditAction
+from stepwise.core.roles import Permission, sees_all_patients
+from stepwise.patients.access import require_patient_access
+from stepwise.patients.models import Patient
+from stepwise.scheduling import rules
+from stepwise.scheduling.models import (
+    ATTENDED_STATUSES,
+    Attendance,
+    AttendanceStatus,
+    Enrollment,
+    Session,
+    SessionSeries,
+    SessionStatus,
+)
+from stepwise.scheduling.services.common import CATEGORY, require_run
+
+
+def zone_of(program: Program) -> ZoneInfo:
+    return ZoneInfo(program.facility.time_zone)
+
+
+def local_day_bounds(first: date, days: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """UTC bounds of `days` local days from `first` (23 or 25 hours on change days)."""
+    return (
+        rules.local_to_utc(datetime.combine(first, time.min), zone),
+        rules.local_to_utc(datetime.combine(first + timedelta(days=days), time.min), zone),
+    )
+
+
+def program_get(actor: Actor, public_id: uuid.UUID | str) -> Program:
+    try:
+        return Program.objects.select_related("facility").get(
+            organization_id=actor.organization_id, public_id=public_id
+        )
+    except (Program.DoesNotExist, ValueError):
+        raise NotFound() from None
+
+
+def _with_counts(sessions: QuerySet[Session]) -> QuerySet[Session]:
+    return sessions.select_related("session_type", "room", "facilitator", "program").annotate(
+        seats=Count("attendance", distinct=True),
+        taken=Count(
+            "attendance", filter=~Q(attendance__status=AttendanceStatus.EXPECTED), distinct=True
+        ),
+        came=Count("attendance", filter=Q(attendance__status__in=ATTENDED_STATUSES), distinct=True),
+    )
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    on: date
+    sessions: list[Session]
+    closed: str = ""
+
+
+def program_week(actor: Actor, program: Program, monday: date) -> list[CalendarDay]:
+    """The program's sessions Monday to Sunday with how many are seated: no names."""
+    require_permission(actor, Permission.SCHEDULE_READ, category=CATEGORY)
+    if program.organization_id != actor.organization_id:
+        raise NotFound()
+    zone = zone_of(program)
+    start, end = local_day_bounds(monday, 7, zone)
+    sessions = list(
+        _with_counts(
+            Session.objects.filter(
+                organization_id=actor.organization_id,
+                program=program,
+                starts_at__gte=start,
+                starts_at__lt=end,
+            )
+        ).order_by("starts_at", "id")
+    )
+    from stepwise.scheduling.models import Closure
+
+    closed = dict(
+        Closure.objects.filter(
+            facility_id=program.facility_id, on__gte=monday, on__lt=monday + timedelta(days=7)
+        ).values_list("on", "name")
+    )
+    by_day: dict[date, list[Session]] = defaultdict(list)
+    for session in sessions:
+        by_day[session.starts_at.astimezone(zone).date()].append(session)
+    return [
+        CalendarDay(day, by_day.get(day, []), closed.get(day, ""))
+        for day in (monday + timedelta(days=n) for n in range(7))
+    ]
+
+
+def facilitator_day(actor: Actor, user_id: int, day: date, zone: ZoneInfo) -> list[Session]:
+    """One member of staff's sessions on a local day, with seat counts: no names."""
+    require_permission(actor, Permission.SCHEDULE_READ, category=CATEGORY)
+    start, end = local_day_bounds(day, 1, zone)
+    return list(
+        _with_counts(
+            Session.objects.filter(
+                organization_id=actor.organization_id,
+                facilitator_id=user_id,
+                starts_at__gte=start,
+                starts_at__lt=end,
+            )
+        )
+        .select_related("program__facility")
+        .order_by("starts_at", "id")
+    )
+
+
+def session_roster(actor: Actor, session: Session) -> list[Attendance]:
+    """The session's members (names, so audited), for whoever runs it."""
+    require_run(actor, session)
+    rows = list(
+        Attendance.objects.filter(session=session)
+        .select_related("patient", "recorded_by")
+        .order_by("patient__family_name", "patient__given_name", "id")
+    )
+    with transaction.atomic():
+        audit_record(
+            action=AuditAction.READ,
+            actor=actor,
+            category=CATEGORY,
+            object_type="session_roster",
+            object_id=session.public_id,
+            detail={"shown": len(rows)},
+        )
+    return rows
+
+
+# Weekly clinical hours.
+
+
+@dataclass
+class HoursCount:
+    scheduled: int = 0
+    attended: int = 0
+    remaining: int = 0
+
+    def add(
+        self,
+        status: str,
+        minutes: int | None,
+        starts_at: datetime,
+        ends_at: datetime,
+        now: datetime,
+    ) -> None:
+        """Count one seat: every session not cancelled is scheduled; minutes recorded
+        are attended; a session not over and not taken is still to come."""
+        length = int((ends_at - starts_at).total_seconds() // 60)
+        self.scheduled += length
+        if status in ATTENDED_STATUSES:
+            self.attended += minutes or 0
+        elif status == AttendanceStatus.EXPECTED and ends_at > now:
+            self.remaining += length
+
+
+def hours_by_patient(
+    organization_id: int, patient_ids: Iterable[int], start: datetime, end: datetime, now: datetime
+) -> dict[int, HoursCount]:
+    """Clinical minutes per patient in [start, end): scheduled (every session not
+    cancelled), attended (minutes recorded), remaining (not yet over and not taken).
+    One query."""
+    counts: dict[int, HoursCount] = defaultdict(HoursCount)
+    rows = Attendance.objects.filter(
+        organization_id=organization_id,
+        patient_id__in=list(patient_ids),
+        session__status=SessionStatus.SCHEDULED,
+        session__session_type__counts_clinical=True,
+        session__starts_at__gte=start,
+        session__starts_at__lt=end,
+    ).values_list(
+        "patient_id", "status", "minutes_attended", "session__starts_at", "session__ends_at"
+    )
+    for patient_id, status, minutes, starts_at, ends_at in rows:
+        counts[patient_id].add(status, minutes, starts_at, ends_at, now)
+    return counts
+
+
+def intensity_of(
+    program: Program, patient: Patient, monday: date, hours: HoursCount
+) -> rules.WeekIntensity:
+    adolescent = rules.is_adolescent(patient.date_of_birth, monday)
+    return rules.week_intensity(
+        minimum_hours=rules.weekly_minimum_hours(program.asam_level, adolescent=adolescent),
+        ceiling_hours=rules.weekly_ceiling_hours(program.asam_level, adolescent=adolescent),
+        scheduled_minutes=hours.scheduled,
+        attended_minutes=hours.attended,
+        remaining_minutes=hours.remaining,
+    )
+
+
+@dataclass(frozen=True)
+class PatientWeek:
+    patient: Patient
+    stay: Stay
+    intensity: rules.WeekIntensity
+
+
+def _stays_in(program_ids: Iterable[int] | None, organization_id: int) -> QuerySet[Stay]:
+    stays = Stay.objects.filter(organization_id=organization_id, ended_at__isnull=True)
+    if program_ids is not None:
+        stays = stays.filter(program_id__in=list(program_ids))
+    return stays.select_related("episode__patient", "program__facility").order_by(
+        "episode__patient__family_name", "episode__patient__given_name", "id"
+    )
+
+
+def weeks_of(stays: list[Stay], monday: date, now: datetime) -> list[PatientWeek]:
+    """Each stay's patient's week (Monday of `monday`) against the program's minimum;
+    one query for all of them. The week is counted in each program's facility zone."""
+    if not stays:
+        return []
+    zone = zone_of(stays[0].program)
+    start, end = local_day_bounds(monday, 7, zone)
+    hours = hours_by_patient(
+        stays[0].organization_id, [s.episode.patient_id for s in stays], start, end, now
+    )
+    return [
+        PatientWeek(
+            s.episode.patient,
+            s,
+            intensity_of(
+                s.program, s.episode.patient, monday, hours.get(s.episode.patient_id, HoursCount())
+            ),
+        )
+        for s in stays
+    ]
+
+
+def may_see_program(actor: Actor, program: Program) -> bool:
+    if sees_all_patients(actor.role):
+        return True
+    staff = ProgramStaff.objects.filter(program=program, user_id=actor.user_id).exists()
+    return (
+        staff
+        or SessionSeries.objects.filter(program=program, facilitator_id=actor.user_id).exists()
+    )
+
+
+@dataclass
+class ProgramDashboard:
+    program: Program
+    monday: date
+    weeks: list[PatientWeek]
+    minimum_hours: int | None
+    sessions_not_taken: list[Session] = field(default_factory=list)
+
+    @property
+    def short(self) -> list[PatientWeek]:
+        return [w for w in self.weeks if w.intensity.is_short]
+
+
+def program_dashboard(
+    actor: Actor, program: Program, monday: date, now: datetime
+) -> ProgramDashboard:
+    """Every patient now in the program, their week's clinical hours against the level's
+    minimum, and past sessions whose attendance nobody took. Names patients: audited."""
+    require_permission(actor, Permission.SESSION_RUN, category=CATEGORY)
+    if program.organization_id != actor.organization_id:
+        raise NotFound()
+    if not may_see_program(actor, program):
+        raise AccessDenied("Only the program's staff, its facilitators and the director see this.")
+    weeks = weeks_of(list(_stays_in([program.pk], actor.organization_id)), monday, now)
+    zone = zone_of(program)
+    start, end = local_day_bounds(monday, 7, zone)
+    not_taken = list(
+        Session.objects.filter(
+            organization_id=actor.organization_id,
+            program=program,
+            status=SessionStatus.SCHEDULED,
+            ends_at__lte=min(now, end),
+            starts_at__gte=start,
+            attendance__status=AttendanceStatus.EXPECTED,
+        )
+        .distinct()
+        .order_by("starts_at")
+    )
+    with transaction.atomic():
+        audit_record(
+            action=AuditAction.READ,
+            actor=actor,
+            category=CATEGORY,
+            object_type="program_dashboard",
+            object_id=program.public_id,
+            detail={"shown": len(weeks), "week": str(monday)},
+        )
+    return ProgramDashboard(
+        program,
+        monday,
+        weeks,
+        rules.weekly_minimum_hours(program.asam_level, adolescent=False),
+        not_taken,
+    )
+
+
+def shortfalls_for(
+    actor: Actor, now: datetime, cared: QuerySet[Patient] | None
+) -> list[PatientWeek]:
+    """This week's patients short of their level's minimum, among `cared` (None: all of
+    the organization). For the worklist; its read's audit row covers these."""
+    stays = _stays_in(None, actor.organization_id)
+    if cared is not None:
+        stays = stays.filter(episode__patient__in=cared)
+    found: list[PatientWeek] = []
+    by_zone: dict[str, list[Stay]] = defaultdict(list)
+    for stay in stays:
+        if rules.weekly_minimum_hours(stay.program.asam_level, adolescent=True) is not None:
+            by_zone[stay.program.facility.time_zone].append(stay)
+    for zone_name, zone_stays in by_zone.items():
+        monday = rules.week_start(now.astimezone(ZoneInfo(zone_name)).date())
+        found += [w for w in weeks_of(zone_stays, monday, now) if w.intensity.is_short]
+    return found
+
+
+@dataclass
+class PatientSchedule:
+    patient: Patient
+    upcoming: list[Attendance]
+    past: list[Attendance]
+    enrollments: list[Enrollment]
+    weeks: list[tuple[date, rules.WeekIntensity]]
+    stay: Stay | None
+    optional_series: list[SessionSeries]
+
+
+def patient_schedule(
+    actor: Actor, patient: Patient, now: datetime, *, weeks_back: int = 4
+) -> PatientSchedule:
+    """A patient's sessions ahead and behind, enrollments, and weekly hours (this week
+    and the ones before) against the current program's minimum. Audited."""
+    if patient.organization_id != actor.organization_id:
+        raise NotFound()
+    require_patient_access(actor, Permission.CHART_READ, patient, category=CATEGORY)
+    seats = Attendance.objects.filter(
+        organization_id=actor.organization_id, patient=patient
+    ).select_related(
+        "session__session_type",
+        "session__room",
+        "session__program__facility",
+        "session__facilitator",
+    )
+    upcoming = list(seats.filter(session__ends_at__gt=now).order_by("session__starts_at")[:40])
+    past = list(
+        seats.filter(
+            session__ends_at__lte=now, session__starts_at__gte=now - timedelta(weeks=8)
+        ).order_by("-session__starts_at")[:60]
+    )
+    enrollments = list(
+        Enrollment.objects.filter(organization_id=actor.organization_id, patient=patient)
+        .select_related("series__program", "series__session_type")
+        .order_by("-started_at")[:30]
+    )
+    stay = (
+        Stay.objects.filter(
+            organization_id=actor.organization_id, episode__patient=patient, ended_at__isnull=True
+        )
+        .select_related("program__facility")
+        .first()
+    )
+    week_rows: list[tuple[date, rules.WeekIntensity]] = []
+    optional: list[SessionSeries] = []
+    if stay is not None:
+        zone = zone_of(stay.program)
+        this_monday = rules.week_start(now.astimezone(zone).date())
+        first_monday = this_monday - timedelta(weeks=weeks_back)
+        start, _ = local_day_bounds(first_monday, 7, zone)
+        _, end = local_day_bounds(this_monday, 7, zone)
+        rows = Attendance.objects.filter(
+            organization_id=actor.organization_id,
+            patient=patient,
+            session__status=SessionStatus.SCHEDULED,
+            session__session_type__counts_clinical=True,
+            session__starts_at__gte=start,
+            session__starts_at__lt=end,
+        ).values_list("status", "minutes_attended", "session__starts_at", "session__ends_at")
+        per_week: dict[date, HoursCount] = defaultdict(HoursCount)
+        for status, minutes, starts_at, ends_at in rows:
+            week = rules.week_start(starts_at.astimezone(zone).date())
+            per_week[week].add(status, minutes, starts_at, ends_at, now)
+        for n in range(weeks_back, -1, -1):
+            monday = this_monday - timedelta(weeks=n)
+            week_rows.append(
+                (monday, intensity_of(stay.program, patient, monday, per_week[monday]))
+            )
+        optional = list(
+            SessionSeries.objects.filter(program=stay.program, is_core=False)
+            .filter(Q(last_day__isnull=True) | Q(last_day__gte=now.date()))
+            .select_related("session_type")
+        )
+    with transaction.atomic():
+        audit_record(
+            action=AuditAction.READ,
+            actor=actor,
+            patient_public_id=patient.public_id,
+            category=CATEGORY,
+            object_type="patient_schedule",
+            object_id=patient.public_id,
+            detail={"upcoming": len(upcoming), "past": len(past)},
+        )
+    return PatientSchedule(patient, upcoming, past, enrollments, week_rows, stay, optional)

@@ -1,0 +1,169 @@
+"""Series: generation in the facility's zone across daylight-saving changes, holidays,
+one-off cancellations and moves, and conflicts of facilitators and rooms."""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from stepwise.core.errors import AccessDenied, Conflict, ValidationFailed
+from stepwise.core.models import AuditEvent
+from stepwise.scheduling.models import Session, SessionStatus
+from stepwise.scheduling.services.series import (
+    closure_add,
+    series_end,
+    session_cancel,
+    session_move,
+)
+from stepwise.scheduling.tests.support import FIRST_DAY, at, iop_series
+
+NY = ZoneInfo("America/New_York")
+
+
+def test_an_iop_series_runs_monday_wednesday_thursday_at_six_on_both_sides_of_the_change(cast):
+    series = iop_series(cast)
+    sessions = list(Session.objects.filter(series=series).order_by("starts_at"))
+    # Twelve weeks ahead by default, three a week.
+    assert len(sessions) == 12 * 3 + 1  # the horizon day itself (a Monday) is included
+    local = [s.starts_at.astimezone(NY) for s in sessions]
+    assert {t.strftime("%a %H:%M") for t in local} == {"Mon 18:00", "Wed 18:00", "Thu 18:00"}
+    # 18:00 EDT before Nov 1 is 22:00 UTC; after, 18:00 EST is 23:00 UTC.
+    before = next(s for s in sessions if s.occurrence_on == date(2026, 10, 29))
+    after = next(s for s in sessions if s.occurrence_on == date(2026, 11, 2))
+    assert before.starts_at.utcoffset() == timedelta(0)
+    assert before.starts_at.hour == 22 and after.starts_at.hour == 23
+    assert all(s.minutes == 180 for s in sessions)
+    event = AuditEvent.objects.get(object_type="session_series")
+    assert event.detail["sessions"] == len(sessions)
+
+
+def test_the_spring_change_keeps_wall_clock_time_and_a_skipped_hour_lands_after_it(cast):
+    # 2027-03-14 02:00 clocks jump to 03:00 in New York.
+    series = iop_series(
+        cast,
+        rule="FREQ=DAILY",
+        start=time(2, 30),
+        minutes=30,
+        first_day=date(2027, 3, 13),
+        last_day=date(2027, 3, 15),
+        room_name=None,
+    )
+    local = {
+        s.occurrence_on: s.starts_at.astimezone(NY).strftime("%H:%M")
+        for s in Session.objects.filter(series=series)
+    }
+    assert local == {
+        date(2027, 3, 13): "02:30",
+        date(2027, 3, 14): "03:30",  # 02:30 does not exist that night
+        date(2027, 3, 15): "02:30",
+    }
+
+
+def test_a_holiday_cancels_that_day_and_the_series_goes_on(cast):
+    series = iop_series(cast)
+    thanksgiving = date(2026, 11, 26)
+    closure_add(cast.actors["director"], cast.facility, on=thanksgiving, name="Thanksgiving")
+    that_day = Session.objects.get(series=series, occurrence_on=thanksgiving)
+    assert that_day.status == SessionStatus.CANCELLED
+    assert that_day.cancel_reason == "Closed: Thanksgiving"
+    assert Session.objects.get(series=series, occurrence_on=date(2026, 11, 30)).status == (
+        SessionStatus.SCHEDULED
+    )
+
+
+def test_series_generated_later_skip_a_closed_day(cast):
+    closure_add(cast.actors["director"], cast.facility, on=date(2026, 11, 2), name="Staff day")
+    series = iop_series(cast)
+    closed = Session.objects.get(series=series, occurrence_on=date(2026, 11, 2))
+    assert closed.status == SessionStatus.CANCELLED and closed.cancel_reason == "Closed: Staff day"
+
+
+def test_one_occurrence_is_cancelled_or_moved_without_breaking_the_series(cast):
+    series = iop_series(cast)
+    monday = Session.objects.get(series=series, occurrence_on=date(2026, 11, 2))
+    wednesday = Session.objects.get(series=series, occurrence_on=date(2026, 11, 4))
+    session_cancel(cast.actors["director"], monday, reason="Facilitator at training")
+    moved = session_move(cast.actors["director"], wednesday, starts_at=at(date(2026, 11, 5), 13))
+    assert moved.moved_from == wednesday.starts_at
+    assert moved.occurrence_on == date(2026, 11, 4)  # still that occurrence of the series
+    assert moved.starts_at.astimezone(NY).strftime("%a %H:%M") == "Thu 13:00"
+    assert Session.objects.filter(series=series, status="scheduled").count() == 36
+
+
+def test_the_facilitator_cannot_be_in_two_groups_at_once(cast):
+    iop_series(cast)
+    with pytest.raises(Conflict, match='Owner is already booked for "Evening IOP group"'):
+        iop_series(cast, program=cast.iop_east, room_name="Group room B", start=time(20, 0))
+    assert Session.objects.filter(program=cast.iop_east).count() == 0
+
+
+def test_a_room_cannot_hold_two_groups_at_once(cast):
+    cast.new_member("counselor", "second")
+    iop_series(cast)
+    with pytest.raises(Conflict, match="Room Group room A is already booked"):
+        iop_series(cast, program=cast.iop_east, facilitator="second", rule="FREQ=WEEKLY;BYDAY=TH")
+
+
+def test_back_to_back_sessions_do_not_clash(cast):
+    iop_series(cast, minutes=90)
+    iop_series(cast, program=cast.iop_east, start=time(19, 30), minutes=90, title="Second half")
+    assert Session.objects.filter(program=cast.iop_east).exists()
+
+
+def test_a_move_onto_a_busy_facilitator_is_refused(cast):
+    iop_series(cast)
+    other = iop_series(
+        cast, program=cast.iop_east, rule="FREQ=WEEKLY;BYDAY=TU", room_name="Group room B"
+    )
+    tuesday = Session.objects.get(series=other, occurrence_on=date(2026, 11, 3))
+    with pytest.raises(Conflict, match="Owner is already booked"):
+        session_move(cast.actors["director"], tuesday, starts_at=at(date(2026, 11, 4), 19))
+
+
+@pytest.mark.parametrize(
+    ("rule", "field"),
+    [
+        ("FREQ=HOURLY", "rule"),
+        ("FREQ=WEEKLY;BYDAY=XX", "rule"),
+        ("FREQ=WEEKLY;COUNT=3", "rule"),
+        ("nonsense", "rule"),
+    ],
+)
+def test_an_unusable_rule_is_refused_by_field(cast, rule, field):
+    with pytest.raises(ValidationFailed) as refused:
+        iop_series(cast, rule=rule)
+    assert field in refused.value.errors
+    assert not Session.objects.exists()
+
+
+def test_only_schedule_managers_create_series(cast):
+    from stepwise.scheduling.services.series import SeriesPlan, series_create
+    from stepwise.scheduling.tests.support import session_type
+
+    plan = SeriesPlan(
+        program=cast.iop,
+        session_type=session_type(cast),
+        facilitator_id=cast.users["owner"].pk,
+        rule="FREQ=WEEKLY;BYDAY=MO",
+        start_time=time(18),
+        minutes=60,
+        first_day=FIRST_DAY,
+    )
+    with pytest.raises(AccessDenied):
+        series_create(cast.actors["colleague"], plan)
+    assert not Session.objects.exists()
+
+
+def test_ending_a_series_cancels_later_sessions_and_keeps_earlier_ones(cast):
+    series = iop_series(cast)
+    series_end(cast.actors["director"], series, last_day=date(2026, 11, 15))
+    later = Session.objects.filter(series=series, occurrence_on__gt=date(2026, 11, 15))
+    assert later.exists() and not later.filter(status="scheduled").exists()
+    assert (
+        Session.objects.filter(
+            series=series, occurrence_on__lte=date(2026, 11, 15), status="scheduled"
+        ).count()
+        == 9
+    )
