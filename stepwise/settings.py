@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "stepwise.withdrawal",
     "stepwise.intake",
     "stepwise.scheduling",
+    "stepwise.notes",
     "stepwise.privacy",
     "stepwise.api",
 ]

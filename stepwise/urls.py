@@ -9,6 +9,8 @@ urlpatterns = [
     path("patients/", include("stepwise.withdrawal.medication_urls")),
     path("patients/", include("stepwise.withdrawal.discharge_urls")),
     path("admissions/", include("stepwise.intake.urls")),
+    path("notes/", include("stepwise.notes.urls")),
+    path("schedule/", include("stepwise.scheduling.urls")),
     path("audit/", include("stepwise.privacy.urls")),
     path("privacy/", include("stepwise.privacy.part2_urls")),
     path("", include("stepwise.core.urls")),

@@ -33,6 +33,8 @@ api.add_router("", router)
 api.add_router("", assessments_router)
 api.add_router("", "stepwise.api.withdrawal.router")
 api.add_router("", "stepwise.api.intake.router")
+api.add_router("", "stepwise.api.scheduling.router")
+api.add_router("", "stepwise.api.notes.router")
 
 
 @api.get("/health", auth=None, tags=["system"])

@@ -31,7 +31,7 @@ from stepwise.patients.flags import active_flags, active_flags_by_patient, workl
 from stepwise.patients.models import CareTeamMember, Contact, Patient, Problem, RiskFlag, Task
 from stepwise.patients.problems import active_problems
 from stepwise.patients.selectors import patient_get, patient_search
-from stepwise.patients.tasks import open_tasks_for_patient, worklist_tasks
+from stepwise.patients.tasks import TaskView, open_tasks_for_patient, worklist_tasks
 
 
 @dataclass(frozen=True)
@@ -264,7 +264,7 @@ def episode_timeline_read(
 @dataclass(frozen=True)
 class Worklist:
     alerts: list[AlertView]
-    tasks: list[Task]
+    tasks: list[TaskView]
     flags: list[RiskFlag]
     sections: list[ChartPanel]
 

@@ -4,6 +4,8 @@ closed by someone on the care team with a note."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
@@ -117,7 +119,28 @@ def open_tasks_for_patient(patient: Patient) -> list[Task]:
     )
 
 
-def worklist_tasks(actor: Actor, now: datetime) -> list[Task]:
+# Where a kind of task is worked (the outreach page of the schedule); the apps above
+# register a link when they load.
+TaskLink = Callable[[Task], str]
+_TASK_LINKS: dict[str, TaskLink] = {}
+
+
+def register_task_link(kind: str, link: TaskLink) -> None:
+    _TASK_LINKS[kind] = link
+
+
+@dataclass(frozen=True)
+class TaskView:
+    task: Task
+    url: str
+
+
+def task_view(task: Task) -> TaskView:
+    link = _TASK_LINKS.get(task.kind)
+    return TaskView(task, link(task) if link else "")
+
+
+def worklist_tasks(actor: Actor, now: datetime) -> list[TaskView]:
     """Open tasks of the patients the actor looks after (everyone for the director);
     a task meant for one role (outreach for the case manager) only on that role's list."""
     patients = Patient.objects.filter(organization_id=actor.organization_id)
@@ -125,6 +148,5 @@ def worklist_tasks(actor: Actor, now: datetime) -> list[Task]:
     if not sees_all_patients(actor.role):
         patients = cared_for(actor, patients, now)
         tasks = tasks.filter(Q(for_role="") | Q(for_role=actor.role))
-    return list(
-        tasks.filter(patient__in=patients).select_related("patient").order_by("due_at", "id")
-    )
+    found = tasks.filter(patient__in=patients).select_related("patient").order_by("due_at", "id")
+    return [task_view(task) for task in found]

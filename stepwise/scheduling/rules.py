@@ -28,6 +28,10 @@ DEFAULT_SESSION_TYPES: tuple[tuple[str, str, bool, int, bool], ...] = (
 
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _ALLOWED_FREQUENCIES = {"DAILY", "WEEKLY", "MONTHLY"}
+# Rule parts that choose days; hours and minutes come from the series' start time.
+_ALLOWED_PARTS = frozenset(
+    {"FREQ", "INTERVAL", "BYDAY", "BYMONTHDAY", "BYMONTH", "BYSETPOS", "WKST"}
+)
 # Longest span a series may be generated over in one go (a guard, not a policy).
 MAX_OCCURRENCES = 2000
 
@@ -58,7 +62,24 @@ def _parsed(rule_text: str, start: datetime) -> rrule:
         raise RecurrenceError(
             "Give the first and last day as dates, not inside the rule (no DTSTART, UNTIL or COUNT)."
         )
-    frequency = upper.split(";", 1)[0].removeprefix("FREQ=")
+    parts: dict[str, str] = {}
+    for part in upper.split(";"):
+        name, _, value = part.partition("=")
+        if name in parts:
+            raise RecurrenceError(f"{name} is given twice.")
+        parts[name] = value
+    unknown = sorted(set(parts) - _ALLOWED_PARTS)
+    if unknown:
+        allowed = ", ".join(sorted(_ALLOWED_PARTS))
+        raise RecurrenceError(
+            f"This rule part is not used for sessions: {', '.join(unknown)} (allowed: {allowed}); "
+            "the time of day is the series' start time."
+        )
+    if "INTERVAL" in parts and not (
+        parts["INTERVAL"].isdigit() and 1 <= int(parts["INTERVAL"]) <= 52
+    ):
+        raise RecurrenceError("INTERVAL is a whole number from 1 to 52.")
+    frequency = parts["FREQ"]
     if frequency not in _ALLOWED_FREQUENCIES:
         raise RecurrenceError(
             "Sessions repeat daily, weekly or monthly (FREQ=DAILY, WEEKLY or MONTHLY)."
@@ -215,6 +236,10 @@ class WeekIntensity:
     @property
     def attended_hours(self) -> float:
         return round(self.attended_minutes / 60, 1)
+
+    @property
+    def remaining_hours(self) -> float:
+        return round(self.remaining_minutes / 60, 1)
 
     @property
     def shortfall_hours(self) -> float:

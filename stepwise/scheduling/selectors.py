@@ -4,7 +4,6 @@ costs a fixed number of queries; reads that name patients are audited."""
 
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -12,23 +11,24 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from stepwise.care.models import Program, ProgramStaff, Stay
 from stepwise.core.access import require_permission
 from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
-from stepwise.core.errors import AccessDenied, NotFound
+from stepwise.core.errors import NotFound
 from stepwise.core.models import AuditAction
 from stepwise.core.roles import Permission, sees_all_patients
-from stepwise.patients.access import require_patient_access
-from stepwise.patients.models import Patient
+from stepwise.patients.access import cared_for, require_patient_access
+from stepwise.patients.models import Contact, Patient, Task
 from stepwise.scheduling import rules
 from stepwise.scheduling.models import (
     ATTENDED_STATUSES,
     Attendance,
     AttendanceStatus,
     Enrollment,
+    OutreachAttempt,
     Session,
     SessionSeries,
     SessionStatus,
@@ -46,15 +46,6 @@ def local_day_bounds(first: date, days: int, zone: ZoneInfo) -> tuple[datetime, 
         rules.local_to_utc(datetime.combine(first, time.min), zone),
         rules.local_to_utc(datetime.combine(first + timedelta(days=days), time.min), zone),
     )
-
-
-def program_get(actor: Actor, public_id: uuid.UUID | str) -> Program:
-    try:
-        return Program.objects.select_related("facility").get(
-            organization_id=actor.organization_id, public_id=public_id
-        )
-    except (Program.DoesNotExist, ValueError):
-        raise NotFound() from None
 
 
 def _with_counts(sessions: QuerySet[Session]) -> QuerySet[Session]:
@@ -140,7 +131,7 @@ def session_roster(actor: Actor, session: Session) -> list[Attendance]:
             category=CATEGORY,
             object_type="session_roster",
             object_id=session.public_id,
-            detail={"shown": len(rows)},
+            detail={"patients": [str(row.patient.public_id) for row in rows]},
         )
     return rows
 
@@ -271,14 +262,18 @@ class ProgramDashboard:
 def program_dashboard(
     actor: Actor, program: Program, monday: date, now: datetime
 ) -> ProgramDashboard:
-    """Every patient now in the program, their week's clinical hours against the level's
-    minimum, and past sessions whose attendance nobody took. Names patients: audited."""
+    """Every patient now in the program (for its staff, facilitators and facility-wide
+    roles; for others, the ones they care for), their week's clinical hours against the
+    level's minimum, and past sessions whose attendance nobody took. Audited."""
     require_permission(actor, Permission.SESSION_RUN, category=CATEGORY)
     if program.organization_id != actor.organization_id:
         raise NotFound()
+    stays = _stays_in([program.pk], actor.organization_id)
     if not may_see_program(actor, program):
-        raise AccessDenied("Only the program's staff, its facilitators and the director see this.")
-    weeks = weeks_of(list(_stays_in([program.pk], actor.organization_id)), monday, now)
+        # Others who run sessions see the patients of the program they care for.
+        cared = cared_for(actor, Patient.objects.filter(organization_id=actor.organization_id), now)
+        stays = stays.filter(episode__patient__in=cared)
+    weeks = weeks_of(list(stays), monday, now)
     zone = zone_of(program)
     start, end = local_day_bounds(monday, 7, zone)
     not_taken = list(
@@ -300,7 +295,10 @@ def program_dashboard(
             category=CATEGORY,
             object_type="program_dashboard",
             object_id=program.public_id,
-            detail={"shown": len(weeks), "week": str(monday)},
+            detail={
+                "week": str(monday),
+                "patients": [str(week.patient.public_id) for week in weeks],
+            },
         )
     return ProgramDashboard(
         program,
@@ -416,3 +414,77 @@ def patient_schedule(
             detail={"upcoming": len(upcoming), "past": len(past)},
         )
     return PatientSchedule(patient, upcoming, past, enrollments, week_rows, stay, optional)
+
+
+@dataclass
+class OutreachFile:
+    """What a case manager works from to reach a patient who stopped coming."""
+
+    patient: Patient
+    tasks: list[Task]
+    missed: list[Attendance]
+    contacts: list[Contact]
+    attempts: list[OutreachAttempt]
+    stay: Stay | None
+
+
+def outreach_read(actor: Actor, patient: Patient, now: datetime) -> OutreachFile:
+    """Open outreach tasks, the sessions missed in the last 8 weeks, the patient's
+    contacts and every earlier try to reach them. Audited."""
+    if patient.organization_id != actor.organization_id:
+        raise NotFound()
+    require_patient_access(actor, Permission.CHART_READ, patient, category=CATEGORY)
+    tasks = list(
+        Task.objects.filter(
+            organization_id=actor.organization_id, patient=patient, kind="outreach"
+        ).order_by("-status", "-created_at")[:10]
+    )
+    missed = list(
+        Attendance.objects.filter(
+            organization_id=actor.organization_id,
+            patient=patient,
+            session__status=SessionStatus.SCHEDULED,
+            session__ends_at__lte=now,
+            session__starts_at__gte=now - timedelta(weeks=8),
+        )
+        .exclude(status__in=ATTENDED_STATUSES)
+        .select_related("session__program")
+        .order_by("-session__starts_at")[:30]
+    )
+    contacts = list(Contact.objects.filter(organization_id=actor.organization_id, patient=patient))
+    attempts = list(
+        OutreachAttempt.objects.filter(organization_id=actor.organization_id, patient=patient)
+        .select_related("by")
+        .order_by("-at", "-id")[:50]
+    )
+    stay = (
+        Stay.objects.filter(
+            organization_id=actor.organization_id, episode__patient=patient, ended_at__isnull=True
+        )
+        .select_related("program__facility")
+        .first()
+    )
+    with transaction.atomic():
+        audit_record(
+            action=AuditAction.READ,
+            actor=actor,
+            patient_public_id=patient.public_id,
+            category=CATEGORY,
+            object_type="outreach",
+            object_id=patient.public_id,
+            detail={"missed": len(missed), "attempts": len(attempts), "contacts": len(contacts)},
+        )
+    return OutreachFile(patient, tasks, missed, contacts, attempts, stay)
+
+
+def program_series(actor: Actor, program: Program) -> list[SessionSeries]:
+    """The program's recurring sessions, running ones first (no patient data)."""
+    require_permission(actor, Permission.SCHEDULE_READ, category=CATEGORY)
+    if program.organization_id != actor.organization_id:
+        raise NotFound()
+    return list(
+        SessionSeries.objects.filter(organization_id=actor.organization_id, program=program)
+        .select_related("session_type", "facilitator", "room")
+        .annotate(members=Count("enrollments", filter=Q(enrollments__ended_at__isnull=True)))
+        .order_by(F("last_day").desc(nulls_first=True), "start_time", "id")
+    )

@@ -15,7 +15,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -42,7 +42,10 @@ from stepwise.instruments.services import assessment_record
 from stepwise.instruments.tests.test_services import COWS_13
 from stepwise.intake.services.inquiries import CallDetails, call_details_update, inquiry_start
 from stepwise.intake.services.waitlist import waitlist_add
+from stepwise.notes.services.individual import NoteDraft, note_create, note_sign
 from stepwise.patients.models import Alert, BreakGlassAccess, CareTeamMember, Patient
+from stepwise.scheduling.models import SessionType
+from stepwise.scheduling.services.series import SeriesPlan, series_create
 from stepwise.withdrawal.rules.vitals import Vitals
 from stepwise.withdrawal.services.last_use import last_use_record
 from stepwise.withdrawal.services.medications import (
@@ -77,6 +80,7 @@ PATIENT_PARAMETERS = {
     "administration_id",
     "vitals_id",
     "last_use_id",
+    "note_id",
 }
 # On the planted patient's care team: the counselor, and the physician of the detox unit.
 ON_THE_TEAM = {"owner", "physician"}
@@ -213,6 +217,15 @@ class Walk:
         self.asam = assessment_record(owner, self.canary, "asam3", dict.fromkeys(ASAM_ITEMS, 1))
         assessment_record(owner, self.canary, "cows", COWS_13)
         self.alert = Alert.objects.get(patient=self.canary)
+        # A signed individual note the note routes name.
+        self.note = note_sign(
+            owner,
+            note_create(
+                owner,
+                self.canary,
+                NoteDraft("dap", {"data": "Walker", "assessment": "Walker", "plan": "Walker"}),
+            ),
+        )
         # A call about the planted patient, waiting for the residential program.
         admissions = cast.actors["admissions"]
         self.inquiry = call_details_update(
@@ -221,6 +234,19 @@ class Walk:
             CallDetails(given_name=CANARY_GIVEN, family_name=CANARY_FAMILY, phone=CANARY_PHONE),
         )
         self.waiting = waitlist_add(admissions, self.inquiry, cast.residential)
+        # A weekly group of the evening IOP (no patient in it) the series routes name.
+        self.series = series_create(
+            cast.actors["director"],
+            SeriesPlan(
+                program=cast.iop,
+                session_type=SessionType.objects.get(organization=cast.org, code="group_therapy"),
+                facilitator_id=cast.users["owner"].pk,
+                rule="FREQ=WEEKLY;BYDAY=MO",
+                start_time=time(18, 0),
+                minutes=90,
+                first_day=timezone.now().date(),
+            ),
+        )
         self.clients = {who: cast.client_for(who) for who in EVERYONE}
         self.tokens = {
             who: token_create(cast.actors[who], name="walker", days=1)[1] for who in EVERYONE
@@ -255,10 +281,14 @@ class Walk:
                 return str(self.order_set.public_id)
             if name == "key":
                 return "comfort"
+            if name == "note_id":
+                return str(self.note.public_id)
             if name == "inquiry_id":
                 return str(self.inquiry.public_id)
             if name == "entry_id":
                 return str(self.waiting.public_id)
+            if name == "series_id":
+                return str(self.series.public_id)
             if match["converter"] == "int":
                 return "0"
             return str(uuid.uuid4())  # a record no one has: allowed roles get 404

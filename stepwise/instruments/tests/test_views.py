@@ -520,8 +520,10 @@ def test_the_privacy_officer_sees_the_alerts_but_no_resolve_form(cast):
 # the care-team check (2), contacts, care team, episodes, their stays (4), open alerts
 # with their patients (1), running risk flags, problems and open tasks (3), the
 # withdrawal panel (the stay and its bundle, 2), the assessments panel (latest per
-# instrument, 2), and the audit row in the read's transaction (7).
-CHART_QUERIES = 26
+# instrument, 2), the notes panel (individual notes, the patient's own group-note
+# entries: 2, added with the notes app, 26 -> 28), and the audit row in the read's
+# transaction (7).
+CHART_QUERIES = 28
 
 
 def test_the_chart_costs_the_same_whatever_the_assessments_and_alerts(cast):

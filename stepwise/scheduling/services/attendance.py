@@ -37,7 +37,14 @@ def _mark_errors(
 ) -> dict[str, str]:
     errors: dict[str, str] = {}
     length = session.minutes
+    seen: set[uuid.UUID] = set()
     for mark in marks:
+        if mark.patient_public_id in seen:
+            errors[f"patient_{mark.patient_public_id}"] = (
+                "This patient is marked twice; mark each once."
+            )
+            continue
+        seen.add(mark.patient_public_id)
         key = f"status_{mark.patient_public_id}"
         row = seated.get(mark.patient_public_id)
         if row is None:
@@ -164,5 +171,5 @@ def _check_absences(actor: Actor, patient: Patient, session: Session, now: datet
         patient,
         stay=stay,
         now=now,
-        why=f"{threshold} unexcused absences in a row (last: {session.title})",
+        why=f"{threshold} unexcused absences in a row",
     )

@@ -37,6 +37,7 @@ from stepwise.scheduling.services.common import CATEGORY, same_org
 from stepwise.scheduling.services.seats import seat
 from stepwise.scheduling.services.series import (
     check_facilitator,
+    check_open_day,
     check_room,
     check_staff_and_room,
     zone_of,
@@ -44,10 +45,10 @@ from stepwise.scheduling.services.series import (
 
 
 def _running_series(program: Program, at: datetime) -> list[SessionSeries]:
-    zone_day = at.astimezone(timezone.get_default_timezone()).date()
+    zone_day = at.astimezone(zone_of(program)).date()
     return list(
         SessionSeries.objects.filter(program=program, is_core=True)
-        .filter(Q(last_day__isnull=True) | Q(last_day__gte=zone_day - timedelta(days=1)))
+        .filter(Q(last_day__isnull=True) | Q(last_day__gte=zone_day))
         .select_related("program__facility")
     )
 
@@ -161,8 +162,9 @@ def end_series_enrollments(series: SessionSeries, at: datetime) -> int:
 
 
 def enroll_program_patients(actor: Actor, series: SessionSeries) -> int:
-    """A new core series seats every patient now in its program (from now on)."""
-    now = timezone.now()
+    """A new core series seats every patient now in its program from the start of their
+    stay, so a series entered with an earlier first day (a program's running schedule
+    brought into Stepwise) has its members in the sessions already held too."""
     stays = Stay.objects.filter(
         organization_id=series.organization_id, program=series.program, ended_at__isnull=True
     ).select_related("episode__patient")
@@ -173,7 +175,7 @@ def enroll_program_patients(actor: Actor, series: SessionSeries) -> int:
             stay.episode.patient,
             series,
             kind=EnrollmentKind.CORE,
-            since=max(now, stay.started_at),
+            since=stay.started_at,
             stay=stay,
             strict=False,
         )
@@ -191,6 +193,22 @@ def enroll_optional(actor: Actor, patient: Patient, series: SessionSeries) -> En
             {"series": "Core sessions come with the stay in the program; choose an optional one."}
         )
     now = timezone.now()
+    if (
+        series.last_day is not None
+        and series.last_day < now.astimezone(zone_of(series.program)).date()
+    ):
+        raise ValidationFailed({"series": f"{series.title} ended on {series.last_day}."})
+    if not Stay.objects.filter(
+        organization_id=actor.organization_id,
+        episode__patient=patient,
+        program_id=series.program_id,
+        ended_at__isnull=True,
+    ).exists():
+        raise ValidationFailed(
+            {
+                "series": f"{patient.display_name} is not in {series.program.name}; its sessions are for its patients."
+            }
+        )
     with transaction.atomic():
         locked = SessionSeries.objects.select_for_update().get(pk=series.pk)
         if Enrollment.objects.filter(
@@ -222,6 +240,8 @@ def enrollment_end(actor: Actor, enrollment: Enrollment, *, reason: str) -> Enro
     require_patient_access(actor, Permission.CARE_WRITE, enrollment.patient, category=CATEGORY)
     if not reason.strip():
         raise ValidationFailed({"reason": "Say why the patient leaves this series."})
+    if len(reason.strip()) > 200:
+        raise ValidationFailed({"reason": "At most 200 characters."})
     with transaction.atomic():
         locked = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
         if locked.ended_at is not None:
@@ -230,7 +250,7 @@ def enrollment_end(actor: Actor, enrollment: Enrollment, *, reason: str) -> Enro
             raise Conflict(
                 "Core sessions end with the stay in the program (transition or discharge)."
             )
-        _end([locked], timezone.now(), reason.strip()[:200])
+        _end([locked], timezone.now(), reason.strip())
         audit_record(
             action=AuditAction.UPDATE,
             actor=actor,
@@ -271,7 +291,11 @@ def appointment_book(
     errors: dict[str, str] = {}
     if session_type.is_group:
         errors["session_type"] = "Choose an individual session type for an appointment."
-    length = minutes or session_type.default_minutes
+    elif not session_type.is_active:
+        errors["session_type"] = "This session type is retired; choose an active one."
+    if not program.is_active:
+        errors["program"] = "This program is closed; choose an active one."
+    length = session_type.default_minutes if minutes is None else minutes
     if not 5 <= length <= 600:
         errors["minutes"] = "A session lasts 5 to 600 minutes."
     if timezone.is_naive(starts_at):
@@ -284,6 +308,7 @@ def appointment_book(
     span = (starts_at, starts_at + timedelta(minutes=length))
     with transaction.atomic():
         Patient.objects.select_for_update().get(pk=patient.pk)
+        check_open_day(program.facility, span[0])
         check_staff_and_room(
             actor, facilitator_id=facilitator_id, room=room, wanted=[span], zone=zone
         )

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from stepwise.accounts.models import Membership
@@ -23,6 +23,8 @@ from stepwise.core.models import AuditAction, Facility
 from stepwise.core.roles import Permission, Role
 from stepwise.scheduling import rules
 from stepwise.scheduling.models import (
+    Attendance,
+    AttendanceStatus,
     Closure,
     Room,
     Session,
@@ -80,6 +82,14 @@ def clash_message(
 
 def _bookings(sessions: list[Session]) -> list[rules.Booking]:
     return [rules.Booking(s.starts_at, s.ends_at, f'"{s.title}"') for s in sessions]
+
+
+def check_open_day(facility: Facility, starts_at: datetime) -> None:
+    """Refuse a session on a day the facility is closed (a holiday)."""
+    day = starts_at.astimezone(ZoneInfo(facility.time_zone)).date()
+    closed = Closure.objects.filter(facility=facility, on=day).first()
+    if closed is not None:
+        raise Conflict(f"{facility.name} is closed on {day:%a %Y-%m-%d} ({closed.name}).")
 
 
 def check_staff_and_room(
@@ -143,6 +153,8 @@ def _plan_errors(plan: SeriesPlan) -> dict[str, str]:
         errors["capacity"] = "Seats: 1 to 200, or leave empty."
     if len(plan.title.strip()) > 120:
         errors["title"] = "At most 120 characters."
+    if not plan.program.is_active:
+        errors["program"] = "This program is closed; choose an active one."
     if not plan.session_type.is_active:
         errors["session_type"] = "This session type is retired; choose an active one."
     return errors
@@ -222,7 +234,7 @@ def generate(actor: Actor | None, series: SessionSeries, *, through: date) -> in
             last_day=last,
             zone=zone,
         )
-    except rules.RecurrenceError as exc:
+    except (rules.RecurrenceError, ValueError) as exc:
         raise ValidationFailed({"rule": str(exc)}) from None
     closed = dict(
         Closure.objects.filter(
@@ -286,6 +298,15 @@ def extend_all(organization_id: int, today: date) -> int:
     return made
 
 
+def _attendance_taken(sessions: QuerySet[Session]) -> bool:
+    """Whether anyone's attendance was taken in any of these sessions (they took place)."""
+    return (
+        Attendance.objects.filter(session__in=sessions)
+        .exclude(status=AttendanceStatus.EXPECTED)
+        .exists()
+    )
+
+
 def series_get(actor: Actor, public_id: uuid.UUID | str) -> SessionSeries:
     try:
         return SessionSeries.objects.select_related(
@@ -300,8 +321,10 @@ def series_end(actor: Actor, series: SessionSeries, *, last_day: date) -> Sessio
     reason, so attendance already taken is never lost) and enrollments end."""
     same_org(actor, series)
     require_permission(actor, Permission.SCHEDULE_MANAGE, category=CATEGORY)
-    if last_day < series.first_day - timedelta(days=1):
-        raise ValidationFailed({"last_day": "The last day is on or after the first day."})
+    if last_day < series.first_day:
+        raise ValidationFailed(
+            {"last_day": f"The last day is on or after the first day ({series.first_day})."}
+        )
     zone = zone_of(series.program)
     cut = rules.local_to_utc(datetime.combine(last_day + timedelta(days=1), time.min), zone)
     with transaction.atomic():
@@ -309,14 +332,13 @@ def series_end(actor: Actor, series: SessionSeries, *, last_day: date) -> Sessio
         later = Session.objects.filter(
             series=locked, starts_at__gte=cut, status=SessionStatus.SCHEDULED
         )
-        taken = later.exclude(attendance__status="expected").filter(attendance__isnull=False)
-        if taken.exists():
+        if _attendance_taken(later):
             raise Conflict("Attendance is already taken for a session after that day.")
         cancelled = later.update(status=SessionStatus.CANCELLED, cancel_reason="Series ended")
         from stepwise.scheduling.services.enrollment import end_series_enrollments
 
         ended = end_series_enrollments(locked, cut)
-        locked.last_day = max(last_day, locked.first_day)
+        locked.last_day = last_day
         locked.save(update_fields=["last_day", "updated_at"])
         audit_record(
             action=AuditAction.UPDATE,
@@ -397,6 +419,7 @@ def session_move(
             raise Conflict("This session is cancelled; schedule a new one instead.")
         if locked.attendance.exclude(status="expected").exists():
             raise Conflict("Attendance is already taken for this session; it took place.")
+        check_open_day(session.program.facility, wanted[0][0])
         check_staff_and_room(
             actor,
             facilitator_id=facilitator,
@@ -445,15 +468,17 @@ def closure_add(actor: Actor, facility: Facility, *, on: date, name: str) -> Clo
     start = rules.local_to_utc(datetime.combine(on, time.min), zone)
     end = rules.local_to_utc(datetime.combine(on + timedelta(days=1), time.min), zone)
     with transaction.atomic():
-        if Closure.objects.filter(facility=facility, on=on).exists():
-            raise Conflict(f"{facility.name} is already closed on {on}.")
-        closure = Closure.objects.create(
-            organization_id=actor.organization_id,
-            facility=facility,
-            on=on,
-            name=name.strip(),
-            created_by_id=actor.user_id,
-        )
+        try:
+            with transaction.atomic():
+                closure = Closure.objects.create(
+                    organization_id=actor.organization_id,
+                    facility=facility,
+                    on=on,
+                    name=name.strip(),
+                    created_by_id=actor.user_id,
+                )
+        except IntegrityError:
+            raise Conflict(f"{facility.name} is already closed on {on}.") from None
         that_day = Session.objects.filter(
             organization_id=actor.organization_id,
             program__facility=facility,
@@ -461,11 +486,7 @@ def closure_add(actor: Actor, facility: Facility, *, on: date, name: str) -> Clo
             starts_at__gte=start,
             starts_at__lt=end,
         )
-        if (
-            that_day.filter(attendance__isnull=False)
-            .exclude(attendance__status="expected")
-            .exists()
-        ):
+        if _attendance_taken(that_day):
             raise Conflict("Attendance is already taken for a session that day.")
         cancelled = that_day.update(
             status=SessionStatus.CANCELLED, cancel_reason=f"Closed: {closure.name}"
@@ -491,9 +512,16 @@ def room_create(actor: Actor, facility: Facility, *, name: str, seats: int | Non
     with transaction.atomic():
         if Room.objects.filter(facility=facility, name__iexact=name.strip()).exists():
             raise Conflict(f"{facility.name} already has a room named {name.strip()}.")
-        room = Room.objects.create(
-            organization_id=actor.organization_id, facility=facility, name=name.strip(), seats=seats
-        )
+        try:
+            with transaction.atomic():
+                room = Room.objects.create(
+                    organization_id=actor.organization_id,
+                    facility=facility,
+                    name=name.strip(),
+                    seats=seats,
+                )
+        except IntegrityError:
+            raise Conflict(f"{facility.name} already has a room named {name.strip()}.") from None
         audit_record(
             action=AuditAction.CREATE,
             actor=actor,

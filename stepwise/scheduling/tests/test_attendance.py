@@ -120,8 +120,8 @@ def test_two_unexcused_absences_in_a_row_reach_the_case_manager(cast, group):
     assert task.due_at == at(date(2026, 11, 4), 21) + timedelta(hours=24)
     # On the case manager's worklist; not on the counselor's.
     now = at(date(2026, 11, 4), 22)
-    assert [t.pk for t in worklist_tasks(manager, now)] == [task.pk]
-    assert task.pk not in [t.pk for t in worklist_tasks(cast.actors["owner"], now)]
+    assert [v.task.pk for v in worklist_tasks(manager, now)] == [task.pk]
+    assert task.pk not in [v.task.pk for v in worklist_tasks(cast.actors["owner"], now)]
     # A third absence adds nothing new: the same task stays open.
     take(cast, series, date(2026, 11, 5), [Mark(ana.public_id, "absent_unexcused")])
     assert Task.objects.filter(kind="outreach", patient=ana).count() == 1
@@ -156,3 +156,15 @@ def test_the_sweep_leaves_24_hour_programs_alone(cast):
     with time_machine.travel(at(ADMIT_DAY, 9), tick=False):
         episode_admit(cast.actors["owner"], cast.patient, cast.residential)
     assert outreach_sweep(cast.org.pk, at(date(2026, 11, 12), 8)) == 0
+
+
+def test_one_member_marked_twice_in_one_call_is_refused(cast, group):
+    series, (ana, _, _) = group
+    with pytest.raises(ValidationFailed, match="marked twice"):
+        take(
+            cast,
+            series,
+            ADMIT_DAY,
+            [Mark(ana.public_id, "present"), Mark(ana.public_id, "late", 60)],
+        )
+    assert not Attendance.objects.exclude(status="expected").exists()

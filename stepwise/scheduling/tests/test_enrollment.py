@@ -174,3 +174,27 @@ def test_a_new_core_series_seats_the_patients_already_in_the_program(cast):
         series = iop_series(cast)
     assert Enrollment.objects.filter(series=series, patient=cast.patient).exists()
     assert Attendance.objects.filter(session__series=series, patient=cast.patient).count() == 37
+
+
+def test_an_optional_series_is_for_patients_of_its_program(cast):
+    optional = iop_series(
+        cast, rule="FREQ=WEEKLY;BYDAY=SA", is_core=False, code="support_group", room_name=None
+    )
+    with pytest.raises(ValidationFailed, match="is not in Evening IOP"):
+        enroll_optional(cast.actors["owner"], cast.patient, optional)
+    assert not Enrollment.objects.exists()
+
+
+def test_no_appointment_on_a_closed_day(cast):
+    from stepwise.scheduling.services.series import closure_add
+
+    closure_add(cast.actors["director"], cast.facility, on=date(2026, 11, 26), name="Thanksgiving")
+    with pytest.raises(Conflict, match="closed"):
+        appointment_book(
+            cast.actors["owner"],
+            cast.patient,
+            program=cast.iop,
+            session_type=session_type(cast, "individual_therapy"),
+            facilitator_id=cast.users["owner"].pk,
+            starts_at=at(date(2026, 11, 26), 10),
+        )

@@ -129,6 +129,10 @@ def test_a_move_onto_a_busy_facilitator_is_refused(cast):
         ("FREQ=WEEKLY;BYDAY=XX", "rule"),
         ("FREQ=WEEKLY;COUNT=3", "rule"),
         ("nonsense", "rule"),
+        ("FREQ=WEEKLY;INTERVAL=0;BYDAY=MO", "rule"),  # would never advance
+        ("FREQ=WEEKLY;INTERVAL=-1;BYDAY=MO", "rule"),
+        ("FREQ=DAILY;BYHOUR=9,18", "rule"),  # two sessions a day for one occurrence
+        ("FREQ=WEEKLY;BYDAY=MO;BYDAY=TU", "rule"),
     ],
 )
 def test_an_unusable_rule_is_refused_by_field(cast, rule, field):
@@ -167,3 +171,41 @@ def test_ending_a_series_cancels_later_sessions_and_keeps_earlier_ones(cast):
         ).count()
         == 9
     )
+
+
+def test_a_day_with_attendance_taken_for_one_member_cannot_be_closed(cast):
+    import time_machine
+
+    from stepwise.care.services import episode_admit
+    from stepwise.scheduling.services.attendance import Mark, attendance_record
+
+    series = iop_series(cast)
+    other = cast.new_patient("RR-2", "Ben", "Ortiz")
+    with time_machine.travel(at(date(2026, 11, 2), 9), tick=False):
+        episode_admit(cast.actors["owner"], cast.patient, cast.iop)
+        episode_admit(cast.actors["owner"], other, cast.iop)
+    monday = Session.objects.get(series=series, occurrence_on=date(2026, 11, 2))
+    with time_machine.travel(at(date(2026, 11, 2), 21), tick=False):
+        # One member taken, the other still "not taken": the session took place.
+        attendance_record(cast.actors["owner"], monday, [Mark(cast.patient.public_id, "present")])
+    with pytest.raises(Conflict, match="already taken"):
+        closure_add(cast.actors["director"], cast.facility, on=date(2026, 11, 2), name="Storm")
+    with pytest.raises(Conflict, match="already taken"):
+        series_end(cast.actors["director"], series, last_day=date(2026, 11, 1))
+    assert Session.objects.get(pk=monday.pk).status == SessionStatus.SCHEDULED
+
+
+def test_a_series_cannot_end_before_it_starts(cast):
+    series = iop_series(cast)
+    with pytest.raises(ValidationFailed) as refused:
+        series_end(cast.actors["director"], series, last_day=FIRST_DAY - timedelta(days=1))
+    assert "last_day" in refused.value.errors
+    assert not Session.objects.filter(series=series, status="cancelled").exists()
+
+
+def test_a_move_onto_a_closed_day_is_refused(cast):
+    series = iop_series(cast)
+    closure_add(cast.actors["director"], cast.facility, on=date(2026, 11, 26), name="Thanksgiving")
+    monday = Session.objects.get(series=series, occurrence_on=date(2026, 11, 23))
+    with pytest.raises(Conflict, match="closed on Thu 2026-11-26 \\(Thanksgiving\\)"):
+        session_move(cast.actors["director"], monday, starts_at=at(date(2026, 11, 26), 10))

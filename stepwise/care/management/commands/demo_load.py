@@ -197,6 +197,7 @@ class Command(BaseCommand):
         call_command("demo_assessments", stdout=self.stdout)
         call_command("demo_withdrawal", stdout=self.stdout)
         call_command("demo_intake", stdout=self.stdout)
+        call_command("demo_schedule", stdout=self.stdout)
         self._print_logins()
 
     # --- Riverside: the main demo organization -------------------------------------------

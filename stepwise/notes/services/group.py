@@ -1,0 +1,333 @@
+"""The named writes of a group note: save the draft (narrative, goals, one entry per
+attending member), sign, co-sign, add an addendum (shared, or about one member), mark
+entered in error. Who runs the session writes its note; each write is audited with
+one row per member whose chart it touches."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from stepwise.core.access import require_permission
+from stepwise.core.actor import Actor
+from stepwise.core.audit import audit_record
+from stepwise.core.errors import AccessDenied, Conflict, ValidationFailed
+from stepwise.core.models import AuditAction
+from stepwise.core.roles import Permission, role_can
+from stepwise.notes import rules
+from stepwise.notes.models import Addendum, GroupNote, GroupNoteEntry, NoteStatus
+from stepwise.notes.services.common import (
+    CATEGORY,
+    addendum_text_or_error,
+    members_of,
+    reason_or_error,
+    require_draft_of_author,
+    require_may_mark_in_error,
+    require_open_for_addendum,
+    roster_of,
+    same_org,
+    session_not_cancelled,
+)
+from stepwise.patients.models import Patient
+from stepwise.scheduling.models import Attendance, Session
+from stepwise.scheduling.services.common import require_run, settings_of
+
+# A group note is written from when attendance opens (shortly before the start).
+OPENS_BEFORE = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class GroupDraft:
+    """What a group note says: the shared narrative, the goals addressed, and the
+    entries by member (patient public id -> text). A member left out has no entry."""
+
+    narrative: str
+    goals: list[str] = field(default_factory=list)
+    entries: Mapping[str, str] = field(default_factory=dict)
+
+
+def require_group_write(actor: Actor, session: Session) -> None:
+    """Who writes a session's note: a role that writes notes, running this session
+    (its facilitator, the program's staff, facility-wide roles)."""
+    same_org(actor, session)
+    require_permission(actor, Permission.NOTE_WRITE, category=CATEGORY)
+    require_run(actor, session)
+
+
+def _audit_members(
+    actor: Actor,
+    note: GroupNote,
+    patients: Iterable[uuid.UUID],
+    *,
+    action: str,
+    object_type: str = "group_note",
+    object_id: uuid.UUID | None = None,
+    detail: dict[str, str] | None = None,
+) -> None:
+    """One audit row per member whose record the write touched (each is that patient's
+    record); one row naming no patient when it touched none (a narrative only)."""
+    base = {"session": str(note.session.public_id), **(detail or {})}
+    if object_type != "group_note":
+        base["group_note"] = str(note.public_id)
+    named: list[uuid.UUID | None] = sorted(set(patients), key=str)
+    for patient_id in named or [None]:
+        audit_record(
+            action=action,
+            actor=actor,
+            patient_public_id=patient_id,
+            category=CATEGORY,
+            object_type=object_type,
+            object_id=object_id or note.public_id,
+            detail=base,
+        )
+
+
+def _member_key(key: object) -> str:
+    """A patient id as the roster keys it (lower-case, hyphenated), whatever its spelling."""
+    try:
+        return str(uuid.UUID(str(key)))
+    except ValueError:
+        return str(key)
+
+
+def _entries_by_patient(note: GroupNote) -> dict[str, GroupNoteEntry]:
+    return {
+        str(entry.patient.public_id): entry
+        for entry in GroupNoteEntry.objects.filter(
+            organization_id=note.organization_id, group_note=note
+        ).select_related("patient")
+    }
+
+
+def group_note_save(
+    actor: Actor, session: Session, draft: GroupDraft, *, now: datetime | None = None
+) -> GroupNote:
+    """Start or change the session's group note as a draft (its author only)."""
+    require_group_write(actor, session)
+    session_not_cancelled(session)
+    if session.starts_at - OPENS_BEFORE > (now or timezone.now()):
+        raise ValidationFailed({"session": "A group note is written once the session has begun."})
+    errors: dict[str, str] = {}
+    narrative_error = rules.text_error(
+        draft.narrative, label="Narrative", limit=rules.NARRATIVE_MAX
+    )
+    if narrative_error:
+        errors["narrative"] = narrative_error
+    errors.update(rules.goal_errors(draft.goals))
+    entries = {_member_key(key): rules.clean_text(text) for key, text in draft.entries.items()}
+    with transaction.atomic():
+        roster = roster_of(session)
+        errors.update(rules.entry_errors(members_of(roster), entries))
+        if errors:
+            raise ValidationFailed(errors)
+        note = (
+            GroupNote.objects.select_for_update()
+            .filter(organization_id=actor.organization_id, session=session)
+            .exclude(status=NoteStatus.ENTERED_IN_ERROR)
+            .first()
+        )
+        if note is None:
+            try:
+                with transaction.atomic():
+                    note = GroupNote.objects.create(
+                        organization_id=actor.organization_id,
+                        session=session,
+                        author_id=actor.user_id,
+                        narrative=rules.clean_text(draft.narrative),
+                        goals=rules.clean_goals(draft.goals),
+                    )
+            except IntegrityError:
+                raise Conflict(
+                    "Someone else started this session's group note just now; reload the page."
+                ) from None
+            action = AuditAction.CREATE
+        else:
+            require_draft_of_author(actor, note)
+            note.narrative = rules.clean_text(draft.narrative)
+            note.goals = rules.clean_goals(draft.goals)
+            note.save(update_fields=["narrative", "goals", "updated_at"])
+            action = AuditAction.UPDATE
+        note.session = session
+        touched = _save_entries(actor, note, roster_patients(roster), entries)
+        _audit_members(actor, note, touched, action=action, detail={"status": note.status})
+    return note
+
+
+def roster_patients(roster: Iterable[Attendance]) -> dict[str, Patient]:
+    return {str(row.patient.public_id): row.patient for row in roster}
+
+
+def _save_entries(
+    actor: Actor, note: GroupNote, patients: dict[str, Patient], entries: dict[str, str]
+) -> set[uuid.UUID]:
+    """Make the draft's entries exactly the non-empty ones given; returns the members
+    whose entry was kept, written or removed."""
+    existing = _entries_by_patient(note)
+    touched: set[uuid.UUID] = set()
+    for key, entry in existing.items():
+        if not entries.get(key):
+            entry.delete()
+            touched.add(entry.patient.public_id)
+    for key, text in entries.items():
+        if not text:
+            continue
+        patient = patients[key]
+        touched.add(patient.public_id)
+        found = existing.get(key)
+        if found is None:
+            GroupNoteEntry.objects.create(
+                organization_id=actor.organization_id, group_note=note, patient=patient, text=text
+            )
+        elif found.text != text:
+            found.text = text
+            found.save(update_fields=["text", "updated_at"])
+    return touched
+
+
+def group_note_sign(actor: Actor, note: GroupNote, *, now: datetime | None = None) -> GroupNote:
+    """The author signs the note once the narrative is written and every member who
+    attended has an entry; then each entry reaches its member's chart."""
+    session = note.session
+    require_group_write(actor, session)
+    require_draft_of_author(actor, note)
+    cosign = rules.needs_cosign(
+        settings_of(actor.organization_id).cosign_required,
+        role_can(actor.role, Permission.NOTE_COSIGN),
+    )
+    with transaction.atomic():
+        locked = GroupNote.objects.select_for_update().get(pk=note.pk)
+        require_draft_of_author(actor, locked)
+        session_not_cancelled(session)
+        roster = roster_of(session)
+        members = members_of(roster)
+        entries = {key: e.text for key, e in _entries_by_patient(locked).items()}
+        errors = rules.group_sign_errors(locked.narrative, members, entries)
+        errors.update(rules.entry_errors(members, entries))
+        if errors:
+            raise ValidationFailed(errors)
+        locked.status = NoteStatus.AWAITING_COSIGN if cosign else NoteStatus.SIGNED
+        locked.signed_at = now or timezone.now()
+        locked.signed_by_id = actor.user_id
+        locked.needs_cosign = cosign
+        locked.save(
+            update_fields=["status", "signed_at", "signed_by", "needs_cosign", "updated_at"]
+        )
+        locked.session = session
+        _audit_members(
+            actor,
+            locked,
+            (uuid.UUID(key) for key in entries),
+            action=AuditAction.UPDATE,
+            detail={"status": locked.status},
+        )
+    return locked
+
+
+def _member_ids(note: GroupNote) -> list[uuid.UUID]:
+    return list(
+        GroupNoteEntry.objects.filter(
+            organization_id=note.organization_id, group_note=note
+        ).values_list("patient__public_id", flat=True)
+    )
+
+
+def group_note_cosign(actor: Actor, note: GroupNote, *, now: datetime | None = None) -> GroupNote:
+    """A supervisor who may run the session, other than the author, co-signs."""
+    session = note.session
+    same_org(actor, session)
+    require_permission(actor, Permission.NOTE_COSIGN, category=CATEGORY)
+    require_run(actor, session)
+    if note.author_id == actor.user_id:
+        raise AccessDenied("A note is co-signed by a supervisor other than its author.")
+    with transaction.atomic():
+        locked = GroupNote.objects.select_for_update().get(pk=note.pk)
+        if locked.status != NoteStatus.AWAITING_COSIGN:
+            raise Conflict("This note is not waiting for a co-signature.")
+        locked.status = NoteStatus.SIGNED
+        locked.cosigned_at = now or timezone.now()
+        locked.cosigned_by_id = actor.user_id
+        locked.save(update_fields=["status", "cosigned_at", "cosigned_by", "updated_at"])
+        locked.session = session
+        _audit_members(
+            actor,
+            locked,
+            _member_ids(locked),
+            action=AuditAction.REVIEW,
+            detail={"status": locked.status, "cosigned": "yes"},
+        )
+    return locked
+
+
+def group_addendum_add(
+    actor: Actor, note: GroupNote, text: str, *, patient: Patient | None = None
+) -> Addendum:
+    """Add to a signed group note: shared (every member's chart shows it) or, naming a
+    member, about that member only (only their chart shows it)."""
+    session = note.session
+    require_group_write(actor, session)
+    cleaned = addendum_text_or_error(text)
+    if patient is not None:
+        same_org(actor, patient)
+    with transaction.atomic():
+        locked = GroupNote.objects.select_for_update().get(pk=note.pk)
+        require_open_for_addendum(locked)
+        members = _member_ids(locked)
+        if patient is not None and patient.public_id not in members:
+            raise ValidationFailed({"patient": "This patient has no entry in this group note."})
+        addendum = Addendum.objects.create(
+            organization_id=actor.organization_id,
+            group_note=locked,
+            patient=patient,
+            author_id=actor.user_id,
+            text=cleaned,
+        )
+        locked.session = session
+        _audit_members(
+            actor,
+            locked,
+            [patient.public_id] if patient is not None else members,
+            action=AuditAction.CREATE,
+            object_type="addendum",
+            object_id=addendum.public_id,
+            detail={"about": "member" if patient is not None else "shared"},
+        )
+    return addendum
+
+
+def group_note_mark_in_error(actor: Actor, note: GroupNote, *, reason: str) -> GroupNote:
+    """Withdraw a mistaken group note from every member's chart (it stays, struck
+    through, with the reason); the session may then get a new one."""
+    session = note.session
+    require_group_write(actor, session)
+    cleaned = reason_or_error(reason)
+    with transaction.atomic():
+        locked = GroupNote.objects.select_for_update().get(pk=note.pk)
+        require_may_mark_in_error(actor, locked)
+        was = locked.status
+        locked.status = NoteStatus.ENTERED_IN_ERROR
+        locked.error_reason = cleaned
+        locked.error_marked_at = timezone.now()
+        locked.error_marked_by_id = actor.user_id
+        locked.save(
+            update_fields=[
+                "status",
+                "error_reason",
+                "error_marked_at",
+                "error_marked_by",
+                "updated_at",
+            ]
+        )
+        locked.session = session
+        _audit_members(
+            actor,
+            locked,
+            _member_ids(locked),
+            action=AuditAction.UPDATE,
+            detail={"status": locked.status, "was": was},
+        )
+    return locked

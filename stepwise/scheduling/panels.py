@@ -1,0 +1,26 @@
+"""What the schedule shows on the worklist: patients short of their level's weekly
+clinical hours this week."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from stepwise.care.panels import ChartPanel
+from stepwise.core.actor import Actor
+from stepwise.core.roles import sees_all_patients
+from stepwise.patients.access import cared_for
+from stepwise.patients.models import Patient
+from stepwise.scheduling.selectors import shortfalls_for
+
+
+def hours_short_section(actor: Actor, now: datetime) -> ChartPanel | None:
+    cared = None
+    if not sees_all_patients(actor.role):
+        cared = cared_for(actor, Patient.objects.filter(organization_id=actor.organization_id), now)
+    short = shortfalls_for(actor, now, cared)
+    if not short:
+        return None
+    return ChartPanel(
+        "scheduling/_worklist_hours.html",
+        {"weeks": sorted(short, key=lambda w: -w.intensity.shortfall_hours)},
+    )
