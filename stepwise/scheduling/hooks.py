@@ -9,7 +9,7 @@ from django.db.models.signals import post_save
 from django.urls import reverse
 
 from stepwise.care.exits import StayExit, register_stay_exit, register_stay_start
-from stepwise.care.panels import register_worklist_section
+from stepwise.care.panels import register_chart_panel, register_worklist_section
 from stepwise.core.models import Organization
 from stepwise.patients.models import Task
 from stepwise.patients.tasks import register_task_link
@@ -39,5 +39,6 @@ def register() -> None:
     register_stay_start("scheduling.enrollment", enrollment.enroll_for_stay)
     register_stay_exit("scheduling.enrollment", _no_check, enrollment.end_for_stay)
     register_worklist_section(40, "scheduling.hours", panels.hours_short_section)
+    register_chart_panel(22, "scheduling", panels.schedule_panel)
     register_task_link("outreach", _outreach_page)
     post_save.connect(_new_organization, sender=Organization, dispatch_uid="scheduling.types")

@@ -488,3 +488,52 @@ def program_series(actor: Actor, program: Program) -> list[SessionSeries]:
         .annotate(members=Count("enrollments", filter=Q(enrollments__ended_at__isnull=True)))
         .order_by(F("last_day").desc(nulls_first=True), "start_time", "id")
     )
+
+
+@dataclass(frozen=True)
+class ChartSchedule:
+    stay: Stay
+    monday: date
+    intensity: rules.WeekIntensity
+    upcoming: list[Attendance]
+
+
+def chart_schedule(actor: Actor, patient: Patient, now: datetime) -> ChartSchedule | None:
+    """The chart's view of the schedule: this week's clinical hours against the level's
+    minimum and the next sessions. Always two queries (the seats around now, the open
+    stay), so the chart costs the same in or out of a program; the chart read's audit
+    row covers it."""
+    seats = list(
+        Attendance.objects.filter(
+            organization_id=actor.organization_id,
+            patient=patient,
+            # Wide enough for this week in any zone and the next seven days.
+            session__starts_at__gte=now - timedelta(days=8),
+            session__starts_at__lt=now + timedelta(days=8),
+        )
+        .select_related("session__session_type", "session__room")
+        .order_by("session__starts_at")
+    )
+    stay = (
+        Stay.objects.filter(
+            organization_id=actor.organization_id, episode__patient=patient, ended_at__isnull=True
+        )
+        .select_related("program__facility")
+        .first()
+    )
+    if stay is None:
+        return None
+    zone = zone_of(stay.program)
+    monday = rules.week_start(now.astimezone(zone).date())
+    start, end = local_day_bounds(monday, 7, zone)
+    hours = HoursCount()
+    for seat in seats:
+        session = seat.session
+        if (
+            start <= session.starts_at < end
+            and session.status == SessionStatus.SCHEDULED
+            and session.session_type.counts_clinical
+        ):
+            hours.add(seat.status, seat.minutes_attended, session.starts_at, session.ends_at, now)
+    upcoming = [s for s in seats if s.session.ends_at > now and not s.session.is_cancelled][:3]
+    return ChartSchedule(stay, monday, intensity_of(stay.program, patient, monday, hours), upcoming)

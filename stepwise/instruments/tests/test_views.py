@@ -521,9 +521,10 @@ def test_the_privacy_officer_sees_the_alerts_but_no_resolve_form(cast):
 # with their patients (1), running risk flags, problems and open tasks (3), the
 # withdrawal panel (the stay and its bundle, 2), the assessments panel (latest per
 # instrument, 2), the notes panel (individual notes, the patient's own group-note
-# entries: 2, added with the notes app, 26 -> 28), and the audit row in the read's
-# transaction (7).
-CHART_QUERIES = 28
+# entries: 2, added with the notes app, 26 -> 28), the schedule panel (the open stay
+# and the seats of this week and the next days: 2, 28 -> 30), and the audit row in
+# the read's transaction (7).
+CHART_QUERIES = 30
 
 
 def test_the_chart_costs_the_same_whatever_the_assessments_and_alerts(cast):

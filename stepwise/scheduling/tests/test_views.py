@@ -4,7 +4,7 @@ schedule; who may see them, what they cost in queries, and what they show."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, time
 from typing import Any
 
 import pytest
@@ -242,3 +242,24 @@ def test_the_worklist_shows_patients_short_of_their_weekly_hours(cast, monday_gr
     with time_machine.travel(at(date(2026, 11, 5), 22), tick=False):
         html = cast.client_for("owner").get(reverse("care:worklist")).content.decode()
     assert "Weekly hours short of the level" in html and "Rivera" in html
+
+
+def test_the_chart_shows_this_weeks_hours_and_the_next_sessions_at_a_fixed_cost(cast, monday_group):
+    admit_group(cast, 1)
+    client = cast.client_for("owner")
+    url = reverse("care:chart", args=[cast.patient.public_id])
+    with time_machine.travel(at(MONDAY, 12), tick=False):
+        html = client.get(url).content.decode()
+        few = _queries(client, url)
+    assert "Week of 2 Nov" in html and "minimum 9 h" in html
+    assert "Mon 2 Nov 18:00 · Evening IOP group" in html
+    iop_series(
+        cast,
+        rule="FREQ=WEEKLY;BYDAY=TU,FR",
+        start=time(10),
+        title="Morning class",
+        code="drug_education",
+        room_name="Group room B",
+    )
+    with time_machine.travel(at(MONDAY, 12), tick=False):
+        assert _queries(client, url) == few
