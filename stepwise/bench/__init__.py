@@ -15,12 +15,19 @@ just that). The admissions line part builds a year of one organization's calls
 (3,000 by default: screenings, admissions and discharges, waitlists, held places)
 through the services in a fresh database per database kind and times the desk, the
 bed board and its htmx fragment, the waitlist, the metrics for 30 and 365 days, a
-call, and the JSON bed board and waitlist (`--only intake` runs just that).
+call, and the JSON bed board and waitlist (`--only intake` runs just that). The
+schedule part builds twelve weeks of an organization's ambulatory groups (a day
+program, two evening IOPs, outpatient) through the services, with admissions,
+discharges and the attendance of every session held, in a fresh database per database
+kind, and times a program's week (page and JSON), a counselor's day, a program's weekly
+hours, a patient's schedule, the worklist, and a 40-member session's attendance screen
+and its POST (`--only schedule` runs just that).
 Results go to the console and to docs/benchmarks.md.
 
 Modules: `run` (the top level), `worker` (inside Django), `load` (gunicorn and
 the HTTP load generator), `engine` (engine time per response), `unit` (the detox
-unit's pages), `intake` (the admissions line's pages), `report` (Markdown).
+unit's pages), `intake` (the admissions line's pages), `schedule` (the programs'
+sessions' pages), `report` (Markdown).
 """
 
 from __future__ import annotations
@@ -40,6 +47,14 @@ DEFAULT_UNIT_REPEAT = 20
 # and timed requests per page (as the detox unit's: the build takes most of the time).
 DEFAULT_INTAKE_CALLS = 3_000
 DEFAULT_INTAKE_REPEAT = 20
+# The programs' schedule: patients in care now in each of the two evening IOPs, the day
+# program (PHP) and outpatient, weeks of sessions held (series start that many weeks
+# before this week's Monday), and timed requests per page (as the unit's).
+DEFAULT_SCHEDULE_IOP = 40
+DEFAULT_SCHEDULE_PHP = 25
+DEFAULT_SCHEDULE_OP = 40
+DEFAULT_SCHEDULE_WEEKS = 12
+DEFAULT_SCHEDULE_REPEAT = 20
 SYNTH_SLUG = "synth"
 # The signed-in clinician of every measurement: a counselor of the synthetic organization.
 CLINICIAN = f"{SYNTH_SLUG}-counselor"

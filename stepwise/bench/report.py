@@ -21,6 +21,9 @@ UNIT_END = "<!-- bench:unit:end -->"
 # The admissions line's tables, likewise rewritten alone by `--only intake`.
 INTAKE_BEGIN = "<!-- bench:intake:begin -->"
 INTAKE_END = "<!-- bench:intake:end -->"
+# The schedule's tables, likewise rewritten alone by `--only schedule`.
+SCHEDULE_BEGIN = "<!-- bench:schedule:begin -->"
+SCHEDULE_END = "<!-- bench:schedule:end -->"
 TARGET_RATIO = 0.70
 CHART_TARGET_MS = 100
 # "Scoring one response through the API takes well under a millisecond of engine time."
@@ -392,6 +395,125 @@ def intake_section(
     return "\n".join(parts)
 
 
+def schedule_data_table(schedules: Sequence[Mapping[str, Any]]) -> str:
+    header = (
+        "| Database | Weeks | In care now (PHP / IOP A / IOP B / OP) | Admitted | Discharged "
+        "| Sessions held (taken) | Sessions ahead | Closed (holidays) | Seats | Marks (attended) "
+        "| No-shows | Appointments | Outreach open (from the sweep) | Audit rows built "
+        "| migrate (s) | build (s) | whole part (s) |"
+    )
+    lines = [header, "|---|" + "---:|" * (header.count("|") - 2)]
+    for schedule in schedules:
+        d = schedule["data"]
+        census = " / ".join(str(d["census"].get(k, 0)) for k in ("php", "iop_a", "iop_b", "op"))
+        lines.append(
+            f"| {schedule['database']} | {d['weeks']} | {census} | {d['admitted']:,} "
+            f"| {d['discharged']:,} | {d['sessions_held']:,} ({d['sessions_taken']:,}) "
+            f"| {d['sessions_ahead']:,} | {d['sessions_closed']:,} | {d['seats']:,} "
+            f"| {d['marks']:,} ({d['attended']:,}) | {d['unexcused']:,} | {d['appointments']} "
+            f"| {d['outreach_open']} ({d['outreach_swept']}) | {d['audit_rows']:,} "
+            f"| {schedule['migrate_s']} | {schedule['build_s']} | {schedule.get('seconds', '-')} |"
+        )
+    return "\n".join(lines)
+
+
+def schedule_notes(schedules: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The cost of one mark in the attendance POST, and query counts that vary."""
+    notes = []
+    for schedule in schedules:
+        pages = {page["page"]: page for page in schedule["pages"]}
+        taking, again = pages.get("Take attendance (POST)"), pages.get("Same marks again (POST)")
+        members = schedule["data"]["measured_roster"]
+        if taking and again and members:
+            per_mark = (taking["median_ms"] - again["median_ms"]) / members
+            notes.append(
+                f"- {schedule['database']}: taking {members} marks runs {_queries(taking)} "
+                f"queries and {_ms(taking['median_ms'])} ms, posting them unchanged "
+                f"{_queries(again)} queries and {_ms(again['median_ms'])} ms: about "
+                f"{per_mark:.2f} ms per changed mark (its row, its audit row, the "
+                "no-show check)."
+            )
+        varying = [
+            p["page"]
+            for p in schedule["pages"]
+            if p["queries_min"] != p["queries_max"] and p["page"] != "Take attendance (POST)"
+        ]
+        if varying:
+            notes.append(
+                f"- {schedule['database']}: query count varies between requests on "
+                + ", ".join(varying)
+                + "."
+            )
+    return notes
+
+
+def schedule_section(
+    schedules: Sequence[Mapping[str, Any]],
+    *,
+    command: str | None = None,
+    facts: Mapping[str, str] | None = None,
+) -> str:
+    """The schedule subsection, between its own markers. `command` and `facts` are
+    given when it was measured on its own (`--only schedule`), apart from the rest."""
+    alone = ""
+    if command is not None and facts is not None:
+        versions = "; ".join(
+            f"{schedule['database']} {facts[schedule['database']]}"
+            for schedule in schedules
+            if schedule["database"] in facts
+        )
+        alone = (
+            f"Measured on its own by `{command}` ({facts['Date']}; Python {facts['Python']}, "
+            f"Django {facts['Django']}, {facts['CPUs']} CPUs, {facts['CPU model']}, "
+            f"{facts['Memory']}; {versions}).\n\n"
+        )
+    seeds = ", ".join(map(str, sorted({schedule["seed"] for schedule in schedules})))
+    first = schedules[0]
+    d = first["data"]
+    parts = [
+        SCHEDULE_BEGIN,
+        "### Programs' schedule (server time in the process, signed in as an IOP's "
+        "counselor, audit log on)",
+        "",
+        f"{alone}A fresh database per database kind, migrated, then {d['weeks']} weeks of "
+        f"one organization's ambulatory groups built through the services (seed {seeds}): "
+        "a day program (2.5, four weekday groups, 4.5 hours a day), two evening IOPs (2.1, "
+        "Monday, Wednesday and Thursday 18:00-21:00 as two 90-minute series each) and "
+        "outpatient (1, a weekly group) in America/New_York, series from the Monday "
+        f"{d['weeks']} weeks before this week's and generated 12 weeks ahead, the facility "
+        "closed on federal holidays. Patients are admitted over those weeks through "
+        "`episode_admit` at back-dated times until each program holds "
+        f"{first['php']} (PHP), {first['iop']} (each IOP) and {first['op']} (outpatient) "
+        "patients in care now; stays that end sooner are discharged through "
+        "`episode_discharge`; attendance is taken for every session held, at its end, by "
+        "its facilitator (mostly present; drop-outs miss their last weeks; two no-shows "
+        "in a row raise outreach), each IOP's counselor books a few individual appointments, "
+        "and the outreach sweep runs (see the second table). Then, through Django's test "
+        "client as the first IOP's counselor (a session past its second factor, which is "
+        "required), each page gets 5 warm-up requests, 3 that count queries and the timed "
+        "ones. The program week and its JSON (`/api/v1/programs/<id>/sessions`, personal "
+        "token) are the day program's current week; the facilitator's day is the "
+        "counselor's on the day of the measured session; the dashboard is the first IOP's "
+        "weekly hours; the patient's schedule is that IOP's longest stay. The measured "
+        f"session is the first IOP's latest held group, with its whole census of "
+        f"{d['measured_roster']} members, left untaken by the build. Attendance opens "
+        "30 minutes before a session starts, so a future session cannot be taken: the "
+        "POSTs (each answered with the redirect, not followed) go to that session, the "
+        "first being its real first take, and alternate two seeded sets of marks that "
+        "differ for every member, so each one changes and audits every seat; then the last "
+        "set is posted again unchanged. Every read that names patients writes its audit "
+        "row.",
+        "",
+        unit_pages_table(schedules),
+        "",
+        schedule_data_table(schedules),
+        "",
+        *schedule_notes(schedules),
+        SCHEDULE_END,
+    ]
+    return "\n".join(parts)
+
+
 def render(
     results: Sequence[Mapping[str, Any]],
     http: Mapping[str, Any] | None,
@@ -401,6 +523,7 @@ def render(
     engine: Mapping[str, Any] | None = None,
     units: Sequence[Mapping[str, Any]] | None = None,
     intakes: Sequence[Mapping[str, Any]] | None = None,
+    schedules: Sequence[Mapping[str, Any]] | None = None,
 ) -> str:
     parts = [
         "## Results",
@@ -451,6 +574,8 @@ def render(
         parts += ["", unit_section(units)]
     if intakes:
         parts += ["", intake_section(intakes)]
+    if schedules:
+        parts += ["", schedule_section(schedules)]
     if engine is not None:
         parts += ["", engine_section(engine)]
     return "\n".join(parts).rstrip() + "\n"
@@ -510,3 +635,9 @@ def write_intake_docs(path: Path, block: str) -> None:
     """Replace only the admissions line subsection of the generated section (or add it
     in front of the engine's, after the detox unit's, where a full run puts it)."""
     _write_part(path, block, INTAKE_BEGIN, INTAKE_END, ENGINE_BEGIN)
+
+
+def write_schedule_docs(path: Path, block: str) -> None:
+    """Replace only the schedule subsection of the generated section (or add it in
+    front of the engine's, after the admissions line's, where a full run puts it)."""
+    _write_part(path, block, SCHEDULE_BEGIN, SCHEDULE_END, ENGINE_BEGIN)

@@ -27,6 +27,11 @@ from stepwise.bench import (
     DEFAULT_INTAKE_CALLS,
     DEFAULT_INTAKE_REPEAT,
     DEFAULT_REPEAT,
+    DEFAULT_SCHEDULE_IOP,
+    DEFAULT_SCHEDULE_OP,
+    DEFAULT_SCHEDULE_PHP,
+    DEFAULT_SCHEDULE_REPEAT,
+    DEFAULT_SCHEDULE_WEEKS,
     DEFAULT_SEED,
     DEFAULT_SIZES,
     DEFAULT_UNIT_BEDS,
@@ -38,10 +43,12 @@ from stepwise.bench.report import (
     intake_section,
     machine_facts,
     render,
+    schedule_section,
     unit_section,
     write_docs,
     write_engine_docs,
     write_intake_docs,
+    write_schedule_docs,
     write_unit_docs,
 )
 
@@ -59,17 +66,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
             "Benchmark Stepwise on SQLite (always) and PostgreSQL (when DATABASE_URL is a "
             "postgres:// URL): page server time and query counts at each size, the detox "
             "unit's board, eMAR and flowsheet on a full unit, the admissions line's pages "
-            "after a year of calls, then audited chart reads per second over HTTP, then the "
-            "scoring engine's time per response (no database). Writes docs/benchmarks.md."
+            "after a year of calls, the programs' schedule pages after twelve weeks of "
+            "sessions, then audited chart reads per second over HTTP, then the scoring "
+            "engine's time per response (no database). Writes docs/benchmarks.md."
         ),
     )
     parser.add_argument(
         "--only",
-        choices=["engine", "unit", "intake"],
+        choices=["engine", "unit", "intake", "schedule"],
         help="Run one part alone and rewrite only its tables in docs/benchmarks.md: "
         "'engine' times the scoring engine (a few seconds, no database); 'unit' times the "
         "detox unit's pages on each database (under a minute each); 'intake' times the "
-        "admissions line's pages after a year of calls on each database.",
+        "admissions line's pages after a year of calls on each database; 'schedule' "
+        "times the programs' schedule pages after twelve weeks of sessions on each database.",
     )
     parser.add_argument(
         "--engine-sample",
@@ -102,6 +111,37 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         type=int,
         default=DEFAULT_INTAKE_REPEAT,
         help="Timed requests per page of the admissions line (default: %(default)s).",
+    )
+    parser.add_argument(
+        "--schedule-iop",
+        type=int,
+        default=DEFAULT_SCHEDULE_IOP,
+        help="Patients in care now in each of the two evening IOPs (the measured session's "
+        "members); 0 skips the schedule part (default: %(default)s).",
+    )
+    parser.add_argument(
+        "--schedule-php",
+        type=int,
+        default=DEFAULT_SCHEDULE_PHP,
+        help="Patients in care now in the day program (default: %(default)s).",
+    )
+    parser.add_argument(
+        "--schedule-op",
+        type=int,
+        default=DEFAULT_SCHEDULE_OP,
+        help="Patients in care now in outpatient (default: %(default)s).",
+    )
+    parser.add_argument(
+        "--schedule-weeks",
+        type=int,
+        default=DEFAULT_SCHEDULE_WEEKS,
+        help="Weeks of sessions held before this one, 2 to 26 (default: %(default)s).",
+    )
+    parser.add_argument(
+        "--schedule-repeat",
+        type=int,
+        default=DEFAULT_SCHEDULE_REPEAT,
+        help="Timed requests per page of the schedule (default: %(default)s).",
     )
     parser.add_argument(
         "--sizes",
@@ -144,7 +184,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     # Internal: the worker processes.
     parser.add_argument(
         "--worker",
-        choices=["pages", "session", "engine", "unit", "intake"],
+        choices=["pages", "session", "engine", "unit", "intake", "schedule"],
         help=argparse.SUPPRESS,
     )
     parser.add_argument("--size", type=int, default=1000, help=argparse.SUPPRESS)
@@ -160,8 +200,8 @@ def masked(url: str) -> str:
     return url
 
 
-# Which database of a kind: a number of patients, the detox unit's (`unit_<beds>`) or
-# the admissions line's (`intake_<calls>`).
+# Which database of a kind: a number of patients, the detox unit's (`unit_<beds>`),
+# the admissions line's (`intake_<calls>`) or the schedule's (`schedule_<iop>`).
 Key = int | str
 
 
@@ -171,6 +211,10 @@ def unit_key(beds: int) -> str:
 
 def intake_key(calls: int) -> str:
     return f"intake_{calls}"
+
+
+def schedule_key(iop: int) -> str:
+    return f"schedule_{iop}"
 
 
 @dataclass
@@ -195,9 +239,10 @@ def sqlite_database() -> Database:
 
 
 def postgres_database(url: str) -> Database:
-    """One throwaway database per size, one for the detox unit and one for the admissions
-    line, beside the one DATABASE_URL names (`<name>_<key>`, or `<name>_bench_<key>`), created and dropped
-    through it, so the named database itself is never changed. The role needs CREATEDB."""
+    """One throwaway database per size, one each for the detox unit, the admissions line
+    and the schedule, beside the one DATABASE_URL names (`<name>_<key>`, or
+    `<name>_bench_<key>`), created and dropped through it, so the named database itself
+    is never changed. The role needs CREATEDB."""
     import psycopg
     from psycopg import sql
 
@@ -253,6 +298,7 @@ def run_worker(
     *,
     repeat: int | None = None,
     env: dict[str, str] | None = None,
+    extra: list[str] | None = None,
 ) -> Any:
     out = BENCH_DIR / f"{job}-{os.getpid()}.json"
     out.unlink(missing_ok=True)
@@ -270,6 +316,7 @@ def run_worker(
         str(args.repeat if repeat is None else repeat),
         "--out",
         str(out),
+        *(extra or []),
     ]
     environment = worker_env(database_url, **(env or {}))
     subprocess.run(command, env=environment, cwd=PROJECT_DIR, check=True)  # nosec B603 # a fixed command, no shell
@@ -349,6 +396,7 @@ def _measure_part(
     key: Key,
     size: int,
     repeat: int,
+    extra: list[str] | None = None,
 ) -> dict[str, Any]:
     """One part's pages on a fresh database of this kind, dropped afterwards unless
     --keep; the whole part is timed, database creation to drop."""
@@ -369,6 +417,7 @@ def _measure_part(
             size,
             repeat=repeat,
             env={"STEPWISE_REQUIRE_MFA": "1"},
+            extra=extra,
         )
     finally:
         if not args.keep:
@@ -402,6 +451,38 @@ def measure_intake(database: Database, args: argparse.Namespace) -> dict[str, An
         size=args.intake_calls,
         repeat=args.intake_repeat,
     )
+
+
+def measure_schedule(database: Database, args: argparse.Namespace) -> dict[str, Any]:
+    """The programs' schedule pages (`--size` is the IOPs' census; the other sizes go
+    to the worker as they are)."""
+    return _measure_part(
+        database,
+        args,
+        part="schedule",
+        title=(
+            f"schedule of {args.schedule_weeks} weeks (IOPs {args.schedule_iop}, PHP "
+            f"{args.schedule_php}, outpatient {args.schedule_op})"
+        ),
+        key=schedule_key(args.schedule_iop),
+        size=args.schedule_iop,
+        repeat=args.schedule_repeat,
+        extra=[
+            f"--schedule-php={args.schedule_php}",
+            f"--schedule-op={args.schedule_op}",
+            f"--schedule-weeks={args.schedule_weeks}",
+        ],
+    )
+
+
+def schedule_errors(args: argparse.Namespace) -> str:
+    """Why the schedule's sizes cannot be built ('' when they can)."""
+    sizes = (args.schedule_iop, args.schedule_php, args.schedule_op)
+    if min(sizes) < 1 or args.schedule_repeat < 1:
+        return "--schedule-iop, --schedule-php, --schedule-op and --schedule-repeat need at least 1"
+    if not 2 <= args.schedule_weeks <= 26:
+        return "--schedule-weeks needs 2 to 26"
+    return ""
 
 
 def databases_to_measure(args: argparse.Namespace) -> list[Database]:
@@ -452,6 +533,24 @@ def only_intake(args: argparse.Namespace, argv: list[str]) -> int:
     return 0
 
 
+def only_schedule(args: argparse.Namespace, argv: list[str]) -> int:
+    """`--only schedule`: the schedule's tables alone, written over the last ones."""
+    error = schedule_errors(args)
+    if error:
+        raise SystemExit(f"--only schedule: {error}.")
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    results = [measure_schedule(database, args) for database in databases_to_measure(args)]
+    section = schedule_section(results, command=command_line(argv), facts=machine_facts(results))
+    print()
+    print(section)
+    print(f"(benchmark took {time.monotonic() - started:.0f} s)", file=sys.stderr)
+    if not args.no_docs:
+        write_schedule_docs(DOCS, section)
+        print(f"Wrote the schedule tables in {DOCS.relative_to(PROJECT_DIR)}", file=sys.stderr)
+    return 0
+
+
 def only_engine(args: argparse.Namespace, argv: list[str]) -> int:
     """`--only engine`: the engine table alone, written over the last one."""
     if args.engine_sample < 1:
@@ -496,6 +595,8 @@ def main(argv: list[str]) -> int:
         return only_unit(args, argv)
     if args.only == "intake":
         return only_intake(args, argv)
+    if args.only == "schedule":
+        return only_schedule(args, argv)
     sizes = sorted({int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()})
     if not sizes or min(sizes) < 10:
         raise SystemExit("--sizes needs numbers of patients of at least 10, e.g. 1000,100000")
@@ -506,6 +607,8 @@ def main(argv: list[str]) -> int:
             "--intake-calls needs at least 20 and --intake-repeat at least 1 (or "
             "--intake-calls 0 to skip the admissions line)."
         )
+    if args.schedule_iop > 0 and schedule_errors(args):
+        raise SystemExit(f"{schedule_errors(args)} (or --schedule-iop 0 to skip the schedule).")
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     databases = databases_to_measure(args)
     http_database = databases[-1]
@@ -516,6 +619,7 @@ def main(argv: list[str]) -> int:
     engine: dict[str, Any] | None = None
     units: list[dict[str, Any]] = []
     intakes: list[dict[str, Any]] = []
+    schedules: list[dict[str, Any]] = []
     made: list[tuple[Database, int]] = []
     try:
         for database in databases:
@@ -533,6 +637,8 @@ def main(argv: list[str]) -> int:
                 units.append(measure_unit(database, args))
             if args.intake_calls > 0:
                 intakes.append(measure_intake(database, args))
+            if args.schedule_iop > 0:
+                schedules.append(measure_schedule(database, args))
         if args.http_seconds > 0:
             http = measure_http(http_database, http_size, args)
         engine = measure_engine(args) if args.engine_sample > 0 else None
@@ -550,6 +656,7 @@ def main(argv: list[str]) -> int:
         engine,
         units or None,
         intakes or None,
+        schedules or None,
     )
     print()
     print(section)

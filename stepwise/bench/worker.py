@@ -170,6 +170,13 @@ def run_intake(calls: int, seed: int, repeat: int) -> dict[str, Any]:
     return run_in_worker(calls, seed, repeat)
 
 
+def run_schedule(iop: int, php: int, op: int, weeks: int, seed: int, repeat: int) -> dict[str, Any]:
+    """The schedule's pages on a fresh database: migrate, build the weeks, measure."""
+    from stepwise.bench.schedule import run_in_worker
+
+    return run_in_worker(iop, php, op, weeks, seed, repeat)
+
+
 JOBS: dict[str, Callable[[Any], Any]] = {
     "pages": lambda args: asdict(run_pages(args.size, args.seed, args.repeat)),
     "session": lambda args: run_session(args.seed, 200),
@@ -179,6 +186,10 @@ JOBS: dict[str, Callable[[Any], Any]] = {
     "unit": lambda args: run_unit(args.size, args.seed, args.repeat),
     # And the number of calls here.
     "intake": lambda args: run_intake(args.size, args.seed, args.repeat),
+    # And the patients in care in each IOP here (the other sizes are their own options).
+    "schedule": lambda args: run_schedule(
+        args.size, args.schedule_php, args.schedule_op, args.schedule_weeks, args.seed, args.repeat
+    ),
 }
 
 
