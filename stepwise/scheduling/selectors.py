@@ -400,7 +400,7 @@ def patient_schedule(
             )
         optional = list(
             SessionSeries.objects.filter(program=stay.program, is_core=False)
-            .filter(Q(last_day__isnull=True) | Q(last_day__gte=now.date()))
+            .filter(Q(last_day__isnull=True) | Q(last_day__gte=now.astimezone(zone).date()))
             .select_related("session_type")
         )
     with transaction.atomic():

@@ -40,7 +40,7 @@ SHORT_LABELS = {
     "late": "Late",
     "left_early": "Left early",
     "absent_excused": "Excused",
-    "absent_unexcused": "No-show",
+    "absent_unexcused": "Unexcused",
 }
 
 

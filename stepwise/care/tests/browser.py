@@ -11,10 +11,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Request, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Locator,
+    Page,
+    Request,
+    expect,
+    sync_playwright,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = [
@@ -144,3 +153,44 @@ class Browse:
         """The document's width: more than the viewport's means a sideways scroll."""
         width: int = self.page.evaluate("document.documentElement.scrollWidth")
         return width
+
+
+# A phone held upright, and what a page must do on it.
+TAP_TARGET_PX = 44  # the smallest comfortable thumb target
+
+
+@contextmanager
+def phone(chromium: Browser, live_server: Any) -> Iterator[Browse]:
+    """A phone held upright (an iPhone 13/14-sized screen), a fresh profile."""
+    context = chromium.new_context(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=3,
+        is_mobile=True,
+        has_touch=True,
+    )
+    context.set_default_timeout(6_000)
+    page = context.new_page()
+    watch = Watch(origin=live_server.url)
+    watch.attach(page)
+    try:
+        yield Browse(page=page, watch=watch, base_url=live_server.url)
+    finally:
+        context.close()
+
+
+def status(page: Page) -> Any:
+    return expect(page.get_by_role("status"))
+
+
+def assert_fits_the_screen(browse: Browse, where: str) -> None:
+    inner: int = browse.page.evaluate("window.innerWidth")
+    assert browse.scroll_width() <= inner, f"{where} scrolls sideways on a phone"
+
+
+def assert_tap_targets(targets: Locator, what: str) -> None:
+    count = targets.count()
+    assert count, f"no {what}"
+    for index in range(count):
+        box = targets.nth(index).bounding_box()
+        assert box is not None, f"{what} {index} is not shown"
+        assert box["height"] >= TAP_TARGET_PX, f"{what} {index}: {box['height']:.0f}px tall"

@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 import time
 import zoneinfo
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,7 +19,14 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from conftest import PASSWORD, Cast
 from stepwise.care.models import BedReservation, Episode, ReservationStatus, Stay
-from stepwise.care.tests.browser import CHROMIUM, MISSING_CHROMIUM, Browse, Watch
+from stepwise.care.tests.browser import (
+    CHROMIUM,
+    MISSING_CHROMIUM,
+    assert_fits_the_screen,
+    assert_tap_targets,
+    phone,
+    status,
+)
 from stepwise.intake import board_views
 from stepwise.intake.models import Inquiry, Outcome
 from stepwise.intake.services.inquiries import CallDetails, call_details_update, inquiry_start
@@ -33,7 +38,6 @@ pytestmark = [
 ]
 
 # The smallest comfortable tap target (WCAG 2.5.5, Apple's and Google's guidance).
-TAP_TARGET_PX = 44
 # The open bed board refreshes itself this often in this test (30 s in production).
 BOARD_REFRESH_SECONDS = 2
 # From "New call" to the steps on screen, the app must add no noticeable wait.
@@ -50,43 +54,6 @@ def night(live_db: None, django_user_model: Any, monkeypatch: pytest.MonkeyPatch
     cast = Cast(django_user_model)
     cast.new_member("admissions")
     return cast
-
-
-@contextmanager
-def phone(chromium: Browser, live_server: Any) -> Iterator[Browse]:
-    """A phone held upright (an iPhone 13/14-sized screen), a fresh profile."""
-    context = chromium.new_context(
-        viewport={"width": 390, "height": 844},
-        device_scale_factor=3,
-        is_mobile=True,
-        has_touch=True,
-    )
-    context.set_default_timeout(6_000)
-    page = context.new_page()
-    watch = Watch(origin=live_server.url)
-    watch.attach(page)
-    try:
-        yield Browse(page=page, watch=watch, base_url=live_server.url)
-    finally:
-        context.close()
-
-
-def status(page: Page) -> Any:
-    return expect(page.get_by_role("status"))
-
-
-def assert_fits_the_screen(browse: Browse, where: str) -> None:
-    inner: int = browse.page.evaluate("window.innerWidth")
-    assert browse.scroll_width() <= inner, f"{where} scrolls sideways on a phone"
-
-
-def assert_tap_targets(targets: Locator, what: str) -> None:
-    count = targets.count()
-    assert count, f"no {what}"
-    for index in range(count):
-        box = targets.nth(index).bounding_box()
-        assert box is not None, f"{what} {index} is not shown"
-        assert box["height"] >= TAP_TARGET_PX, f"{what} {index}: {box['height']:.0f}px tall"
 
 
 def board_numbers(page: Page, program: str) -> dict[str, str]:

@@ -138,14 +138,17 @@ def attendance_record(
                     **({"was": before} if before != AttendanceStatus.EXPECTED else {}),
                 },
             )
-        for row in changed:
-            if row.status == AttendanceStatus.ABSENT_UNEXCUSED:
-                _check_absences(actor, row.patient, session, now)
+        missed = [row for row in changed if row.status == AttendanceStatus.ABSENT_UNEXCUSED]
+        if missed:
+            threshold = settings_of(session.organization_id).absences_for_outreach
+            for row in missed:
+                _check_absences(actor, row.patient, session, now, threshold)
     return changed
 
 
-def _check_absences(actor: Actor, patient: Patient, session: Session, now: datetime) -> None:
-    threshold = settings_of(patient.organization_id).absences_for_outreach
+def _check_absences(
+    actor: Actor, patient: Patient, session: Session, now: datetime, threshold: int
+) -> None:
     latest = list(
         Attendance.objects.filter(
             organization_id=patient.organization_id,

@@ -152,7 +152,28 @@ def end_for_stay(leaving: StayExit) -> dict[str, Any] | None:
     else:
         reason = "Discharged"
     ended = _end(list(open_ones), leaving.at, reason)
-    return {"enrollments_ended": ended} if ended else None
+    cancelled = 0
+    if leaving.discharge_reason is not None:
+        cancelled = _cancel_appointments(stay.episode.patient_id, leaving.at)
+    detail = {"enrollments_ended": ended} if ended else {}
+    if cancelled:
+        detail["appointments_cancelled"] = cancelled
+    return detail or None
+
+
+def _cancel_appointments(patient_id: int, at: datetime) -> int:
+    """A discharge cancels the patient's individual appointments after it; aftercare
+    appointments are booked after the discharge."""
+    ahead = Session.objects.filter(
+        series__isnull=True,
+        status=SessionStatus.SCHEDULED,
+        starts_at__gte=at,
+        attendance__patient_id=patient_id,
+        attendance__status=AttendanceStatus.EXPECTED,
+    )
+    return Session.objects.filter(pk__in=list(ahead.values_list("pk", flat=True))).update(
+        status=SessionStatus.CANCELLED, cancel_reason="Patient discharged"
+    )
 
 
 def end_series_enrollments(series: SessionSeries, at: datetime) -> int:

@@ -198,3 +198,22 @@ def test_no_appointment_on_a_closed_day(cast):
             facilitator_id=cast.users["owner"].pk,
             starts_at=at(date(2026, 11, 26), 10),
         )
+
+
+def test_discharge_cancels_the_individual_appointments_after_it(cast, admitted_to_iop):
+    _, episode = admitted_to_iop
+    booked = appointment_book(
+        cast.actors["owner"],
+        cast.patient,
+        program=cast.iop,
+        session_type=session_type(cast, "individual_therapy"),
+        facilitator_id=cast.users["owner"].pk,
+        starts_at=at(date(2026, 11, 24), 10),
+    )
+    leave = at(date(2026, 11, 20), 9)
+    prepare_exit(cast.actors["owner"], episode, cast.iop, leave, ends_episode=True)
+    with time_machine.travel(leave + timedelta(minutes=1), tick=False):
+        episode_discharge(cast.actors["owner"], episode, reason=1, at=leave)
+    booked.refresh_from_db()
+    assert booked.status == "cancelled" and booked.cancel_reason == "Patient discharged"
+    assert AuditEvent.objects.get(action="discharge").detail["appointments_cancelled"] == 1
