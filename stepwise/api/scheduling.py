@@ -359,10 +359,10 @@ class PatientWeekOut(Schema):
     name: str
     mrn: str
     stay: uuid.UUID
-    minimum_hours: int | None
+    minimum_hours: float | None
     scheduled_hours: float
     attended_hours: float
-    remaining_hours: float = Field(description="Scheduled, not yet held or not yet taken")
+    remaining_hours: float = Field(description="Scheduled and not yet over")
     shortfall_hours: float
     status: str = Field(description=_allowed(s.value for s in rules.IntensityStatus))
 
@@ -422,7 +422,7 @@ class EnrollmentOut(Schema):
 
 class WeekHoursOut(Schema):
     week_start: date
-    minimum_hours: int | None
+    minimum_hours: float | None
     scheduled_hours: float
     attended_hours: float
     remaining_hours: float
@@ -538,7 +538,7 @@ def _session(session: Session, staff: dict[int, dict[str, Any]], zone: ZoneInfo)
         "time_zone": zone.key,
         "minutes": session.minutes,
         "status": session.status,
-        "cancel_reason": session.cancel_reason,
+        "cancel_reason": session.calendar_reason,
         "moved_from": session.moved_from,
         **_counts(session),
     }
@@ -575,6 +575,8 @@ def _session_read(
         runs = role_can(actor.role, Permission.SESSION_RUN) and may_run(actor, session)
         roster = selectors.session_roster(actor, session) if runs else None
         body["roster"] = [_seat(r) for r in roster] if roster is not None else None
+        if roster is not None:
+            body["cancel_reason"] = session.cancel_reason
     return body
 
 
@@ -811,22 +813,6 @@ def _parse_hh_mm(value: str) -> time | None:
     return time(int(hours), int(minutes))
 
 
-def _rule_refusal(rule: str) -> str | None:
-    """Parts of a rule the recurrence rules would take but cannot use: a zero or
-    negative INTERVAL (which never advances, or fails), and times of day inside the
-    rule (several sessions on one day of a series). Checked here before the service."""
-    for part in rule.strip().upper().removeprefix("RRULE:").split(";"):
-        name, _, value = part.partition("=")
-        name = name.strip()
-        if name in ("BYHOUR", "BYMINUTE", "BYSECOND"):
-            return f"The time comes from start_time; leave {name} out of the rule."
-        if name == "INTERVAL":
-            value = value.strip()
-            if not (value.isascii() and value.isdigit()) or int(value) < 1:
-                return "INTERVAL is a whole number, 1 or more."
-    return None
-
-
 class SeriesIn(ScheduleIn):
     session_type: uuid.UUID
     title: str = Field("", max_length=200, description="Default: the type's name (up to 120)")
@@ -863,10 +849,7 @@ def _rule_of(payload: SeriesIn) -> str:
         message = "Give the weekdays or a rule (RRULE), one of the two."
         raise ValidationFailed({"weekdays": message, "rule": message})
     if payload.rule is not None:
-        refusal = _rule_refusal(payload.rule)
-        if refusal:
-            raise ValidationFailed({"rule": refusal})
-        return payload.rule
+        return payload.rule  # the service names what is wrong with it
     if not 1 <= payload.every_weeks <= 4:
         raise ValidationFailed({"every_weeks": "Repeat every 1 to 4 weeks."})
     try:

@@ -172,6 +172,10 @@ class SignedNote(TenantScoped):
                 raise SignedNoteChanged(
                     f"A signed note is not changed; add an addendum (changed: {', '.join(changed)})."
                 )
+            if self.status not in _NEXT_STATUSES.get(str(stored_status), ()):
+                raise SignedNoteChanged(
+                    f"A note that is {stored_status} cannot become {self.status}."
+                )
         super().save(*args, **kwargs)
         self._remember()
 
@@ -180,6 +184,19 @@ class SignedNote(TenantScoped):
         if stored_status not in (None, NoteStatus.DRAFT) or self.signed_at:
             raise SignedNoteChanged("A signed note is never deleted; mark it entered in error.")
         return super().delete(*args, **kwargs)
+
+
+# Where a note may go once it left the draft: co-signed, or marked entered in error;
+# never back to a draft.
+_NEXT_STATUSES: dict[str, tuple[str, ...]] = {
+    NoteStatus.AWAITING_COSIGN: (
+        NoteStatus.AWAITING_COSIGN,
+        NoteStatus.SIGNED,
+        NoteStatus.ENTERED_IN_ERROR,
+    ),
+    NoteStatus.SIGNED: (NoteStatus.SIGNED, NoteStatus.ENTERED_IN_ERROR),
+    NoteStatus.ENTERED_IN_ERROR: (NoteStatus.ENTERED_IN_ERROR,),
+}
 
 
 class ClinicalNote(SignedNote):

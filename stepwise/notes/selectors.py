@@ -364,6 +364,10 @@ def cosign_queue(actor: Actor, now: datetime | None = None) -> CosignQueue:
             actor=actor,
             category=CATEGORY,
             object_type="cosign_queue",
-            detail={"notes": len(found.notes), "group_notes": len(found.group_notes)},
+            detail={
+                "notes": len(found.notes),
+                "group_notes": len(found.group_notes),
+                "patients": sorted({str(note.patient.public_id) for note in found.notes}),
+            },
         )
     return found

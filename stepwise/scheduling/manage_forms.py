@@ -414,3 +414,75 @@ class SchedulingSettingsForm(forms.Form):
 
     def values(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in self.fields}
+
+
+class AppointmentForm(forms.Form):
+    """An individual session between the patient and a member of staff."""
+
+    session_type = SessionTypeChoiceField(
+        queryset=SessionType.objects.none(),
+        to_field_name="public_id",
+        label="Type",
+        empty_label=None,
+        error_messages={"invalid_choice": "Choose an individual session type from the list."},
+    )
+    facilitator = _facilitator_field(empty_label="Choose who sees the patient")
+    starts_at = forms.DateTimeField(
+        label="Day and time",
+        widget=LOCAL_TIME,
+        error_messages={
+            "required": "Give the day and time.",
+            "invalid": "Give a day and time, e.g. 2026-11-05 13:00.",
+        },
+    )
+    minutes = forms.IntegerField(
+        label="Minutes",
+        required=False,
+        widget=_number(5, 600),
+        help_text="Empty: the type's usual length.",
+        error_messages={"invalid": "Minutes: a whole number, 5 to 600."},
+    )
+    room = _room_field(empty_label="No room")
+
+    def __init__(
+        self,
+        *args: Any,
+        types: QuerySet[SessionType],
+        facilitators: QuerySet[Membership],
+        rooms: QuerySet[Room],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["session_type"].queryset = types  # type: ignore[attr-defined]
+        self.fields["facilitator"].queryset = facilitators  # type: ignore[attr-defined]
+        self.fields["room"].queryset = rooms  # type: ignore[attr-defined]
+
+
+class SeriesChoiceField(PublicIdChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.title} ({obj.session_type.name}, {obj.start_time:%H:%M}, {obj.minutes} min)"
+
+
+class OptionalEnrollForm(forms.Form):
+    series = SeriesChoiceField(
+        queryset=SessionType.objects.none(),
+        to_field_name="public_id",
+        label="Optional series",
+        empty_label=None,
+        error_messages={
+            "required": "Choose a series.",
+            "invalid_choice": "Choose one of the program's optional series.",
+        },
+    )
+
+    def __init__(self, *args: Any, series: QuerySet[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["series"].queryset = series  # type: ignore[attr-defined]
+
+
+class EnrollmentEndForm(forms.Form):
+    reason = forms.CharField(
+        label="Why",
+        max_length=200,
+        error_messages={"required": "Say why the patient leaves this series."},
+    )

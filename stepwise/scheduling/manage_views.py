@@ -7,12 +7,11 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -36,18 +35,23 @@ from stepwise.scheduling.manage_forms import (
     SessionTypeForm,
 )
 from stepwise.scheduling.models import (
-    Closure,
-    Enrollment,
-    Room,
-    Session,
     SessionSeries,
-    SessionType,
+)
+from stepwise.scheduling.selectors import (
+    active_rooms,
+    active_types,
+    coming_closures,
+    facilitators_of,
+    facilities_of,
+    rooms_of,
+    series_page_read,
+    session_types_of,
+    sessions_made,
 )
 from stepwise.scheduling.services.common import settings_of
 from stepwise.scheduling.services.configuration import FIELDS as SETTINGS_FIELDS
 from stepwise.scheduling.services.configuration import RANGES, scheduling_settings_save
 from stepwise.scheduling.services.series import (
-    FACILITATOR_ROLES,
     closure_add,
     room_create,
     series_create,
@@ -65,88 +69,9 @@ NEXT_SESSIONS = 24
 # Between the start and end of a time span, as the schedule pages write it.
 EN_DASH = "\u2013"
 
-# Scoped reads of these pages: every query names the actor's organization.
-
-
-def facilities_of(actor: Actor) -> QuerySet[Facility]:
-    return Facility.objects.filter(organization_id=actor.organization_id).order_by("name", "id")
-
-
-def facilitators_of(actor: Actor) -> QuerySet[Membership]:
-    """Active staff who may run sessions, by name."""
-    return (
-        Membership.objects.filter(
-            organization_id=actor.organization_id,
-            is_active=True,
-            role__in=[r.value for r in FACILITATOR_ROLES],
-        )
-        .select_related("user")
-        .order_by("user__last_name", "user__first_name", "user__username")
-    )
-
-
-def active_rooms(actor: Actor, facility_id: int) -> QuerySet[Room]:
-    return Room.objects.filter(
-        organization_id=actor.organization_id, facility_id=facility_id, is_active=True
-    ).order_by("name")
-
-
-def active_types(actor: Actor) -> QuerySet[SessionType]:
-    return SessionType.objects.filter(organization_id=actor.organization_id, is_active=True)
-
 
 def today_in(zone: ZoneInfo) -> date:
     return timezone.now().astimezone(zone).date()
-
-
-# A series' rule in words.
-
-_DAY_NAMES = dict(
-    zip(
-        rules.WEEKDAY_CODES,
-        ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-        strict=True,
-    )
-)
-
-
-def _joined(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
-
-
-def _every(interval: int, unit: str) -> str:
-    return f"every {unit}" if interval == 1 else f"every {interval} {unit}s"
-
-
-def rule_in_words(series: SessionSeries, zone: ZoneInfo) -> str:
-    """'Mondays, Wednesdays and Thursdays, 18:00-21:00 (America/New_York)', with an en
-    dash between the times. A rule this cannot put in words (one written through the
-    API) is shown as it is."""
-    parts = dict(
-        part.split("=", 1) for part in series.rule.upper().split(";") if part.count("=") == 1
-    )
-    frequency = parts.pop("FREQ", "")
-    try:
-        interval = int(parts.pop("INTERVAL", "1"))
-    except ValueError:
-        interval = 0
-    days = parts.pop("BYDAY", "")
-    end = datetime.combine(series.first_day, series.start_time) + timedelta(minutes=series.minutes)
-    hours = f"{series.start_time:%H:%M}{EN_DASH}{end:%H:%M} ({zone.key})"
-    codes = days.split(",") if days else []
-    if parts or interval < 1 or any(code not in _DAY_NAMES for code in codes):
-        return f"{series.rule}, {hours}"
-    if frequency == "WEEKLY":
-        if not codes:
-            codes = [rules.WEEKDAY_CODES[series.first_day.weekday()]]
-        ordered = sorted(codes, key=rules.WEEKDAY_CODES.index)
-        when = _joined([_DAY_NAMES[code] + "s" for code in ordered])
-        if interval > 1:
-            when += f", {_every(interval, 'week')}"
-        return f"{when}, {hours}"
-    if frequency == "DAILY" and not codes:
-        return f"{_every(interval, 'day').capitalize()}, {hours}"
-    return f"{series.rule}, {hours}"
 
 
 # Series.
@@ -171,7 +96,7 @@ def series_new(request: HttpRequest, program_id: uuid.UUID) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         series, status = submit(form, lambda: series_create(actor, form.plan(program)))
         if series is not None:
-            made = Session.objects.filter(series=series).count()
+            made = sessions_made(series)
             messages.success(
                 request,
                 f"{series.title}: {made} session{'s' if made != 1 else ''} scheduled "
@@ -191,31 +116,21 @@ def _series_page(
 ) -> HttpResponse:
     actor = actor_of(request)
     zone = zone_of(series.program)
-    upcoming = list(
-        Session.objects.filter(
-            organization_id=actor.organization_id, series=series, ends_at__gt=timezone.now()
-        )
-        .select_related("room", "facilitator")
-        .order_by("starts_at", "id")[:NEXT_SESSIONS]
-    )
-    enrolled = Enrollment.objects.filter(
-        organization_id=actor.organization_id, series=series, ended_at__isnull=True
-    ).count()
-    facilitator = (
-        Membership.objects.filter(
-            organization_id=actor.organization_id, user_id=series.facilitator_id
-        )
-        .select_related("user")
-        .first()
-    )
+    page = series_page_read(actor, series, timezone.now(), limit=NEXT_SESSIONS)
     timezone.activate(zone)
     context = {
         "series": series,
         "program": series.program,
-        "facilitator": facilitator,
-        "in_words": rule_in_words(series, zone),
-        "upcoming": upcoming,
-        "enrolled": enrolled,
+        "facilitator": page.facilitator,
+        "in_words": rules.rule_in_words(
+            series.rule,
+            start_time=series.start_time,
+            minutes=series.minutes,
+            first_day=series.first_day,
+            zone=zone.key,
+        ),
+        "upcoming": page.upcoming,
+        "enrolled": page.enrolled,
         "end_form": end_form,
         "can_manage": role_can(actor.role, Permission.SCHEDULE_MANAGE),
         "can_run": role_can(actor.role, Permission.SESSION_RUN),
@@ -383,15 +298,7 @@ def closures(request: HttpRequest) -> HttpResponse:
                 "its sessions that day are cancelled.",
             )
             return redirect("scheduling:closures")
-    # Each facility's own today; the day before is the earliest any zone is in.
-    since = timezone.now().date() - timedelta(days=1)
-    coming = [
-        c
-        for c in Closure.objects.filter(organization_id=actor.organization_id, on__gte=since)
-        .select_related("facility")
-        .order_by("on", "id")
-        if c.on >= today_in(ZoneInfo(c.facility.time_zone))
-    ]
+    coming = coming_closures(actor, timezone.now())
     timezone.activate(_org_zone(actor))
     return render(
         request,
@@ -422,9 +329,7 @@ def rooms(request: HttpRequest) -> HttpResponse:
         if room is not None:
             messages.success(request, f"Room {room.name} added to {facility.name}.")
             return redirect("scheduling:rooms")
-    all_rooms = list(
-        Room.objects.filter(organization_id=actor.organization_id).order_by("name", "id")
-    )
+    all_rooms = rooms_of(actor)
     return render(
         request,
         "scheduling/manage/rooms.html",
@@ -438,7 +343,7 @@ def rooms(request: HttpRequest) -> HttpResponse:
 def session_types(request: HttpRequest) -> HttpResponse:
     """The organization's session types; add one, or change one (?change=<code>)."""
     actor = actor_of(request)
-    kinds = list(SessionType.objects.filter(organization_id=actor.organization_id))
+    kinds = session_types_of(actor)
     wanted = request.GET.get("change", "")
     changing = next((k for k in kinds if k.code == wanted), None) if wanted else None
     initial: dict[str, Any] = {}

@@ -149,6 +149,10 @@ class SessionSeries(TenantScoped):
         return self.title
 
 
+# How a closed day's cancellations read: "Closed: Thanksgiving".
+CLOSED_PREFIX = "Closed: "
+
+
 class SessionStatus(models.TextChoices):
     SCHEDULED = "scheduled", "Scheduled"
     CANCELLED = "cancelled", "Cancelled"
@@ -221,6 +225,13 @@ class Session(TenantScoped):
     @property
     def is_cancelled(self) -> bool:
         return self.status == SessionStatus.CANCELLED
+
+    @property
+    def calendar_reason(self) -> str:
+        """Why it is cancelled, as calendars show it to all staff: a closed day's name;
+        a reason typed by staff (free text that may name someone) only to those who run
+        the session."""
+        return self.cancel_reason if self.cancel_reason.startswith(CLOSED_PREFIX) else ""
 
 
 class Closure(TenantScoped):

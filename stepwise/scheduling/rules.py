@@ -53,6 +53,36 @@ def weekly_rule(weekdays: Iterable[int], interval: int = 1) -> str:
     return rule + ";BYDAY=" + ",".join(WEEKDAY_CODES[d] for d in days)
 
 
+# The longest each month can be (February in a leap year).
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _numbers(parts: dict[str, str], name: str, low: int, high: int) -> list[int]:
+    if name not in parts:
+        return []
+    try:
+        values = [int(v) for v in parts[name].split(",")]
+    except ValueError:
+        raise RecurrenceError(f"{name} takes whole numbers from {low} to {high}.") from None
+    if any(v == 0 or not low <= v <= high for v in values):
+        raise RecurrenceError(f"{name} takes whole numbers from {low} to {high} (not 0).")
+    return values
+
+
+def _check_days_exist(parts: dict[str, str]) -> None:
+    """Refuse a rule whose days never happen (30 February): the rule engine would
+    search for them for a long time before finding none."""
+    months = _numbers(parts, "BYMONTH", 1, 12) or list(range(1, 13))
+    month_days = _numbers(parts, "BYMONTHDAY", -31, 31)
+    _numbers(parts, "BYSETPOS", -366, 366)
+    positive = [d for d in month_days if d > 0]
+    only_positive = bool(month_days) and len(positive) == len(month_days)
+    if only_positive and not any(
+        day <= _MONTH_DAYS[month - 1] for month in months for day in positive
+    ):
+        raise RecurrenceError("No month chosen has that day of the month.")
+
+
 def _parsed(rule_text: str, start: datetime) -> rrule:
     text = rule_text.strip().removeprefix("RRULE:")
     upper = text.upper()
@@ -79,6 +109,7 @@ def _parsed(rule_text: str, start: datetime) -> rrule:
         parts["INTERVAL"].isdigit() and 1 <= int(parts["INTERVAL"]) <= 52
     ):
         raise RecurrenceError("INTERVAL is a whole number from 1 to 52.")
+    _check_days_exist(parts)
     frequency = parts["FREQ"]
     if frequency not in _ALLOWED_FREQUENCIES:
         raise RecurrenceError(
@@ -125,18 +156,23 @@ def occurrences(
     first_day: date,
     last_day: date,
     zone: ZoneInfo,
+    anchor: date | None = None,
 ) -> list[Occurrence]:
-    """Each occurrence from `first_day` to `last_day` (local days, inclusive).
+    """Each occurrence from `first_day` to `last_day` (local days, inclusive) of the
+    rule started on `anchor` (the series' first day; `first_day` when not given), so a
+    fortnightly or monthly rule keeps its rhythm however it is generated in pieces.
 
     The rule runs over wall-clock times in the facility's zone, so 18:00 stays 18:00
     on both sides of a daylight-saving change; each is then fixed to UTC.
     """
+    anchor = anchor or first_day
+    first_day = max(first_day, anchor)
     if last_day < first_day:
         return []
-    start = datetime.combine(first_day, start_time)
-    parsed = _parsed(rule_text, start)
+    parsed = _parsed(rule_text, datetime.combine(anchor, start_time))
     found: list[Occurrence] = []
-    for local in parsed.between(start, datetime.combine(last_day, time.max), inc=True):
+    window_start = datetime.combine(first_day, time.min)
+    for local in parsed.between(window_start, datetime.combine(last_day, time.max), inc=True):
         starts_at = local_to_utc(local, zone)
         found.append(Occurrence(local.date(), starts_at, starts_at + timedelta(minutes=minutes)))
         if len(found) > MAX_OCCURRENCES:
@@ -197,6 +233,17 @@ def weekly_minimum_hours(level_code: str, *, adolescent: bool) -> int | None:
     return pair[1] if adolescent else pair[0]
 
 
+def prorated_minimum(minimum: int | None, days_in_care: int) -> float | None:
+    """The minimum for a week the patient spent only part of in the program (admitted
+    or moved in mid-week): in proportion to the days, to the half hour. None when the
+    level sets none or the patient was not in the program that week."""
+    if minimum is None or days_in_care <= 0:
+        return None
+    if days_in_care >= 7:
+        return float(minimum)
+    return round(minimum * days_in_care / 7 * 2) / 2
+
+
 def weekly_ceiling_hours(level_code: str, *, adolescent: bool) -> int | None:
     """Hours a week at or above which the level is no longer outpatient (level 1)."""
     pair = OUTPATIENT_CEILING_HOURS.get(level_code)
@@ -223,7 +270,7 @@ class IntensityStatus(StrEnum):
 
 @dataclass(frozen=True)
 class WeekIntensity:
-    minimum_hours: int | None
+    minimum_hours: float | None
     scheduled_minutes: int  # every clinical session of the week on the patient's schedule
     attended_minutes: int  # minutes actually attended
     remaining_minutes: int  # scheduled sessions not yet held (or not yet taken)
@@ -256,7 +303,7 @@ class WeekIntensity:
 
 def week_intensity(
     *,
-    minimum_hours: int | None,
+    minimum_hours: float | None,
     ceiling_hours: int | None = None,
     scheduled_minutes: int,
     attended_minutes: int,
@@ -273,7 +320,7 @@ def week_intensity(
         if ceiling_hours is not None and scheduled_minutes >= ceiling_hours * 60:
             return result(IntensityStatus.OVER_CEILING)
         return result(IntensityStatus.NO_MINIMUM)
-    needed = minimum_hours * 60
+    needed = round(minimum_hours * 60)
     if attended_minutes >= needed:
         return result(IntensityStatus.MET)
     if scheduled_minutes < needed:
@@ -317,3 +364,56 @@ def minutes_attended_default(status: str, session_minutes: int) -> int | None:
     if status in ("absent_excused", "absent_unexcused"):
         return 0
     return None
+
+
+# A series' rule in words, for people.
+
+_DAY_NAMES = dict(
+    zip(
+        WEEKDAY_CODES,
+        ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+        strict=True,
+    )
+)
+EN_DASH = "\u2013"
+
+
+def _joined(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _every(interval: int, unit: str) -> str:
+    return f"every {unit}" if interval == 1 else f"every {interval} {unit}s"
+
+
+def rule_in_words(
+    rule_text: str, *, start_time: time, minutes: int, first_day: date, zone: str
+) -> str:
+    """'Mondays, Wednesdays and Thursdays, 18:00-21:00 (America/New_York)', with an en
+    dash between the times. A rule this cannot put in words (one written through the
+    API) is shown as it is."""
+    parts = dict(
+        part.split("=", 1) for part in rule_text.upper().split(";") if part.count("=") == 1
+    )
+    frequency = parts.pop("FREQ", "")
+    try:
+        interval = int(parts.pop("INTERVAL", "1"))
+    except ValueError:
+        interval = 0
+    days = parts.pop("BYDAY", "")
+    end = datetime.combine(first_day, start_time) + timedelta(minutes=minutes)
+    hours = f"{start_time:%H:%M}{EN_DASH}{end:%H:%M} ({zone})"
+    codes = days.split(",") if days else []
+    if parts or interval < 1 or any(code not in _DAY_NAMES for code in codes):
+        return f"{rule_text}, {hours}"
+    if frequency == "WEEKLY":
+        if not codes:
+            codes = [WEEKDAY_CODES[first_day.weekday()]]
+        ordered = sorted(codes, key=WEEKDAY_CODES.index)
+        when = _joined([_DAY_NAMES[code] + "s" for code in ordered])
+        if interval > 1:
+            when += f", {_every(interval, 'week')}"
+        return f"{when}, {hours}"
+    if frequency == "DAILY" and not codes:
+        return f"{_every(interval, 'day').capitalize()}, {hours}"
+    return f"{rule_text}, {hours}"

@@ -13,12 +13,13 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet
 
+from stepwise.accounts.models import Membership
 from stepwise.care.models import Program, ProgramStaff, Stay
 from stepwise.core.access import require_permission
 from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
 from stepwise.core.errors import NotFound
-from stepwise.core.models import AuditAction
+from stepwise.core.models import AuditAction, Facility
 from stepwise.core.roles import Permission, sees_all_patients
 from stepwise.patients.access import cared_for, require_patient_access
 from stepwise.patients.models import Contact, Patient, Task
@@ -27,13 +28,18 @@ from stepwise.scheduling.models import (
     ATTENDED_STATUSES,
     Attendance,
     AttendanceStatus,
+    Closure,
     Enrollment,
     OutreachAttempt,
+    Room,
     Session,
+    SessionMode,
     SessionSeries,
     SessionStatus,
+    SessionType,
 )
 from stepwise.scheduling.services.common import CATEGORY, require_run
+from stepwise.scheduling.services.series import FACILITATOR_ROLES
 
 
 def zone_of(program: Program) -> ZoneInfo:
@@ -82,8 +88,6 @@ def program_week(actor: Actor, program: Program, monday: date) -> list[CalendarD
             )
         ).order_by("starts_at", "id")
     )
-    from stepwise.scheduling.models import Closure
-
     closed = dict(
         Closure.objects.filter(
             facility_id=program.facility_id, on__gte=monday, on__lt=monday + timedelta(days=7)
@@ -185,12 +189,26 @@ def hours_by_patient(
     return counts
 
 
+def days_in_care(stay: Stay, monday: date) -> int:
+    """How many days of the week (Monday to Sunday, the facility's zone) the stay covers."""
+    zone = zone_of(stay.program)
+    first = max(monday, stay.started_at.astimezone(zone).date())
+    last = monday + timedelta(days=6)
+    if stay.ended_at is not None:
+        last = min(last, stay.ended_at.astimezone(zone).date())
+    return max(0, (last - first).days + 1)
+
+
 def intensity_of(
-    program: Program, patient: Patient, monday: date, hours: HoursCount
+    stay: Stay, patient: Patient, monday: date, hours: HoursCount
 ) -> rules.WeekIntensity:
+    """The week against the level's minimum, in proportion for a week the patient spent
+    only part of in the program."""
+    program = stay.program
     adolescent = rules.is_adolescent(patient.date_of_birth, monday)
+    minimum = rules.weekly_minimum_hours(program.asam_level, adolescent=adolescent)
     return rules.week_intensity(
-        minimum_hours=rules.weekly_minimum_hours(program.asam_level, adolescent=adolescent),
+        minimum_hours=rules.prorated_minimum(minimum, days_in_care(stay, monday)),
         ceiling_hours=rules.weekly_ceiling_hours(program.asam_level, adolescent=adolescent),
         scheduled_minutes=hours.scheduled,
         attended_minutes=hours.attended,
@@ -229,20 +247,24 @@ def weeks_of(stays: list[Stay], monday: date, now: datetime) -> list[PatientWeek
             s.episode.patient,
             s,
             intensity_of(
-                s.program, s.episode.patient, monday, hours.get(s.episode.patient_id, HoursCount())
+                s, s.episode.patient, monday, hours.get(s.episode.patient_id, HoursCount())
             ),
         )
         for s in stays
     ]
 
 
-def may_see_program(actor: Actor, program: Program) -> bool:
+def may_see_program(actor: Actor, program: Program, today: date) -> bool:
+    """Whose work spans the program's patients: facility-wide roles, its staff, and
+    whoever runs one of its running core series (every patient of the program is in it)."""
     if sees_all_patients(actor.role):
         return True
     staff = ProgramStaff.objects.filter(program=program, user_id=actor.user_id).exists()
     return (
         staff
-        or SessionSeries.objects.filter(program=program, facilitator_id=actor.user_id).exists()
+        or SessionSeries.objects.filter(program=program, facilitator_id=actor.user_id, is_core=True)
+        .filter(Q(last_day__isnull=True) | Q(last_day__gte=today))
+        .exists()
     )
 
 
@@ -251,7 +273,7 @@ class ProgramDashboard:
     program: Program
     monday: date
     weeks: list[PatientWeek]
-    minimum_hours: int | None
+    minimum_hours: int | None  # the level's adult minimum (a patient's may be prorated)
     sessions_not_taken: list[Session] = field(default_factory=list)
 
     @property
@@ -269,7 +291,7 @@ def program_dashboard(
     if program.organization_id != actor.organization_id:
         raise NotFound()
     stays = _stays_in([program.pk], actor.organization_id)
-    if not may_see_program(actor, program):
+    if not may_see_program(actor, program, now.astimezone(zone_of(program)).date()):
         # Others who run sessions see the patients of the program they care for.
         cared = cared_for(actor, Patient.objects.filter(organization_id=actor.organization_id), now)
         stays = stays.filter(episode__patient__in=cared)
@@ -395,9 +417,7 @@ def patient_schedule(
             per_week[week].add(status, minutes, starts_at, ends_at, now)
         for n in range(weeks_back, -1, -1):
             monday = this_monday - timedelta(weeks=n)
-            week_rows.append(
-                (monday, intensity_of(stay.program, patient, monday, per_week[monday]))
-            )
+            week_rows.append((monday, intensity_of(stay, patient, monday, per_week[monday])))
         optional = list(
             SessionSeries.objects.filter(program=stay.program, is_core=False)
             .filter(Q(last_day__isnull=True) | Q(last_day__gte=now.astimezone(zone).date()))
@@ -536,4 +556,118 @@ def chart_schedule(actor: Actor, patient: Patient, now: datetime) -> ChartSchedu
         ):
             hours.add(seat.status, seat.minutes_attended, session.starts_at, session.ends_at, now)
     upcoming = [s for s in seats if s.session.ends_at > now and not s.session.is_cancelled][:3]
-    return ChartSchedule(stay, monday, intensity_of(stay.program, patient, monday, hours), upcoming)
+    return ChartSchedule(stay, monday, intensity_of(stay, patient, monday, hours), upcoming)
+
+
+# Set-up reads of the forms: every query names the actor's organization; no patient data.
+
+
+def facilities_of(actor: Actor) -> QuerySet[Facility]:
+    return Facility.objects.filter(organization_id=actor.organization_id).order_by("name", "id")
+
+
+def facilitators_of(actor: Actor) -> QuerySet[Membership]:
+    """Active staff who may run sessions, by name."""
+    return (
+        Membership.objects.filter(
+            organization_id=actor.organization_id,
+            is_active=True,
+            role__in=[r.value for r in FACILITATOR_ROLES],
+        )
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name", "user__username")
+    )
+
+
+def active_rooms(actor: Actor, facility_id: int) -> QuerySet[Room]:
+    return Room.objects.filter(
+        organization_id=actor.organization_id, facility_id=facility_id, is_active=True
+    ).order_by("name")
+
+
+def active_types(actor: Actor) -> QuerySet[SessionType]:
+    return SessionType.objects.filter(organization_id=actor.organization_id, is_active=True)
+
+
+def individual_types(actor: Actor) -> QuerySet[SessionType]:
+    return active_types(actor).filter(mode=SessionMode.INDIVIDUAL).order_by("name")
+
+
+def optional_series_of(program: Program, now: datetime) -> QuerySet[SessionSeries]:
+    """The program's optional series still running, for a patient to choose."""
+    today = now.astimezone(zone_of(program)).date()
+    return (
+        SessionSeries.objects.filter(
+            organization_id=program.organization_id, program=program, is_core=False
+        )
+        .filter(Q(last_day__isnull=True) | Q(last_day__gte=today))
+        .select_related("session_type", "program__facility")
+        .order_by("start_time", "id")
+    )
+
+
+def current_stay(actor: Actor, patient: Patient) -> Stay | None:
+    return (
+        Stay.objects.filter(
+            organization_id=actor.organization_id, episode__patient=patient, ended_at__isnull=True
+        )
+        .select_related("program__facility")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class SeriesPage:
+    upcoming: list[Session]
+    enrolled: int
+    facilitator: Membership | None
+
+
+def series_page_read(
+    actor: Actor, series: SessionSeries, now: datetime, *, limit: int
+) -> SeriesPage:
+    """A series' coming sessions, how many are enrolled, and who runs it (no names of
+    patients)."""
+    upcoming = list(
+        Session.objects.filter(
+            organization_id=actor.organization_id, series=series, ends_at__gt=now
+        )
+        .select_related("room", "facilitator")
+        .order_by("starts_at", "id")[:limit]
+    )
+    enrolled = Enrollment.objects.filter(
+        organization_id=actor.organization_id, series=series, ended_at__isnull=True
+    ).count()
+    facilitator = (
+        Membership.objects.filter(
+            organization_id=actor.organization_id, user_id=series.facilitator_id
+        )
+        .select_related("user")
+        .first()
+    )
+    return SeriesPage(upcoming, enrolled, facilitator)
+
+
+def sessions_made(series: SessionSeries) -> int:
+    return Session.objects.filter(series=series).count()
+
+
+def coming_closures(actor: Actor, now: datetime) -> list[Closure]:
+    """Closed days from each facility's own today on."""
+    # The day before UTC's is the earliest any zone is in.
+    since = now.date() - timedelta(days=1)
+    return [
+        closure
+        for closure in Closure.objects.filter(organization_id=actor.organization_id, on__gte=since)
+        .select_related("facility")
+        .order_by("on", "id")
+        if closure.on >= now.astimezone(ZoneInfo(closure.facility.time_zone)).date()
+    ]
+
+
+def rooms_of(actor: Actor) -> list[Room]:
+    return list(Room.objects.filter(organization_id=actor.organization_id).order_by("name", "id"))
+
+
+def session_types_of(actor: Actor) -> list[SessionType]:
+    return list(SessionType.objects.filter(organization_id=actor.organization_id))

@@ -75,11 +75,16 @@ def sign_in_sheet_read(
         raise Conflict(
             f"This session was cancelled ({session.cancel_reason}); there is no sheet to sign."
         )
-    seats = Attendance.objects.filter(session=session).values_list(
-        "patient__given_name", "patient__family_name", "patient__preferred_name"
+    seats = list(
+        Attendance.objects.filter(session=session).values_list(
+            "patient__given_name",
+            "patient__family_name",
+            "patient__preferred_name",
+            "patient__public_id",
+        )
     )
     members = sorted(
-        (member_label(given, family, preferred) for given, family, preferred in seats),
+        (member_label(given, family, preferred) for given, family, preferred, _ in seats),
         key=str.casefold,
     )
     zone = _zone(session)
@@ -93,7 +98,7 @@ def sign_in_sheet_read(
             category=CATEGORY,
             object_type="sign_in_sheet",
             object_id=session.public_id,
-            detail={"shown": len(members)},
+            detail={"patients": sorted(str(seat[3]) for seat in seats)},
         )
     return SignInSheet(
         organization=actor.organization.name,

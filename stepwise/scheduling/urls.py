@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from stepwise.scheduling import outreach_views, views
+from stepwise.scheduling import outreach_views, patient_views, views
 
 app_name = "scheduling"
 urlpatterns = [
@@ -11,6 +11,17 @@ urlpatterns = [
     path("sessions/<uuid:session_id>/", views.session_view, name="session"),
     path("patients/<uuid:public_id>/", views.patient_schedule_view, name="patient"),
     path("patients/<uuid:public_id>/outreach/", outreach_views.outreach_view, name="outreach"),
+    path(
+        "patients/<uuid:public_id>/appointments/new/",
+        patient_views.appointment_new,
+        name="appointment_new",
+    ),
+    path("patients/<uuid:public_id>/enrollments/", patient_views.enroll, name="enroll"),
+    path(
+        "patients/<uuid:public_id>/enrollments/<uuid:enrollment_id>/end/",
+        patient_views.enrollment_leave,
+        name="enrollment_end",
+    ),
     path("", include("stepwise.scheduling.manage_urls")),
     path("", include("stepwise.scheduling.document_urls")),
 ]

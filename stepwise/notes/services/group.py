@@ -34,7 +34,7 @@ from stepwise.notes.services.common import (
     session_not_cancelled,
 )
 from stepwise.patients.models import Patient
-from stepwise.scheduling.models import Attendance, Session
+from stepwise.scheduling.models import ATTENDED_STATUSES, Attendance, Session
 from stepwise.scheduling.services.common import require_run, settings_of
 
 # A group note is written from when attendance opens (shortly before the start).
@@ -331,3 +331,26 @@ def group_note_mark_in_error(actor: Actor, note: GroupNote, *, reason: str) -> G
             detail={"status": locked.status, "was": was},
         )
     return locked
+
+
+def entries_follow_attendance(session: Session, changing: list[tuple[Patient, str]]) -> None:
+    """Refuse marking absent a member who has an entry in the session's signed group
+    note: the entry says they took part. Correct the note first (an addendum about that
+    member, or entered in error), then the attendance."""
+    absent = [patient for patient, status in changing if status not in ATTENDED_STATUSES]
+    if not absent:
+        return
+    written = set(
+        GroupNoteEntry.objects.filter(
+            group_note__session=session,
+            patient__in=absent,
+        )
+        .exclude(group_note__status__in=[NoteStatus.DRAFT, NoteStatus.ENTERED_IN_ERROR])
+        .values_list("patient_id", flat=True)
+    )
+    for patient in absent:
+        if patient.pk in written:
+            raise Conflict(
+                f"{patient.display_name} has an entry in this session's signed group note; "
+                "correct the note (an addendum, or entered in error) before marking them absent."
+            )

@@ -258,6 +258,15 @@ def test_save_refuses_to_change_the_text_of_a_signed_note(cast):
     assert ClinicalNote.objects.get().sections == DAP
 
 
+def test_a_signed_note_never_goes_back_to_a_draft(cast):
+    individual_note(cast)
+    stored = ClinicalNote.objects.get()
+    stored.status = "draft"
+    with pytest.raises(SignedNoteChanged, match="cannot become draft"):
+        stored.save()
+    assert ClinicalNote.objects.get().status == "signed"
+
+
 def test_save_knows_a_note_was_signed_after_a_refresh_or_when_built_by_hand(cast):
     draft = individual_note(cast, sign=False)
     note_sign(cast.actors["owner"], ClinicalNote.objects.get(pk=draft.pk))
@@ -432,3 +441,18 @@ def test_a_group_note_in_error_leaves_room_for_a_new_one(cast, group):
     assert marked.status == NoteStatus.ENTERED_IN_ERROR
     fresh = group_note_save(cast.actors["owner"], group.session, GroupDraft(NARRATIVE))
     assert fresh.pk != note.pk and GroupNote.objects.count() == 2
+
+
+def test_a_member_with_an_entry_in_the_signed_note_is_not_marked_absent_after(cast, group):
+    from stepwise.core.errors import Conflict
+    from stepwise.scheduling.models import Attendance
+    from stepwise.scheduling.services.attendance import Mark, attendance_record
+
+    signed_group_note(cast, group)
+    with pytest.raises(Conflict, match=r"Ortiz.*has an entry in this session's signed group note"):
+        attendance_record(
+            cast.actors["owner"], group.session, [Mark(group.ben.public_id, "absent_excused")]
+        )
+    assert Attendance.objects.get(session=group.session, patient=group.ben).status == "late"
+    # Minutes of an attending member can still be corrected.
+    attendance_record(cast.actors["owner"], group.session, [Mark(group.ben.public_id, "late", 120)])

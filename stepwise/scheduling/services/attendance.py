@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,6 +24,17 @@ from stepwise.scheduling.services.outreach import raise_outreach
 # Attendance opens a little before the start (people arrive early).
 OPENS_BEFORE = timedelta(minutes=30)
 _TAKEN = [(s.value, s.label) for s in AttendanceStatus if s != AttendanceStatus.EXPECTED]
+
+
+# Checks the apps above make before attendance changes (a signed group note has an
+# entry for a member who is now marked absent). A guard raises Conflict to refuse;
+# it gets the session and each (patient, new status) about to change.
+AttendanceGuard = Callable[[Session, list[tuple[Patient, str]]], None]
+_GUARDS: dict[str, AttendanceGuard] = {}
+
+
+def register_attendance_guard(name: str, guard: AttendanceGuard) -> None:
+    _GUARDS[name] = guard
 
 
 @dataclass(frozen=True)
@@ -101,6 +113,13 @@ def attendance_record(
         errors = _mark_errors(marks, session, seated)
         if errors:
             raise ValidationFailed(errors)
+        changing = [
+            (seated[mark.patient_public_id].patient, mark.status)
+            for mark in marks
+            if seated[mark.patient_public_id].status != mark.status
+        ]
+        for guard in _GUARDS.values():
+            guard(session, changing)
         changed: list[Attendance] = []
         for mark in marks:
             row = seated[mark.patient_public_id]

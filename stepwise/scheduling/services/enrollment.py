@@ -53,7 +53,7 @@ def _running_series(program: Program, at: datetime) -> list[SessionSeries]:
     )
 
 
-def _join_facilitator(actor: Actor | None, patient: Patient, user_id: int, why: str) -> None:
+def join_facilitator(actor: Actor | None, patient: Patient, user_id: int, why: str) -> None:
     """Whoever runs a patient's session is on their care team: they take attendance
     and write the patient's entry of the group note."""
     from stepwise.accounts.models import Membership
@@ -92,7 +92,7 @@ def _enroll(
     seated, left_out = seat(
         patient, upcoming, enrollment=enrollment, zone=zone_of(series.program), strict=strict
     )
-    _join_facilitator(actor, patient, series.facilitator_id, "facilitates a session of the patient")
+    join_facilitator(actor, patient, series.facilitator_id, "facilitates a session of the patient")
     return enrollment, seated, left_out
 
 
@@ -231,6 +231,8 @@ def enroll_optional(actor: Actor, patient: Patient, series: SessionSeries) -> En
             }
         )
     with transaction.atomic():
+        # The patient first (as appointments do), so their seats are checked in turn.
+        Patient.objects.select_for_update().get(pk=patient.pk)
         locked = SessionSeries.objects.select_for_update().get(pk=series.pk)
         if Enrollment.objects.filter(
             series=locked, patient=patient, ended_at__isnull=True
@@ -346,7 +348,7 @@ def appointment_book(
             created_by_id=actor.user_id,
         )
         seat(patient, [session], enrollment=None, zone=zone, strict=True)
-        _join_facilitator(actor, patient, facilitator_id, "has an appointment with the patient")
+        join_facilitator(actor, patient, facilitator_id, "has an appointment with the patient")
         audit_record(
             action=AuditAction.CREATE,
             actor=actor,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from stepwise.care.models import Stay
@@ -16,11 +16,12 @@ from stepwise.core.errors import Conflict, ValidationFailed, allowed_values
 from stepwise.core.models import AuditAction
 from stepwise.core.roles import Permission, Role
 from stepwise.patients.access import require_patient_access
-from stepwise.patients.models import Patient, Task, TaskStatus
+from stepwise.patients.models import CareTeamMember, Patient, Task, TaskStatus
 from stepwise.patients.tasks import task_raise
 from stepwise.scheduling.models import (
     ATTENDED_STATUSES,
     Attendance,
+    AttendanceStatus,
     OutreachAttempt,
     OutreachMethod,
     OutreachOutcome,
@@ -39,6 +40,14 @@ def raise_outreach(
     this stay. Call inside the caller's transaction."""
     due = now + timedelta(hours=settings_of(patient.organization_id).outreach_due_hours)
     source = stay.public_id if stay else patient.public_id
+    # The case manager's task; with no case manager on the care team, the whole team's,
+    # so it always reaches someone.
+    has_case_manager = CareTeamMember.objects.filter(
+        patient=patient,
+        user__memberships__organization_id=patient.organization_id,
+        user__memberships__role=Role.CASE_MANAGER,
+        user__memberships__is_active=True,
+    ).exists()
     task = task_raise(
         actor,
         patient,
@@ -48,7 +57,7 @@ def raise_outreach(
         due_at=due,
         source_type="stay" if stay else "patient",
         source_id=source,
-        for_role=Role.CASE_MANAGER,
+        for_role=Role.CASE_MANAGER if has_case_manager else "",
     )
     if why not in task.detail:
         task.detail = f"{task.detail}; {why}" if task.detail else why
@@ -74,20 +83,23 @@ def outreach_sweep(organization_id: int, now: datetime | None = None) -> int:
     now = now or timezone.now()
     days = settings_of(organization_id).days_without_attendance
     since = now - timedelta(days=days)
+    # Only sessions whose attendance was taken: one nobody took is shown to the program
+    # as "attendance not taken", not counted against the patient.
     seats = Attendance.objects.filter(
         organization_id=organization_id,
         patient_id=OuterRef("episode__patient_id"),
         session__status=SessionStatus.SCHEDULED,
         session__starts_at__gte=since,
         session__ends_at__lte=now,
-    )
+    ).exclude(status=AttendanceStatus.EXPECTED)
+    # Raised already for this stay: open, or opened or closed within the window (a task
+    # the case manager closed is not raised again for the same quiet days).
     open_task = Task.objects.filter(
         organization_id=organization_id,
         patient_id=OuterRef("episode__patient_id"),
         kind=OUTREACH,
         source_id=OuterRef("public_id"),
-        status=TaskStatus.OPEN,
-    )
+    ).filter(Q(status=TaskStatus.OPEN) | Q(created_at__gte=since) | Q(closed_at__gte=since))
     quiet = (
         Stay.objects.filter(
             organization_id=organization_id,

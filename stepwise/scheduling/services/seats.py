@@ -106,6 +106,8 @@ def seat(
 def seat_enrolled(series: SessionSeries, sessions: Sequence[Session]) -> None:
     """Seat the series' enrolled patients in newly generated sessions (each from the
     start of their enrollment); clashes are left out as for an automatic enrollment."""
+    if not sessions:
+        return
     enrollments = list(
         Enrollment.objects.filter(series=series)
         .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=min(s.starts_at for s in sessions)))

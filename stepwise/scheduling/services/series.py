@@ -23,6 +23,7 @@ from stepwise.core.models import AuditAction, Facility
 from stepwise.core.roles import Permission, Role
 from stepwise.scheduling import rules
 from stepwise.scheduling.models import (
+    CLOSED_PREFIX,
     Attendance,
     AttendanceStatus,
     Closure,
@@ -101,9 +102,16 @@ def check_staff_and_room(
     zone: ZoneInfo,
     besides: list[int] | None = None,
 ) -> None:
-    """Refuse when the facilitator or the room is already in another session then."""
+    """Refuse when the facilitator or the room is already in another session then.
+    Call inside the write's transaction: the facilitator's membership and the room are
+    locked first, so two bookings of the same person or room take turns."""
     if not wanted:
         return
+    Membership.objects.select_for_update().filter(
+        organization_id=actor.organization_id, user_id=facilitator_id
+    ).first()
+    if room is not None:
+        Room.objects.select_for_update().filter(pk=room.pk).first()
     first = min(start for start, _ in wanted)
     last = max(end for _, end in wanted)
     around = Session.objects.filter(
@@ -233,6 +241,7 @@ def generate(actor: Actor | None, series: SessionSeries, *, through: date) -> in
             first_day=first,
             last_day=last,
             zone=zone,
+            anchor=series.first_day,
         )
     except (rules.RecurrenceError, ValueError) as exc:
         raise ValidationFailed({"rule": str(exc)}) from None
@@ -268,7 +277,7 @@ def generate(actor: Actor | None, series: SessionSeries, *, through: date) -> in
             starts_at=o.starts_at,
             ends_at=o.ends_at,
             status=SessionStatus.CANCELLED if o.on in closed else SessionStatus.SCHEDULED,
-            cancel_reason=f"Closed: {closed[o.on]}" if o.on in closed else "",
+            cancel_reason=f"{CLOSED_PREFIX}{closed[o.on]}" if o.on in closed else "",
             created_by_id=creator,
         )
         for o in found
@@ -276,8 +285,9 @@ def generate(actor: Actor | None, series: SessionSeries, *, through: date) -> in
     if last > series.generated_through:
         series.generated_through = last
         series.save(update_fields=["generated_through", "updated_at"])
-    if sessions:
-        seat_enrolled(series, [s for s in sessions if s.status == SessionStatus.SCHEDULED])
+    held = [s for s in sessions if s.status == SessionStatus.SCHEDULED]
+    if held:
+        seat_enrolled(series, held)
     return len(sessions)
 
 
@@ -292,8 +302,19 @@ def extend_all(organization_id: int, today: date) -> int:
         .filter(Q(last_day__isnull=True) | Q(last_day__gt=F("generated_through")))
         .select_related("program__facility")
     )
-    for series in running:
+    for candidate in running.values_list("pk", flat=True):
         with transaction.atomic():
+            # Locked and read again: a sweep running twice, or a series ended meanwhile,
+            # must not generate the same days twice or past the new last day.
+            series = (
+                SessionSeries.objects.select_for_update()
+                .select_related("program__facility")
+                .get(pk=candidate)
+            )
+            if series.generated_through >= through or (
+                series.last_day is not None and series.last_day <= series.generated_through
+            ):
+                continue
             made += generate(None, series, through=through)
     return made
 
@@ -435,6 +456,7 @@ def session_move(
         locked.moved_from = locked.moved_from or before
         locked.starts_at, locked.ends_at = wanted[0]
         locked.room = new_room
+        changed_hands = locked.facilitator_id != facilitator
         locked.facilitator_id = facilitator
         locked.save(
             update_fields=[
@@ -446,6 +468,11 @@ def session_move(
                 "updated_at",
             ]
         )
+        if changed_hands:
+            from stepwise.scheduling.services.enrollment import join_facilitator
+
+            for seat in Attendance.objects.filter(session=locked).select_related("patient"):
+                join_facilitator(actor, seat.patient, facilitator, "runs a session of the patient")
         audit_record(
             action=AuditAction.UPDATE,
             actor=actor,
@@ -489,7 +516,7 @@ def closure_add(actor: Actor, facility: Facility, *, on: date, name: str) -> Clo
         if _attendance_taken(that_day):
             raise Conflict("Attendance is already taken for a session that day.")
         cancelled = that_day.update(
-            status=SessionStatus.CANCELLED, cancel_reason=f"Closed: {closure.name}"
+            status=SessionStatus.CANCELLED, cancel_reason=f"{CLOSED_PREFIX}{closure.name}"
         )
         audit_record(
             action=AuditAction.CREATE,

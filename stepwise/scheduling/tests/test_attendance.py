@@ -137,8 +137,19 @@ def test_an_excused_absence_between_breaks_the_run(cast, group):
 
 def test_a_week_without_attendance_is_found_by_the_sweep(cast, group):
     series, (ana, ben, sam) = group
-    # Ben came on Wednesday; Ana and Sam came to nothing, and nobody took their seats.
-    take(cast, series, date(2026, 11, 4), [Mark(ben.public_id, "present")])
+    # Ben came on Wednesday; Ana and Sam came to nothing (excused, so no run of
+    # unexcused absences). Monday's and Thursday's attendance was never taken: those
+    # count for nobody.
+    take(
+        cast,
+        series,
+        date(2026, 11, 4),
+        [
+            Mark(ben.public_id, "present"),
+            Mark(ana.public_id, "absent_excused"),
+            Mark(sam.public_id, "absent_excused"),
+        ],
+    )
     raised = outreach_sweep(cast.org.pk, at(date(2026, 11, 10), 8))
     assert raised == 2
     assert set(Task.objects.filter(kind="outreach").values_list("patient_id", flat=True)) == {
@@ -168,3 +179,29 @@ def test_one_member_marked_twice_in_one_call_is_refused(cast, group):
             [Mark(ana.public_id, "present"), Mark(ana.public_id, "late", 60)],
         )
     assert not Attendance.objects.exclude(status="expected").exists()
+
+
+def test_sessions_nobody_took_attendance_for_raise_no_outreach(cast, group):
+    assert outreach_sweep(cast.org.pk, at(date(2026, 11, 10), 8)) == 0
+
+
+def test_a_closed_outreach_is_not_raised_again_for_the_same_quiet_days(cast, group):
+    series, (ana, ben, sam) = group
+    marks = [Mark(p.public_id, "absent_excused") for p in (ana, ben, sam)]
+    take(cast, series, date(2026, 11, 4), marks)
+    assert outreach_sweep(cast.org.pk, at(date(2026, 11, 10), 8)) == 3
+    from stepwise.patients.tasks import task_close
+
+    task = Task.objects.get(kind="outreach", patient=ana)
+    task_close(cast.actors["owner"], task, status="done", note="Reached her; back Monday.")
+    assert outreach_sweep(cast.org.pk, at(date(2026, 11, 10), 9)) == 0
+
+
+def test_outreach_goes_to_the_whole_team_when_no_case_manager_is_on_it(cast, group):
+    series, (ana, _, _) = group
+    for day in (ADMIT_DAY, date(2026, 11, 4)):
+        take(cast, series, day, [Mark(ana.public_id, "absent_unexcused")])
+    task = Task.objects.get(kind="outreach", patient=ana)
+    assert task.for_role == ""
+    now = at(date(2026, 11, 4), 22)
+    assert task.pk in [v.task.pk for v in worklist_tasks(cast.actors["owner"], now)]

@@ -94,14 +94,14 @@ def test_the_facilitator_prints_the_sheet_with_first_names_and_initials_only(cas
     assert b"Rivera" not in response.content and b"Ana R" not in response.content
 
 
-def test_printing_the_sheet_is_one_audited_read_with_the_count(cast, group):
-    series, _ = group
+def test_printing_the_sheet_is_one_audited_read_naming_the_members(cast, group):
+    series, members = group
     session = first_session(series)
     cast.client_for("owner").get(sheet_url(session))
     event = AuditEvent.objects.get(object_type="sign_in_sheet")
     assert (event.action, event.category, event.data_class) == ("read", "scheduling", "part2")
     assert event.object_id == str(session.public_id)
-    assert event.detail == {"shown": 3}
+    assert event.detail == {"patients": sorted(str(p.public_id) for p in members)}
     assert event.actor_id == cast.users["owner"].pk
 
 
@@ -138,7 +138,7 @@ def test_an_empty_session_prints_a_sheet_that_says_so(cast):
     response = cast.client_for("owner").get(sheet_url(first_session(series)))
     assert response.status_code == 200
     assert "Nobodyisseated" in squash(" ".join(pages_text(response.content)))
-    assert AuditEvent.objects.get(object_type="sign_in_sheet").detail == {"shown": 0}
+    assert AuditEvent.objects.get(object_type="sign_in_sheet").detail == {"patients": []}
 
 
 def test_a_long_roster_runs_onto_more_pages(cast):

@@ -210,3 +210,17 @@ def test_missed_in_a_row_counts_only_the_latest_unbroken_run(history, threshold)
 def test_weeks_start_on_monday():
     assert rules.week_start(date(2026, 11, 29)) == date(2026, 11, 23)
     assert rules.week_start(date(2026, 11, 23)) == date(2026, 11, 23)
+
+
+def test_a_part_week_has_its_minimum_in_proportion_to_the_half_hour():
+    assert rules.prorated_minimum(9, 7) == 9.0
+    assert rules.prorated_minimum(9, 5) == 6.5  # admitted on a Wednesday
+    assert rules.prorated_minimum(20, 1) == 3.0
+    assert rules.prorated_minimum(9, 0) is None  # not in the program that week
+    assert rules.prorated_minimum(None, 7) is None
+
+
+@given(minimum=st.sampled_from([5, 6, 9, 20]), days=st.integers(min_value=1, max_value=7))
+def test_a_prorated_minimum_never_exceeds_the_weekly_one(minimum, days):
+    part = rules.prorated_minimum(minimum, days)
+    assert part is not None and 0 <= part <= minimum and (part * 2).is_integer()

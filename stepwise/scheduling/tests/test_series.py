@@ -209,3 +209,68 @@ def test_a_move_onto_a_closed_day_is_refused(cast):
     monday = Session.objects.get(series=series, occurrence_on=date(2026, 11, 23))
     with pytest.raises(Conflict, match="closed on Thu 2026-11-26 \\(Thanksgiving\\)"):
         session_move(cast.actors["director"], monday, starts_at=at(date(2026, 11, 26), 10))
+
+
+def test_the_sweep_keeps_a_fortnightly_rhythm_and_a_monthly_day(cast):
+    from stepwise.scheduling.services.series import extend_all
+
+    fortnightly = iop_series(cast, rule="FREQ=WEEKLY;INTERVAL=2;BYDAY=MO", title="Fortnightly")
+    monthly = iop_series(
+        cast,
+        rule="FREQ=MONTHLY;BYMONTHDAY=26",
+        program=cast.iop_east,
+        start=time(12),
+        minutes=60,
+        room_name="Group room B",
+        title="Monthly",
+    )
+    # Daily sweeps over two months, each generating a day or two more.
+    for offset in range(1, 60):
+        extend_all(cast.org.pk, FIRST_DAY + timedelta(days=offset))
+    mondays = sorted(
+        day
+        for day in Session.objects.filter(series=fortnightly).values_list(
+            "occurrence_on", flat=True
+        )
+        if day is not None
+    )
+    assert all((day - FIRST_DAY).days % 14 == 0 for day in mondays)
+    assert len(mondays) == len(set(mondays)) > 8
+    days = Session.objects.filter(series=monthly).values_list("occurrence_on", flat=True)
+    assert {day.day for day in days if day is not None} == {26}
+
+
+def test_a_closed_day_at_the_end_of_a_sweep_does_not_stop_the_series(cast):
+    import time_machine
+
+    from stepwise.care.services import episode_admit
+    from stepwise.scheduling.services.series import extend_all
+
+    series = iop_series(cast, rule="FREQ=WEEKLY;BYDAY=TH")
+    with time_machine.travel(at(FIRST_DAY, 9), tick=False):
+        episode_admit(cast.actors["owner"], cast.patient, cast.iop)
+    horizon = series.generated_through
+    # The only day the next sweep generates is a closed Thursday.
+    next_thursday = horizon + timedelta(days=(3 - horizon.weekday()) % 7 or 7)
+    closure_add(cast.actors["director"], cast.facility, on=next_thursday, name="Staff day")
+    extend_all(cast.org.pk, FIRST_DAY + timedelta(days=(next_thursday - horizon).days))
+    closed = Session.objects.get(series=series, occurrence_on=next_thursday)
+    assert closed.status == SessionStatus.CANCELLED
+    extend_all(cast.org.pk, FIRST_DAY + timedelta(days=(next_thursday - horizon).days + 7))
+    assert Session.objects.filter(
+        series=series, occurrence_on=next_thursday + timedelta(days=7), status="scheduled"
+    ).exists()
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=MONTHLY;BYMONTH=2;BYMONTHDAY=30",
+        "FREQ=MONTHLY;BYMONTHDAY=0",
+        "FREQ=MONTHLY;BYMONTH=13",
+    ],
+)
+def test_days_that_never_happen_are_refused_at_once(cast, rule):
+    with pytest.raises(ValidationFailed) as refused:
+        iop_series(cast, rule=rule)
+    assert "rule" in refused.value.errors

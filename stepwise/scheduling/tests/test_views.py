@@ -263,3 +263,74 @@ def test_the_chart_shows_this_weeks_hours_and_the_next_sessions_at_a_fixed_cost(
     )
     with time_machine.travel(at(MONDAY, 12), tick=False):
         assert _queries(client, url) == few
+
+
+def test_a_patient_admitted_on_wednesday_has_a_minimum_in_proportion(cast, monday_group):
+    with time_machine.travel(at(date(2026, 11, 4), 9), tick=False):
+        episode_admit(cast.actors["owner"], cast.patient, cast.iop)
+        html = (
+            cast.client_for("owner")
+            .get(reverse("scheduling:program", args=[cast.iop.public_id]))
+            .content.decode()
+        )
+    # Wednesday to Sunday: 9 hours x 5/7, to the half hour.
+    assert '<td class="num">6.5 h</td>' in html
+
+
+def test_an_appointment_is_booked_from_the_patients_schedule(cast, monday_group):
+    from stepwise.accounts.models import Membership
+    from stepwise.scheduling.tests.support import session_type
+
+    admit_group(cast, 1)
+    client = cast.client_for("owner")
+    url = reverse("scheduling:appointment_new", args=[cast.patient.public_id])
+    owner = Membership.objects.get(user=cast.users["owner"])
+    form = {
+        "session_type": str(session_type(cast, "individual_therapy").public_id),
+        "facilitator": str(owner.public_id),
+        "minutes": "",
+        "room": "",
+    }
+    with time_machine.travel(at(MONDAY, 10), tick=False):
+        assert client.get(url).status_code == 200
+        # During Monday's group: the patient (and the counselor) are busy.
+        busy = client.post(url, {**form, "starts_at": "2026-11-02T19:00"})
+        assert busy.status_code == 409 and "is already" in busy.content.decode()
+        missing = client.post(url, {**form, "starts_at": ""})
+        assert missing.status_code == 422 and "Give the day and time." in missing.content.decode()
+        booked = client.post(url, {**form, "starts_at": "2026-11-03T10:00"})
+    assert booked.status_code == 302
+    session = Session.objects.get(series__isnull=True)
+    assert session.starts_at == at(date(2026, 11, 3), 10) and session.minutes == 50
+    assert cast.client_for("colleague").get(url).status_code == 403
+
+
+def test_an_optional_series_is_chosen_and_left_from_the_patients_schedule(cast, monday_group):
+    from stepwise.scheduling.models import Enrollment
+
+    admit_group(cast, 1)
+    optional = iop_series(
+        cast,
+        rule="FREQ=WEEKLY;BYDAY=SA",
+        start=time(10),
+        minutes=60,
+        is_core=False,
+        code="support_group",
+        title="Saturday support",
+        room_name="Group room B",
+    )
+    client = cast.client_for("owner")
+    page = reverse("scheduling:patient", args=[cast.patient.public_id])
+    with time_machine.travel(at(MONDAY, 10), tick=False):
+        assert "Saturday support" in client.get(page).content.decode()
+        client.post(
+            reverse("scheduling:enroll", args=[cast.patient.public_id]),
+            {"series": str(optional.public_id)},
+        )
+        enrollment = Enrollment.objects.get(series=optional)
+        end = reverse(
+            "scheduling:enrollment_end", args=[cast.patient.public_id, enrollment.public_id]
+        )
+        client.post(end, {"reason": "Works Saturdays now"})
+    enrollment.refresh_from_db()
+    assert enrollment.ended_at is not None and enrollment.end_reason == "Works Saturdays now"

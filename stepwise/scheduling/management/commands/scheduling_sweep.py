@@ -4,10 +4,12 @@ coming. Run it from cron (hourly is plenty); it is safe to run again at any time
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from stepwise.care.selectors import organization_time_zone
 from stepwise.core.models import Organization
 from stepwise.scheduling.services.outreach import outreach_sweep
 from stepwise.scheduling.services.series import extend_all
@@ -18,9 +20,18 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         now = timezone.now()
-        for organization in Organization.objects.all():
-            made = extend_all(organization.pk, now.date())
-            raised = outreach_sweep(organization.pk, now)
+        failed: list[str] = []
+        for organization in Organization.objects.order_by("pk"):
+            # One organization's trouble must not stop the others' outreach.
+            try:
+                today = now.astimezone(ZoneInfo(organization_time_zone(organization.pk))).date()
+                made = extend_all(organization.pk, today)
+                raised = outreach_sweep(organization.pk, now)
+            except Exception as exc:
+                failed.append(f"{organization.slug}: {exc}")
+                continue
             self.stdout.write(
                 f"{organization.slug}: {made} sessions generated, {raised} outreach tasks raised"
             )
+        if failed:
+            raise CommandError("The sweep failed for " + "; ".join(failed))
