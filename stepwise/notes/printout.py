@@ -4,13 +4,20 @@ never another member's)."""
 
 from __future__ import annotations
 
+import uuid
 import zoneinfo
 from datetime import datetime
 
+from django.db import transaction
+
+from stepwise.core.actor import Actor
+from stepwise.core.audit import audit_record
+from stepwise.core.models import AuditAction
+from stepwise.core.pdf import DocumentPdf
 from stepwise.notes.models import Addendum, ClinicalNote, SignedNote
 from stepwise.notes.selectors import MemberGroupNote
+from stepwise.notes.services.common import CATEGORY
 from stepwise.patients.models import Patient
-from stepwise.privacy.pdf import ReleasePdf
 
 FOOTER = (
     "Confidential: this record is protected by federal confidentiality rules (42 CFR part 2) "
@@ -31,7 +38,7 @@ def _at(when: datetime | None, zone: str) -> str:
     return when.astimezone(zoneinfo.ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
 
 
-def _header(pdf: ReleasePdf, patient: Patient, title: str, subtitle: str) -> None:
+def _header(pdf: DocumentPdf, patient: Patient, title: str, subtitle: str) -> None:
     pdf.title_block(title, subtitle)
     pdf.facts(
         [
@@ -42,7 +49,7 @@ def _header(pdf: ReleasePdf, patient: Patient, title: str, subtitle: str) -> Non
     )
 
 
-def _signatures(pdf: ReleasePdf, note: SignedNote, zone: str) -> None:
+def _signatures(pdf: DocumentPdf, note: SignedNote, zone: str) -> None:
     rows = [("Written by", _who(note.author)), ("Status", note.get_status_display())]
     if note.signed_at:
         rows.append(("Signed", f"{_who(note.signed_by)}, {_at(note.signed_at, zone)}"))
@@ -66,14 +73,14 @@ def _signatures(pdf: ReleasePdf, note: SignedNote, zone: str) -> None:
     pdf.facts(rows)
 
 
-def _goals(pdf: ReleasePdf, goals: list[str]) -> None:
+def _goals(pdf: DocumentPdf, goals: list[str]) -> None:
     if goals:
         pdf.heading("Treatment-plan goals addressed")
         for goal in goals:
             pdf.paragraph(f"• {goal}")
 
 
-def _addenda(pdf: ReleasePdf, addenda: list[Addendum], zone: str, patient: Patient) -> None:
+def _addenda(pdf: DocumentPdf, addenda: list[Addendum], zone: str, patient: Patient) -> None:
     if not addenda:
         return
     pdf.heading("Addenda")
@@ -87,7 +94,7 @@ def _addenda(pdf: ReleasePdf, addenda: list[Addendum], zone: str, patient: Patie
         pdf.paragraph(addendum.text)
 
 
-def _printed(pdf: ReleasePdf, by: str, at: datetime, zone: str) -> None:
+def _printed(pdf: DocumentPdf, by: str, at: datetime, zone: str) -> None:
     pdf.paragraph(f"Printed by {by} on {_at(at, zone)}.", size=8)
 
 
@@ -96,7 +103,7 @@ def clinical_note_pdf(
 ) -> bytes:
     zone = note.time_zone
     definition = note.definition
-    pdf = ReleasePdf(title=f"{definition.name} note: {patient.display_name}", footer_notice=FOOTER)
+    pdf = DocumentPdf(title=f"{definition.name} note: {patient.display_name}", footer_notice=FOOTER)
     subtitle = f"Individual note, {definition.label}, session of {_at(note.occurred_at, zone)}"
     _header(pdf, patient, f"{definition.name} note", subtitle)
     _signatures(pdf, note, zone)
@@ -114,7 +121,7 @@ def member_group_note_pdf(member: MemberGroupNote, *, by: str, at: datetime) -> 
     not loaded for it, so they cannot be printed."""
     note, patient, zone = member.note, member.patient, member.zone
     session = member.session
-    pdf = ReleasePdf(title=f"Group note: {patient.display_name}", footer_notice=FOOTER)
+    pdf = DocumentPdf(title=f"Group note: {patient.display_name}", footer_notice=FOOTER)
     subtitle = (
         f"{session.title}, {session.program.name}, {_at(session.starts_at, zone)} "
         f"to {_at(session.ends_at, zone)}"
@@ -129,3 +136,19 @@ def member_group_note_pdf(member: MemberGroupNote, *, by: str, at: datetime) -> 
     _addenda(pdf, member.addenda, zone, patient)
     _printed(pdf, by, at, zone)
     return pdf.build()
+
+
+def note_export_record(
+    actor: Actor, patient: Patient, object_type: str, object_id: uuid.UUID
+) -> None:
+    """The audit row of a printout: a note left the screen as a PDF."""
+    with transaction.atomic():
+        audit_record(
+            action=AuditAction.EXPORT,
+            actor=actor,
+            patient_public_id=patient.public_id,
+            category=CATEGORY,
+            object_type=object_type,
+            object_id=object_id,
+            detail={"format": "pdf"},
+        )

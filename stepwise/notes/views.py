@@ -10,7 +10,6 @@ import zoneinfo
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -19,9 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from stepwise.care.chart import patient_for, patient_for_form
 from stepwise.care.selectors import patient_time_zone
 from stepwise.core.actor import Actor
-from stepwise.core.audit import audit_record
 from stepwise.core.errors import Conflict, NotFound, ValidationFailed
-from stepwise.core.models import AuditAction
 from stepwise.core.roles import Permission, role_can
 from stepwise.core.web import actor_of, form_page_status, staff_view, submit
 from stepwise.notes import rules
@@ -34,7 +31,7 @@ from stepwise.notes.forms import (
     MarkInErrorForm,
 )
 from stepwise.notes.models import Addendum, ClinicalNote, GroupNote
-from stepwise.notes.printout import clinical_note_pdf, member_group_note_pdf
+from stepwise.notes.printout import clinical_note_pdf, member_group_note_pdf, note_export_record
 from stepwise.notes.selectors import (
     GroupNotePage,
     cosign_queue,
@@ -43,7 +40,6 @@ from stepwise.notes.selectors import (
     note_read,
     patient_notes_read,
 )
-from stepwise.notes.services.common import CATEGORY
 from stepwise.notes.services.group import (
     GroupDraft,
     group_addendum_add,
@@ -86,19 +82,6 @@ def _pdf(content: bytes, filename: str) -> HttpResponse:
     # A printed record must not linger in shared or browser caches.
     response["Cache-Control"] = "no-store"
     return response
-
-
-def _audit_export(actor: Actor, patient: Patient, object_type: str, object_id: uuid.UUID) -> None:
-    with transaction.atomic():
-        audit_record(
-            action=AuditAction.EXPORT,
-            actor=actor,
-            patient_public_id=patient.public_id,
-            category=CATEGORY,
-            object_type=object_type,
-            object_id=object_id,
-            detail={"format": "pdf"},
-        )
 
 
 # --- a patient's notes ----------------------------------------------------------------
@@ -346,7 +329,7 @@ def note_error(request: HttpRequest, public_id: uuid.UUID, note_id: uuid.UUID) -
 def note_pdf(request: HttpRequest, public_id: uuid.UUID, note_id: uuid.UUID) -> HttpResponse:
     actor = actor_of(request)
     patient, note, addenda = note_read(actor, public_id, note_id)
-    _audit_export(actor, patient, "clinical_note", note.public_id)
+    note_export_record(actor, patient, "clinical_note", note.public_id)
     content = clinical_note_pdf(patient, note, addenda, by=_who(request), at=timezone.now())
     return _pdf(content, f"note-{patient.mrn}-{note.occurred_at:%Y%m%d}.pdf")
 
@@ -372,7 +355,7 @@ def member_group_note_pdf_view(
 ) -> HttpResponse:
     actor = actor_of(request)
     member = member_group_note_read(actor, public_id, group_note_id)
-    _audit_export(actor, member.patient, "group_note", member.note.public_id)
+    note_export_record(actor, member.patient, "group_note", member.note.public_id)
     content = member_group_note_pdf(member, by=_who(request), at=timezone.now())
     day = f"{member.session.starts_at:%Y%m%d}"
     return _pdf(content, f"group-note-{member.patient.mrn}-{day}.pdf")

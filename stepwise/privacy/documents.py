@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from stepwise.core.pdf import DocumentPdf
 from stepwise.patients.models import Patient
 from stepwise.privacy import rules
 from stepwise.privacy.models import Consent, Disclosure, DisclosureNotice
-from stepwise.privacy.pdf import ReleasePdf
 from stepwise.privacy.services import ReleasePacket, RenderedDocument
 from stepwise.privacy.summary import summary_sections
 
@@ -19,7 +19,7 @@ def _when(at: datetime | None) -> str:
     return f"{at:%Y-%m-%d %H:%M} UTC" if at else "—"
 
 
-def _basis_block(pdf: ReleasePdf, packet: ReleasePacket) -> None:
+def _basis_block(pdf: DocumentPdf, packet: ReleasePacket) -> None:
     basis = rules.Basis(str(packet.decision.basis))
     request = packet.request
     rows = [("Authority for this disclosure", rules.BASIS_LABELS[basis])]
@@ -36,7 +36,7 @@ def _basis_block(pdf: ReleasePdf, packet: ReleasePacket) -> None:
     pdf.facts(rows)
 
 
-def consent_copy(pdf: ReleasePdf, consent: Consent, patient: Patient, at: datetime) -> None:
+def consent_copy(pdf: DocumentPdf, consent: Consent, patient: Patient, at: datetime) -> None:
     """Every §2.31 element of the consent, as the patient signed it."""
     signer = consent.get_signer_display()
     if consent.representative_authority:
@@ -73,7 +73,7 @@ def consent_copy(pdf: ReleasePdf, consent: Consent, patient: Patient, at: dateti
     pdf.facts(rows)
 
 
-def _notice_page(pdf: ReleasePdf, notice: DisclosureNotice) -> None:
+def _notice_page(pdf: DocumentPdf, notice: DisclosureNotice) -> None:
     pdf.add_page()
     pdf.heading("Notice to the recipient (42 CFR §2.32)")
     pdf.paragraph(notice.long_text)
@@ -85,7 +85,7 @@ def render_chart_summary(packet: ReleasePacket) -> RenderedDocument:
     a copy of the consent (or the emergency or court-order facts) at the end."""
     patient = packet.patient
     request = packet.request
-    pdf = ReleasePdf(
+    pdf = DocumentPdf(
         title=f"Chart summary released to {request.recipient_name}",
         footer_notice=packet.notice.short_text,
     )
@@ -141,7 +141,7 @@ def accounting_pdf(
     printed_by: str,
 ) -> RenderedDocument:
     """The accounting of disclosures (§2.25, in the 45 CFR 164.528 format) for the patient."""
-    pdf = ReleasePdf(title="Accounting of disclosures", footer_notice=notice.short_text)
+    pdf = DocumentPdf(title="Accounting of disclosures", footer_notice=notice.short_text)
     pdf.title_block(
         f"Accounting of disclosures for {patient.given_name} {patient.family_name}",
         f"{organization_name} · from {since:%Y-%m-%d} to {until:%Y-%m-%d} · "

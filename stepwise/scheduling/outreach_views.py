@@ -15,9 +15,8 @@ from django.views.decorators.http import require_http_methods
 from stepwise.care.chart import patient_for
 from stepwise.core.roles import Permission, role_can
 from stepwise.core.web import actor_of, form_page_status, staff_view, submit
-from stepwise.patients.models import Task, TaskStatus
 from stepwise.scheduling.models import OutreachMethod, OutreachOutcome
-from stepwise.scheduling.selectors import outreach_read, zone_of
+from stepwise.scheduling.selectors import open_outreach_task, outreach_read, zone_of
 from stepwise.scheduling.services.outreach import outreach_attempt_record
 
 
@@ -37,16 +36,7 @@ def outreach_view(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     status = 200
     form = AttemptForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        task = (
-            Task.objects.filter(
-                organization_id=actor.organization_id,
-                patient=patient,
-                kind="outreach",
-                status=TaskStatus.OPEN,
-            )
-            .order_by("due_at")
-            .first()
-        )
+        task = open_outreach_task(actor, patient)
         done, status = submit(
             form,
             lambda: outreach_attempt_record(

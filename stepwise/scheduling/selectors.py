@@ -22,7 +22,7 @@ from stepwise.core.errors import NotFound
 from stepwise.core.models import AuditAction, Facility
 from stepwise.core.roles import Permission, sees_all_patients
 from stepwise.patients.access import cared_for, require_patient_access
-from stepwise.patients.models import Contact, Patient, Task
+from stepwise.patients.models import Contact, Patient, Task, TaskStatus
 from stepwise.scheduling import rules
 from stepwise.scheduling.models import (
     ATTENDED_STATUSES,
@@ -671,3 +671,17 @@ def rooms_of(actor: Actor) -> list[Room]:
 
 def session_types_of(actor: Actor) -> list[SessionType]:
     return list(SessionType.objects.filter(organization_id=actor.organization_id))
+
+
+def open_outreach_task(actor: Actor, patient: Patient) -> Task | None:
+    """The patient's open outreach task a logged try belongs to (the earliest due)."""
+    return (
+        Task.objects.filter(
+            organization_id=actor.organization_id,
+            patient=patient,
+            kind="outreach",
+            status=TaskStatus.OPEN,
+        )
+        .order_by("due_at")
+        .first()
+    )

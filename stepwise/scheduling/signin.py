@@ -4,7 +4,7 @@ facility's zone), and a row per seated member to sign with the time they came in
 Everyone who signs sees the whole sheet, so members appear as first name and last
 initial only ("Ana R."), never a family name, record number or birth date. The read
 is for whoever runs the session and is audited. The PDF is the app's printed-document
-page (stepwise.privacy.pdf: fpdf2 with the DejaVu fonts the app ships, no system
+page (stepwise.core.pdf: fpdf2 with the DejaVu fonts the app ships, no system
 font, the confidentiality notice and page number in every footer).
 """
 
@@ -23,7 +23,7 @@ from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
 from stepwise.core.errors import Conflict
 from stepwise.core.models import AuditAction
-from stepwise.privacy.pdf import FONT, ReleasePdf
+from stepwise.core.pdf import FONT, DocumentPdf
 from stepwise.scheduling.models import Attendance, Session
 from stepwise.scheduling.services.common import CATEGORY, require_run
 from stepwise.scheduling.services.series import facilitator_name
@@ -116,7 +116,7 @@ def sign_in_sheet_read(
     )
 
 
-class _SheetPdf(ReleasePdf):
+class _SheetPdf(DocumentPdf):
     """The app's printed-document page (shipped fonts, the notice and the page number
     in every footer); later pages say which session they continue."""
 

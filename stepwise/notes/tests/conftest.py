@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 import time_machine
 
+from stepwise.core import pdf
 from stepwise.notes.tests.support import GROUP_DAY, Group, group_with_attendance
-from stepwise.privacy import pdf
 from stepwise.scheduling.tests.support import at
 
 

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils.html import escape
 
 from stepwise.api.tests.support import Api
+from stepwise.core.tests.pdftext import pages_text, squash
 from stepwise.notes.models import GroupNote
 from stepwise.notes.services.group import GroupDraft, group_addendum_add, group_note_save
 from stepwise.notes.tests.support import (
@@ -21,7 +22,6 @@ from stepwise.notes.tests.support import (
     Group,
     signed_group_note,
 )
-from stepwise.privacy.tests.pdftext import pages_text, squash
 
 SHARED = "Handout on refusal skills sent to every member."
 ABOUT_BEN = "Ben phoned the next morning: no use since, sponsor called."

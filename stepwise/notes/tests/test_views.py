@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
+from stepwise.core.tests.pdftext import pages_text, squash
 from stepwise.notes.models import ClinicalNote, GroupNote, NoteStatus
 from stepwise.notes.services.group import group_addendum_add
 from stepwise.notes.services.individual import note_addendum_add, note_create
@@ -27,7 +28,6 @@ from stepwise.notes.tests.support import (
     individual_note,
     signed_group_note,
 )
-from stepwise.privacy.tests.pdftext import pages_text, squash
 
 
 def group_url(group: Group, tail: str = "") -> str:

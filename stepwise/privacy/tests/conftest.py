@@ -1,6 +1,6 @@
 import pytest
 
-from stepwise.privacy import pdf
+from stepwise.core import pdf
 
 
 @pytest.fixture(autouse=True)

@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, expect
 from conftest import PASSWORD, Cast
 from stepwise.care.tests.browser import CHROMIUM, MISSING_CHROMIUM
 from stepwise.core.models import AuditEvent
+from stepwise.core.tests.pdftext import pages_text, squash
 from stepwise.privacy.models import Consent, Disclosure
 from stepwise.privacy.services import Signature, consent_create, consent_sign
 from stepwise.privacy.tests.browser_support import (
@@ -28,7 +29,6 @@ from stepwise.privacy.tests.browser_support import (
     person_at,
 )
 from stepwise.privacy.tests.factories import specific_data
-from stepwise.privacy.tests.pdftext import pages_text, squash
 
 pytestmark = [
     pytest.mark.browser,

@@ -6,11 +6,11 @@ from django.utils import timezone
 
 from stepwise.care.exits import prepare_exit
 from stepwise.care.services import episode_admit, stay_transition
+from stepwise.core.tests.pdftext import pages_text, squash
 from stepwise.privacy import rules
 from stepwise.privacy.notice import VERSION_1
 from stepwise.privacy.services import consent_reconfirm
 from stepwise.privacy.tests.factories import release, signed_consent
-from stepwise.privacy.tests.pdftext import pages_text, squash
 
 SHORT = squash(VERSION_1["short_text"])
 

@@ -8,11 +8,11 @@ import pytest
 from django.test import Client
 
 from stepwise.core.models import AuditEvent
+from stepwise.core.tests.pdftext import pages_text, squash
 from stepwise.privacy import rules
 from stepwise.privacy.models import Consent, Disclosure
 from stepwise.privacy.services import consent_reconfirm
 from stepwise.privacy.tests.factories import CLINIC, release, signed_consent
-from stepwise.privacy.tests.pdftext import pages_text, squash
 
 
 def routes(cast, consent: Consent, disclosure: Disclosure) -> dict[str, str]:

@@ -16,10 +16,10 @@ from django.urls import reverse
 
 from stepwise.accounts.models import Membership
 from stepwise.care.services import episode_admit
+from stepwise.core import pdf
 from stepwise.core.errors import NotFound
 from stepwise.core.models import AuditEvent
-from stepwise.privacy import pdf
-from stepwise.privacy.tests.pdftext import pages_text, squash
+from stepwise.core.tests.pdftext import pages_text, squash
 from stepwise.scheduling import ical, signin
 from stepwise.scheduling.models import CalendarFeed, SchedulingSettings, Session
 from stepwise.scheduling.services.enrollment import appointment_book

@@ -1,4 +1,6 @@
-"""PDF documents that leave the program: every page carries the §2.32 short notice.
+"""The page every PDF of Stepwise is printed on: A4, a notice in every footer (the
+§2.32 notice on a release, a confidentiality line on a sign-in sheet or a note) and
+the page number.
 
 The DejaVu fonts ship with the app (fonts/, Bitstream Vera licence) so names in
 any script print correctly and no system font is needed.
@@ -20,8 +22,8 @@ COMPRESS = True
 _LINE = 5.0
 
 
-class ReleasePdf(FPDF):
-    """A4 document with the short Part 2 notice and the page number in every footer."""
+class DocumentPdf(FPDF):
+    """An A4 document with its notice and the page number in every footer."""
 
     def __init__(self, *, title: str, footer_notice: str) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
