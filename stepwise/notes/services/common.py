@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
+
 from stepwise.core.actor import Actor
 from stepwise.core.errors import AccessDenied, Conflict, NotFound, ValidationFailed
 from stepwise.core.roles import Permission, role_can
@@ -89,3 +91,18 @@ def members_of(roster: list[Attendance]) -> list[rules.Member]:
         rules.Member(str(row.patient.public_id), row.patient.display_name, row.attended)
         for row in roster
     ]
+
+
+def enter_in_error(actor: Actor, locked: SignedNote, reason: str) -> str:
+    """Mark a locked note entered in error with the reason (it stays, struck through);
+    returns the status it had. Inside the caller's transaction."""
+    require_may_mark_in_error(actor, locked)
+    was = locked.status
+    locked.status = NoteStatus.ENTERED_IN_ERROR
+    locked.error_reason = reason
+    locked.error_marked_at = timezone.now()
+    locked.error_marked_by_id = actor.user_id
+    locked.save(
+        update_fields=["status", "error_reason", "error_marked_at", "error_marked_by", "updated_at"]
+    )
+    return was

@@ -24,10 +24,10 @@ from stepwise.notes.models import Addendum, GroupNote, GroupNoteEntry, NoteStatu
 from stepwise.notes.services.common import (
     CATEGORY,
     addendum_text_or_error,
+    enter_in_error,
     members_of,
     reason_or_error,
     require_draft_of_author,
-    require_may_mark_in_error,
     require_open_for_addendum,
     roster_of,
     same_org,
@@ -307,21 +307,7 @@ def group_note_mark_in_error(actor: Actor, note: GroupNote, *, reason: str) -> G
     cleaned = reason_or_error(reason)
     with transaction.atomic():
         locked = GroupNote.objects.select_for_update().get(pk=note.pk)
-        require_may_mark_in_error(actor, locked)
-        was = locked.status
-        locked.status = NoteStatus.ENTERED_IN_ERROR
-        locked.error_reason = cleaned
-        locked.error_marked_at = timezone.now()
-        locked.error_marked_by_id = actor.user_id
-        locked.save(
-            update_fields=[
-                "status",
-                "error_reason",
-                "error_marked_at",
-                "error_marked_by",
-                "updated_at",
-            ]
-        )
+        was = enter_in_error(actor, locked, cleaned)
         locked.session = session
         _audit_members(
             actor,

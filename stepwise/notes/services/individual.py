@@ -24,9 +24,9 @@ from stepwise.notes.models import Addendum, ClinicalNote, NoteStatus
 from stepwise.notes.services.common import (
     CATEGORY,
     addendum_text_or_error,
+    enter_in_error,
     reason_or_error,
     require_draft_of_author,
-    require_may_mark_in_error,
     require_open_for_addendum,
     same_org,
 )
@@ -253,21 +253,7 @@ def note_mark_in_error(actor: Actor, note: ClinicalNote, *, reason: str) -> Clin
     cleaned = reason_or_error(reason)
     with transaction.atomic():
         locked = ClinicalNote.objects.select_for_update().get(pk=note.pk)
-        require_may_mark_in_error(actor, locked)
-        was = locked.status
-        locked.status = NoteStatus.ENTERED_IN_ERROR
-        locked.error_reason = cleaned
-        locked.error_marked_at = timezone.now()
-        locked.error_marked_by_id = actor.user_id
-        locked.save(
-            update_fields=[
-                "status",
-                "error_reason",
-                "error_marked_at",
-                "error_marked_by",
-                "updated_at",
-            ]
-        )
+        was = enter_in_error(actor, locked, cleaned)
         audit_record(
             action=AuditAction.UPDATE,
             actor=actor,
