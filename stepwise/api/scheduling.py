@@ -56,7 +56,7 @@ from stepwise.scheduling.models import (
     SessionType,
 )
 from stepwise.scheduling.services.attendance import Mark, attendance_record
-from stepwise.scheduling.services.common import CATEGORY, may_run
+from stepwise.scheduling.services.common import CATEGORY, may_run, zone_of
 from stepwise.scheduling.services.enrollment import (
     appointment_book,
     enroll_optional,
@@ -189,10 +189,6 @@ def _facilitator(actor: Actor, public_id: uuid.UUID) -> int:
             {"facilitator": "No member of staff with this id here (see GET /facilitators)."}
         )
     return member.user_id
-
-
-def _zone(program: Program) -> ZoneInfo:
-    return ZoneInfo(program.facility.time_zone)
 
 
 def _monday(week: date | None, zone: ZoneInfo) -> date:
@@ -570,7 +566,7 @@ def _session_read(
     if session is None:
         raise NotFound()
     staff = _staff(actor.organization_id, [session.facilitator_id])
-    body = _session(session, staff, _zone(session.program))
+    body = _session(session, staff, zone_of(session.program))
     if with_roster:
         runs = role_can(actor.role, Permission.SESSION_RUN) and may_run(actor, session)
         roster = selectors.session_roster(actor, session) if runs else None
@@ -943,7 +939,7 @@ def program_week(
     default this week."""
     actor = api_actor(request)
     program = program_get(actor, program_id)
-    zone = _zone(program)
+    zone = zone_of(program)
     monday = _monday(week, zone)
     days = selectors.program_week(actor, program, monday)
     sessions = [s for day in days for s in day.sessions]
@@ -1079,7 +1075,7 @@ def program_intensity(
     program's staff, its facilitators and the director; audited."""
     actor = api_actor(request)
     program = program_get(actor, program_id)
-    zone = _zone(program)
+    zone = zone_of(program)
     monday = _monday(week, zone)
     board = selectors.program_dashboard(actor, program, monday, timezone.now())
     return {
@@ -1119,7 +1115,7 @@ def _patient(actor: Actor, patient_id: str, permission: Permission) -> Patient:
 
 def _patient_seat(row: Attendance) -> dict[str, Any]:
     session = row.session
-    zone = _zone(session.program)
+    zone = zone_of(session.program)
     facilitator = session.facilitator
     return {
         "session": session.public_id,

@@ -58,7 +58,7 @@ from stepwise.notes.services.individual import (
     note_update,
 )
 from stepwise.patients.models import Patient
-from stepwise.scheduling.selectors import zone_of
+from stepwise.scheduling.services.common import zone_of
 from stepwise.scheduling.services.series import session_get
 
 PDF = "application/pdf"

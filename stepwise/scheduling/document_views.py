@@ -17,7 +17,7 @@ from stepwise.core.errors import Conflict, NotFound
 from stepwise.core.roles import Permission
 from stepwise.core.web import actor_of, public_view, staff_view
 from stepwise.scheduling.models import Session
-from stepwise.scheduling.selectors import zone_of
+from stepwise.scheduling.services.common import zone_of
 from stepwise.scheduling.services.feeds import (
     feed_issue,
     feed_live,

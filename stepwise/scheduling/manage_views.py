@@ -48,7 +48,7 @@ from stepwise.scheduling.selectors import (
     session_types_of,
     sessions_made,
 )
-from stepwise.scheduling.services.common import settings_of
+from stepwise.scheduling.services.common import settings_of, zone_of
 from stepwise.scheduling.services.configuration import FIELDS as SETTINGS_FIELDS
 from stepwise.scheduling.services.configuration import RANGES, scheduling_settings_save
 from stepwise.scheduling.services.series import (
@@ -60,7 +60,6 @@ from stepwise.scheduling.services.series import (
     session_cancel,
     session_get,
     session_move,
-    zone_of,
 )
 from stepwise.scheduling.services.types import session_type_save
 

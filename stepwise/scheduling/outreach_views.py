@@ -16,7 +16,8 @@ from stepwise.care.chart import patient_for
 from stepwise.core.roles import Permission, role_can
 from stepwise.core.web import actor_of, form_page_status, staff_view, submit
 from stepwise.scheduling.models import OutreachMethod, OutreachOutcome
-from stepwise.scheduling.selectors import open_outreach_task, outreach_read, zone_of
+from stepwise.scheduling.selectors import open_outreach_task, outreach_read
+from stepwise.scheduling.services.common import zone_of
 from stepwise.scheduling.services.outreach import outreach_attempt_record
 
 

@@ -26,9 +26,8 @@ from stepwise.scheduling.selectors import (
     facilitators_of,
     individual_types,
     optional_series_of,
-    zone_of,
 )
-from stepwise.scheduling.services.common import local_text
+from stepwise.scheduling.services.common import local_text, zone_of
 from stepwise.scheduling.services.enrollment import (
     appointment_book,
     enroll_optional,

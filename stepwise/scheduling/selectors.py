@@ -38,12 +38,8 @@ from stepwise.scheduling.models import (
     SessionStatus,
     SessionType,
 )
-from stepwise.scheduling.services.common import CATEGORY, require_run
+from stepwise.scheduling.services.common import CATEGORY, require_run, zone_of
 from stepwise.scheduling.services.series import FACILITATOR_ROLES
-
-
-def zone_of(program: Program) -> ZoneInfo:
-    return ZoneInfo(program.facility.time_zone)
 
 
 def local_day_bounds(first: date, days: int, zone: ZoneInfo) -> tuple[datetime, datetime]:

@@ -25,7 +25,7 @@ from stepwise.core.errors import Conflict
 from stepwise.core.models import AuditAction
 from stepwise.core.pdf import FONT, DocumentPdf
 from stepwise.scheduling.models import Attendance, Session
-from stepwise.scheduling.services.common import CATEGORY, require_run
+from stepwise.scheduling.services.common import CATEGORY, require_run, zone_of
 from stepwise.scheduling.services.series import facilitator_name
 
 NOTICE = (
@@ -62,7 +62,7 @@ class SignInSheet:
 
 
 def _zone(session: Session) -> ZoneInfo:
-    return ZoneInfo(session.program.facility.time_zone)
+    return zone_of(session.program)
 
 
 def sign_in_sheet_read(

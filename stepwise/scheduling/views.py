@@ -28,9 +28,9 @@ from stepwise.scheduling.selectors import (
     program_series,
     program_week,
     session_roster,
-    zone_of,
 )
 from stepwise.scheduling.services.attendance import Mark, attendance_record
+from stepwise.scheduling.services.common import zone_of
 from stepwise.scheduling.services.series import session_get
 
 # The choices on the attendance screen, in the order of a facilitator's taps.

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from stepwise.care.models import ProgramStaff
+from stepwise.care.models import Program, ProgramStaff
 from stepwise.core.access import require_permission
 from stepwise.core.actor import Actor
 from stepwise.core.errors import AccessDenied, NotFound
@@ -27,6 +27,11 @@ def same_org(actor: Actor, *objects: Any) -> None:
     for obj in objects:
         if obj is not None and obj.organization_id != actor.organization_id:
             raise NotFound()
+
+
+def zone_of(program: Program) -> ZoneInfo:
+    """The zone of the program's facility: its days, weeks and sessions run in it."""
+    return ZoneInfo(program.facility.time_zone)
 
 
 def local_text(at: datetime, zone: ZoneInfo) -> str:

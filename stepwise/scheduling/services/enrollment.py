@@ -33,14 +33,13 @@ from stepwise.scheduling.models import (
     SessionStatus,
     SessionType,
 )
-from stepwise.scheduling.services.common import CATEGORY, same_org
+from stepwise.scheduling.services.common import CATEGORY, same_org, zone_of
 from stepwise.scheduling.services.seats import seat
 from stepwise.scheduling.services.series import (
     check_facilitator,
     check_open_day,
     check_room,
     check_staff_and_room,
-    zone_of,
 )
 
 

@@ -33,15 +33,17 @@ from stepwise.scheduling.models import (
     SessionStatus,
     SessionType,
 )
-from stepwise.scheduling.services.common import CATEGORY, local_text, same_org, settings_of
+from stepwise.scheduling.services.common import (
+    CATEGORY,
+    local_text,
+    same_org,
+    settings_of,
+    zone_of,
+)
 from stepwise.scheduling.services.seats import seat_enrolled
 
 # Roles that facilitate sessions.
 FACILITATOR_ROLES = (Role.COUNSELOR, Role.CASE_MANAGER, Role.NURSE, Role.PHYSICIAN, Role.DIRECTOR)
-
-
-def zone_of(program: Program) -> ZoneInfo:
-    return ZoneInfo(program.facility.time_zone)
 
 
 def facilitator_name(organization_id: int, user_id: int) -> str:
