@@ -86,6 +86,10 @@ INSTALLED_APPS = [
     "stepwise.intake",
     "stepwise.scheduling",
     "stepwise.notes",
+    "stepwise.recovery",
+    "stepwise.plans",
+    "stepwise.aftercare",
+    "stepwise.residences",
     "stepwise.privacy",
     "stepwise.api",
 ]

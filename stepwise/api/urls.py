@@ -35,6 +35,10 @@ api.add_router("", "stepwise.api.withdrawal.router")
 api.add_router("", "stepwise.api.intake.router")
 api.add_router("", "stepwise.api.scheduling.router")
 api.add_router("", "stepwise.api.notes.router")
+api.add_router("", "stepwise.api.recovery.router")
+api.add_router("", "stepwise.api.plans.router")
+api.add_router("", "stepwise.api.aftercare.router")
+api.add_router("", "stepwise.api.residences.router")
 
 
 @api.get("/health", auth=None, tags=["system"])

@@ -81,6 +81,14 @@ class Permission(StrEnum):
     NOTE_WRITE = "note.write"
     # A supervisor's co-signature of a note that needs one.
     NOTE_COSIGN = "note.cosign"
+    # Recovery: relapse events and their response, urine drug screens, the aftercare
+    # plan and its check-ins.
+    RECOVERY_WRITE = "recovery.write"
+    # The treatment plan: problems, goals, objectives, interventions and its reviews.
+    PLAN_WRITE = "plan.write"
+    # Sober living: residences, houses, beds and who lives there (vacancies, residents).
+    RESIDENCE_READ = "residence.read"
+    RESIDENCE_MANAGE = "residence.manage"
 
 
 # Clinicians whose access to a chart follows the care team.
@@ -134,6 +142,11 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.SESSION_RUN: frozenset(_TREATING | {Role.DIRECTOR}),
     Permission.NOTE_WRITE: frozenset(_TREATING | {Role.DIRECTOR}),
     Permission.NOTE_COSIGN: frozenset({Role.DIRECTOR, Role.PHYSICIAN}),
+    Permission.RECOVERY_WRITE: frozenset(_TREATING | {Role.DIRECTOR}),
+    Permission.PLAN_WRITE: frozenset(_TREATING | {Role.DIRECTOR}),
+    Permission.RESIDENCE_READ: frozenset(_CLINICAL),
+    # Case managers place patients in sober living; counselors and the director too.
+    Permission.RESIDENCE_MANAGE: frozenset({Role.CASE_MANAGER, Role.COUNSELOR, Role.DIRECTOR}),
 }
 
 # Permissions that act on one patient's record: treating roles need a care
@@ -155,6 +168,8 @@ PATIENT_SCOPED = frozenset(
         Permission.DISCHARGE_BUNDLE,
         Permission.NOTE_WRITE,
         Permission.NOTE_COSIGN,
+        Permission.RECOVERY_WRITE,
+        Permission.PLAN_WRITE,
     }
 )
 

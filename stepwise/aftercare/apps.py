@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AftercareConfig(AppConfig):
+    name = "stepwise.aftercare"
+    label = "aftercare"
+    verbose_name = "Aftercare plans and check-ins"

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ResidencesConfig(AppConfig):
+    name = "stepwise.residences"
+    label = "residences"
+    verbose_name = "Sober living residences"
