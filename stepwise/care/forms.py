@@ -27,7 +27,7 @@ class ProgramChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
         return f"{obj.name} — ASAM {obj.asam_level} · {obj.facility.name}{beds}"
 
 
-_LOCAL_TIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+LOCAL_TIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
 class AdmitForm(forms.Form):
@@ -37,7 +37,7 @@ class AdmitForm(forms.Form):
     )
     admitted_at = forms.DateTimeField(
         required=False,
-        widget=_LOCAL_TIME,
+        widget=LOCAL_TIME,
         label="Admitted at",
         help_text="Leave empty for now. Local time of the program's facility.",
     )
@@ -65,7 +65,7 @@ class TransitionForm(forms.Form):
     )
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Reason")
     at = forms.DateTimeField(
-        required=False, widget=_LOCAL_TIME, label="Moved at", help_text="Leave empty for now."
+        required=False, widget=LOCAL_TIME, label="Moved at", help_text="Leave empty for now."
     )
 
     def __init__(self, *args: object, programs: QuerySet[Program], **kwargs: object) -> None:
@@ -80,7 +80,7 @@ class DischargeForm(forms.Form):
         label="Reason for discharge (TEDS)",
     )
     at = forms.DateTimeField(
-        required=False, widget=_LOCAL_TIME, label="Discharged at", help_text="Leave empty for now."
+        required=False, widget=LOCAL_TIME, label="Discharged at", help_text="Leave empty for now."
     )
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Note")
 

@@ -71,6 +71,25 @@ def task_cancel_from_source(patient: Patient, *, source_id: uuid.UUID, kind: str
     ).update(status=TaskStatus.CANCELLED, closed_at=timezone.now(), close_note=note)
 
 
+def task_done_from_source(
+    actor: Actor, patient: Patient, *, source_id: uuid.UUID, kind: str, note: str
+) -> int:
+    """Close as done an open task whose work was recorded where it belongs (the relapse
+    outreach, recorded on the relapse's response). Call inside the caller's transaction."""
+    return Task.objects.filter(
+        organization_id=patient.organization_id,
+        patient=patient,
+        kind=kind,
+        source_id=source_id,
+        status=TaskStatus.OPEN,
+    ).update(
+        status=TaskStatus.DONE,
+        closed_at=timezone.now(),
+        closed_by_id=actor.user_id,
+        close_note=note,
+    )
+
+
 def task_get(actor: Actor, public_id: uuid.UUID | str) -> Task:
     try:
         return Task.objects.select_related("patient").get(

@@ -1,0 +1,71 @@
+"""The organization's recovery settings: outreach time, the tolerance rule, the flag's
+length, and which medication shows as which analyte on a drug screen."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from django.db import transaction
+
+from stepwise.core.access import require_permission
+from stepwise.core.actor import Actor
+from stepwise.core.audit import audit_record
+from stepwise.core.errors import ValidationFailed
+from stepwise.core.models import AuditAction
+from stepwise.core.roles import Permission
+from stepwise.recovery.models import RecoverySettings
+from stepwise.recovery.rules import screens
+from stepwise.recovery.services.common import settings_of
+
+_RANGES = {"outreach_hours": (1, 168), "tolerance_days": (1, 365), "flag_days": (1, 365)}
+
+
+def recovery_settings_update(
+    actor: Actor,
+    *,
+    outreach_hours: int,
+    tolerance_days: int,
+    flag_days: int,
+    expectations: Mapping[str, Sequence[str]],
+) -> RecoverySettings:
+    require_permission(actor, Permission.CLINICAL_SETTINGS, category="system")
+    values = {
+        "outreach_hours": outreach_hours,
+        "tolerance_days": tolerance_days,
+        "flag_days": flag_days,
+    }
+    errors = {
+        name: f"Allowed values: {low} to {high}."
+        for name, (low, high) in _RANGES.items()
+        if not low <= values[name] <= high
+    }
+    problems = screens.expectation_errors(expectations)
+    if problems:
+        errors["expectations"] = " ".join(problems)
+    if errors:
+        raise ValidationFailed(errors)
+    with transaction.atomic():
+        settings_of(actor.organization_id)
+        found = RecoverySettings.objects.select_for_update().get(
+            organization_id=actor.organization_id
+        )
+        before = {name: getattr(found, name) for name in values}
+        before["expectations"] = found.expectation_table()
+        for name, value in values.items():
+            setattr(found, name, value)
+        found.expectations = {med: sorted(set(codes)) for med, codes in expectations.items()}
+        found.changed_by_id = actor.user_id
+        found.save()
+        audit_record(
+            action=AuditAction.SETTINGS_CHANGE,
+            actor=actor,
+            category="system",
+            object_type="recovery_settings",
+            object_id=str(actor.organization_id),
+            detail={
+                name: [before[name], value]
+                for name, value in values.items()
+                if before[name] != value
+            },
+        )
+    return found
