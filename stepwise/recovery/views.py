@@ -15,11 +15,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from stepwise.care.chart import patient_for, patient_for_form
 from stepwise.care.selectors import patient_time_zone
+from stepwise.core.errors import NotFound
 from stepwise.core.roles import Permission
 from stepwise.core.web import actor_of, form_errors_text, form_page_status, staff_view, submit
 from stepwise.patients.models import Patient
 from stepwise.recovery import forms, selectors
-from stepwise.recovery.links import response_link
+from stepwise.recovery.links import response_link, screen_setting_label
 from stepwise.recovery.models import DrugScreen, RelapseEvent, RelapseStatus, ScreenStatus
 from stepwise.recovery.rules import relapse as relapse_rules
 from stepwise.recovery.services import relapse as relapse_services
@@ -253,6 +254,7 @@ def screen_new(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         | set(selectors.last_screen_medications(patient))
     )
     form = forms.ScreenForm(request.POST or None, time_zone=zone, initial={"medications": taking})
+    place = _place_of(request, patient)
     status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -268,6 +270,8 @@ def screen_new(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
                     medications=data["medications"],
                     results=form.results() if data["results_now"] else None,
                     note=data["note"],
+                    setting=place[0] if place else "",
+                    setting_id=place[1] if place else None,
                 ),
             ),
         )
@@ -279,9 +283,25 @@ def screen_new(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     return render(
         request,
         "recovery/screen_form.html",
-        {"patient": patient, "form": form},
+        {"patient": patient, "form": form, "place": place},
         status=form_page_status(form, status),
     )
+
+
+def _place_of(request: HttpRequest, patient: Patient) -> tuple[str, uuid.UUID, str] | None:
+    """A screen collected somewhere other than the program (a residence's drug test):
+    `?setting=residency&setting_id=<id>`; unknown or foreign places are refused."""
+    setting = request.GET.get("setting", "")
+    if not setting:
+        return None
+    try:
+        setting_id = uuid.UUID(request.GET.get("setting_id", ""))
+    except ValueError:
+        raise NotFound() from None
+    label = screen_setting_label(setting, patient, setting_id)
+    if label is None:
+        raise NotFound()
+    return setting, setting_id, label
 
 
 def _screen_message(screen: DrugScreen) -> str:
@@ -311,6 +331,9 @@ def _screen_page(
             "patient": screen.patient,
             "screen": screen,
             "proposal": selectors.proposal_of_screen(screen),
+            "place": screen_setting_label(screen.setting, screen.patient, screen.setting_id)
+            if screen.setting and screen.setting_id
+            else None,
             "results_form": results_form,
             "close_form": close_form or forms.CloseForm(),
         },

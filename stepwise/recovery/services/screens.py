@@ -21,10 +21,12 @@ from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
 from stepwise.core.clock import event_time
 from stepwise.core.errors import Conflict, NotFound, ValidationFailed
+from stepwise.core.ids import public_id_or_404
 from stepwise.core.models import AuditAction
 from stepwise.core.roles import Permission
 from stepwise.patients.access import require_patient_access
 from stepwise.patients.models import Patient
+from stepwise.recovery.links import screen_setting_label
 from stepwise.recovery.models import DrugScreen, RelapseEvent, ScreenResult, ScreenStatus
 from stepwise.recovery.rules import relapse as relapse_rules
 from stepwise.recovery.rules import screens as rules
@@ -136,9 +138,19 @@ def screen_record(actor: Actor, patient: Patient, data: ScreenInput) -> DrugScre
     require_patient_access(actor, Permission.RECOVERY_WRITE, patient, category=CATEGORY)
     collected_at = event_time(data.collected_at, "collected_at")
     errors = {**_validity_errors(data.validity), **_medication_errors(data.medications)}
+    if data.setting and (
+        data.setting_id is None
+        or screen_setting_label(data.setting, patient, data.setting_id) is None
+    ):
+        errors["setting"] = "The place of collection is not one of this patient's."
+    results = None
+    if data.results:
+        try:
+            results = _parse_results(data.results)
+        except ValidationFailed as refused:  # named together with the other fields
+            errors.update(refused.errors)
     if errors:
         raise ValidationFailed(errors)
-    results = _parse_results(data.results) if data.results else None
     with transaction.atomic():
         screen = DrugScreen.objects.create(
             organization_id=patient.organization_id,
@@ -177,11 +189,13 @@ def screen_results_record(
     same_org(actor, screen)
     patient = screen.patient
     require_patient_access(actor, Permission.RECOVERY_WRITE, patient, category=CATEGORY)
-    if validity is not None:
-        errors = _validity_errors(validity)
-        if errors:
-            raise ValidationFailed(errors)
-    parsed = _parse_results(results)
+    errors = _validity_errors(validity) if validity is not None else {}
+    try:
+        parsed = _parse_results(results)
+    except ValidationFailed as refused:  # named together with the validity
+        raise ValidationFailed({**errors, **refused.errors}) from None
+    if errors:
+        raise ValidationFailed(errors)
     with transaction.atomic():
         locked = DrugScreen.objects.select_for_update().select_related("patient").get(pk=screen.pk)
         if locked.status != ScreenStatus.COLLECTED:
@@ -246,7 +260,7 @@ def screen_mark_in_error(actor: Actor, screen: DrugScreen, *, reason: str) -> Dr
 def screen_get(actor: Actor, public_id: uuid.UUID | str) -> DrugScreen:
     try:
         return DrugScreen.objects.select_related("patient").get(
-            organization_id=actor.organization_id, public_id=public_id
+            organization_id=actor.organization_id, public_id=public_id_or_404(public_id)
         )
-    except (DrugScreen.DoesNotExist, ValueError):
+    except DrugScreen.DoesNotExist:
         raise NotFound() from None

@@ -198,6 +198,7 @@ class Command(BaseCommand):
         call_command("demo_withdrawal", stdout=self.stdout)
         call_command("demo_intake", stdout=self.stdout)
         call_command("demo_schedule", stdout=self.stdout)
+        call_command("demo_recovery", stdout=self.stdout)
         self._print_logins()
 
     # --- Riverside: the main demo organization -------------------------------------------
