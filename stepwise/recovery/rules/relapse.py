@@ -93,11 +93,11 @@ def checklist() -> tuple[Item, ...]:
     return tuple(ITEM_LABELS)
 
 
-def is_settled(states: Mapping[Item, State]) -> bool:
+def is_settled(states: Mapping[Item, str]) -> bool:
     return not open_items(states)
 
 
-def open_items(states: Mapping[Item, State]) -> list[Item]:
+def open_items(states: Mapping[Item, str]) -> list[Item]:
     # Compared by value: states read from the database are plain text, not State.
     return [item for item in checklist() if states.get(item, State.OPEN) == State.OPEN]
 

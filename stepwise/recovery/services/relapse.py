@@ -22,6 +22,7 @@ from stepwise.care.selectors import open_episode_of
 from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
 from stepwise.core.errors import Conflict, NotFound, ValidationFailed, allowed_values
+from stepwise.core.ids import public_id_or_404
 from stepwise.core.models import AuditAction
 from stepwise.core.roles import Permission
 from stepwise.instruments.models import Assessment, AssessmentStatus
@@ -423,7 +424,8 @@ def _settle(
 ) -> None:
     row.state = state
     row.note = note.strip()
-    row.moud_answer = moud_answer if row.item == rules.Item.MOUD else ""
+    # An answer belongs to an offer made; a declined item keeps only its reason.
+    row.moud_answer = moud_answer if row.item == rules.Item.MOUD and state == "done" else ""
     row.settled_by_id = actor.user_id
     row.settled_at = timezone.now()
     row.save(
@@ -475,7 +477,7 @@ def response_item_settle(
 def relapse_get(actor: Actor, public_id: uuid.UUID | str) -> RelapseEvent:
     try:
         return RelapseEvent.objects.select_related("patient").get(
-            organization_id=actor.organization_id, public_id=public_id
+            organization_id=actor.organization_id, public_id=public_id_or_404(public_id)
         )
-    except (RelapseEvent.DoesNotExist, ValueError):
+    except RelapseEvent.DoesNotExist:
         raise NotFound() from None
