@@ -55,3 +55,22 @@ def register_worklist_section(order: int, name: str, provider: WorklistProvider)
 def worklist_sections(actor: Actor, now: datetime) -> list[ChartPanel]:
     """Called inside the worklist read, whose audit row covers what the sections show."""
     return [panel for _, _, provider in _WORKLIST if (panel := provider(actor, now))]
+
+
+# Sections other apps add beside the bed board (sober-living vacancies). The board is
+# open to every member of staff: a provider checks the actor's role itself and shows
+# counts only, never a patient; it must cost a fixed number of queries.
+BedBoardProvider = Callable[[Actor, datetime], ChartPanel | None]
+_BED_BOARD: list[tuple[int, str, BedBoardProvider]] = []
+
+
+def register_bed_board_section(order: int, name: str, provider: BedBoardProvider) -> None:
+    """Add a bed-board section; a provider returns None to show nothing. Registering
+    the same name again replaces it."""
+    _BED_BOARD[:] = [p for p in _BED_BOARD if p[1] != name]
+    _BED_BOARD.append((order, name, provider))
+    _BED_BOARD.sort(key=lambda p: p[0])
+
+
+def bed_board_sections(actor: Actor, now: datetime) -> list[ChartPanel]:
+    return [panel for _, _, provider in _BED_BOARD if (panel := provider(actor, now))]

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from stepwise.care.panels import bed_board_sections
 from stepwise.care.selectors import (
     PlacesRow,
     held_places,
@@ -48,6 +49,8 @@ def beds(request: HttpRequest) -> HttpResponse:
         "overdue": overdue,
         "refresh": REFRESH_SECONDS,
         "can_write": role_can(actor.role, Permission.INTAKE_WRITE),
+        # What other apps show beside the board (sober-living vacancies): counts only.
+        "sections": bed_board_sections(actor, now),
     }
     template = "intake/_beds_table.html" if is_htmx(request) else "intake/beds.html"
     return render(request, template, context)

@@ -5,3 +5,8 @@ class ResidencesConfig(AppConfig):
     name = "stepwise.residences"
     label = "residences"
     verbose_name = "Sober living residences"
+
+    def ready(self) -> None:
+        from stepwise.residences import hooks
+
+        hooks.register()
