@@ -6,7 +6,12 @@ from stepwise.care.panels import register_bed_board_section, register_chart_pane
 
 
 def register() -> None:
-    from stepwise.residences import panels
+    from stepwise.recovery.links import register_screen_setting
+    from stepwise.recovery.services.screens import RESIDENCY_SETTING
+    from stepwise.residences import panels, screens
+    from stepwise.residences.sections import register_residency_section
 
     register_chart_panel(32, "residences", panels.residence_panel)
     register_bed_board_section(10, "residences.vacancies", panels.vacancies_section)
+    register_screen_setting(RESIDENCY_SETTING, screens.residency_label)
+    register_residency_section("recovery.screens", screens.screens_section, order=40)
