@@ -373,3 +373,95 @@ class Addendum(TenantScoped):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise SignedNoteChanged("An addendum is never deleted.")
+
+
+class ProgressRating(models.TextChoices):
+    PROGRESSING = "progressing", rules.PROGRESS_RATINGS["progressing"]
+    NO_CHANGE = "no_change", rules.PROGRESS_RATINGS["no_change"]
+    REGRESSED = "regressed", rules.PROGRESS_RATINGS["regressed"]
+    MET = "met", rules.PROGRESS_RATINGS["met"]
+
+
+class ObjectiveProgress(TenantScoped):
+    """A note's rating of one treatment-plan objective the session addressed: of an
+    individual note, or of one member's entry of a group note (that member's chart
+    only). The objective is named by its key, which stays the same through the plan's
+    versions; its wording is kept as it read when the note was written. Frozen with
+    its note once signed."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    objective_key = models.UUIDField()
+    objective_text = models.TextField()
+    clinical_note = models.ForeignKey(
+        ClinicalNote,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="objective_progress",
+    )
+    group_note_entry = models.ForeignKey(
+        GroupNoteEntry,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="objective_progress",
+    )
+    rating = models.CharField(max_length=12, choices=ProgressRating.choices)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(clinical_note__isnull=False, group_note_entry__isnull=True)
+                | models.Q(clinical_note__isnull=True, group_note_entry__isnull=False),
+                name="objectiveprogress_of_one_note",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rating__in=ProgressRating.values),
+                name="objectiveprogress_rating_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["clinical_note", "objective_key"],
+                condition=models.Q(clinical_note__isnull=False),
+                name="objectiveprogress_once_per_note",
+            ),
+            models.UniqueConstraint(
+                fields=["group_note_entry", "objective_key"],
+                condition=models.Q(group_note_entry__isnull=False),
+                name="objectiveprogress_once_per_entry",
+            ),
+        ]
+        indexes = [
+            # The plan: the ratings of a patient's objectives.
+            models.Index(
+                fields=["organization", "patient", "objective_key"],
+                name="objectiveprogress_patient_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_rating_display()}: {self.objective_text[:40]}"
+
+    def _note_status(self) -> str | None:
+        """The stored status of the note it belongs to."""
+        if self.clinical_note_id is not None:
+            return (
+                ClinicalNote.objects.filter(pk=self.clinical_note_id)
+                .values_list("status", flat=True)
+                .first()
+            )
+        return (
+            GroupNote.objects.filter(entries__pk=self.group_note_entry_id or 0)
+            .values_list("status", flat=True)
+            .first()
+        )
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self._note_status() not in (None, NoteStatus.DRAFT):
+            raise SignedNoteChanged("A signed note is not changed; add an addendum.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        if self._note_status() not in (None, NoteStatus.DRAFT):
+            raise SignedNoteChanged("A signed note is never changed; add an addendum.")
+        return super().delete(*args, **kwargs)

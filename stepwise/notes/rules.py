@@ -79,6 +79,16 @@ FORMATS: dict[str, NoteFormatDefinition] = {
 }
 DEFAULT_FORMAT = "dap"
 
+# How a session moved a treatment-plan objective along, as the clinician judges it.
+PROGRESS_RATINGS: dict[str, str] = {
+    "progressing": "Progressing",
+    "no_change": "No change",
+    "regressed": "Regressed",
+    "met": "Met",
+}
+# The most ratings one note (or one member's entry) gives: one per objective addressed.
+PROGRESS_MAX = 30
+
 
 def allowed_formats() -> str:
     return ", ".join(f"{code} ({d.label})" for code, d in FORMATS.items())
@@ -213,4 +223,24 @@ def group_sign_errors(
             errors[f"entry_{member.key}"] = (
                 f"{member.name} did not attend; remove their entry before signing."
             )
+    return errors
+
+
+def progress_errors(
+    offered: Iterable[str], given: Mapping[str, Any], *, field_prefix: str = "progress_"
+) -> dict[str, str]:
+    """Ratings given for objectives, by objective key: each must be one of the
+    patient's objectives on offer and a known rating. Errors are keyed by the form
+    field (prefix + key)."""
+    allowed = set(offered)
+    ratings = ", ".join(f"{code} ({label})" for code, label in PROGRESS_RATINGS.items())
+    errors: dict[str, str] = {}
+    if len(given) > PROGRESS_MAX:
+        return {"progress": f"Rate at most {PROGRESS_MAX} objectives in one note."}
+    for key, rating in given.items():
+        field = f"{field_prefix}{key}"
+        if str(key) not in allowed:
+            errors[field] = "This objective is not on the patient's current treatment plan."
+        elif rating not in PROGRESS_RATINGS:
+            errors[field] = f"Allowed values: {ratings}."
     return errors

@@ -9,6 +9,7 @@ entry is never even loaded for someone's chart, API answer or printout."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -25,7 +26,15 @@ from stepwise.core.errors import NotFound
 from stepwise.core.ids import public_id_or_404
 from stepwise.core.models import AuditAction
 from stepwise.core.roles import Permission, needs_care_relationship, sees_all_patients
-from stepwise.notes.models import Addendum, ClinicalNote, GroupNote, GroupNoteEntry, NoteStatus
+from stepwise.notes.models import (
+    Addendum,
+    ClinicalNote,
+    GroupNote,
+    GroupNoteEntry,
+    NoteStatus,
+    ObjectiveProgress,
+    ProgressRating,
+)
 from stepwise.notes.services.common import CATEGORY, roster_of
 from stepwise.notes.services.group import require_group_write
 from stepwise.patients.access import cared_for
@@ -81,6 +90,7 @@ class MemberGroupNote:
     patient: Patient
     entry: GroupNoteEntry
     addenda: list[Addendum] = field(default_factory=list)
+    progress: list[ObjectiveProgress] = field(default_factory=list)
 
     @property
     def session(self) -> Session:
@@ -230,6 +240,11 @@ def member_group_note_read(
         .select_related("author")
         .order_by("created_at", "id")
     )
+    member.progress = list(
+        ObjectiveProgress.objects.filter(
+            organization_id=actor.organization_id, group_note_entry=entry
+        ).order_by("id")
+    )
     record_read(
         actor,
         patient,
@@ -255,6 +270,15 @@ class GroupNotePage:
     withdrawn: list[GroupNote]
     # Someone else's draft: its content stays theirs until signed.
     others_draft: bool = False
+    # Each member's ratings of their treatment-plan objectives, by patient public id.
+    progress: dict[str, list[ObjectiveProgress]] = field(default_factory=dict)
+
+    def ratings(self) -> dict[str, dict[str, str]]:
+        """Ratings by member and objective key, as the form takes them."""
+        return {
+            member: {str(row.objective_key): row.rating for row in rows}
+            for member, rows in self.progress.items()
+        }
 
     @property
     def attending(self) -> list[Attendance]:
@@ -284,6 +308,7 @@ def group_note_page(actor: Actor, session: Session) -> GroupNotePage:
     others_draft = live is not None and live.is_draft and live.author_id != actor.user_id
     entries: dict[str, GroupNoteEntry] = {}
     addenda: list[Addendum] = []
+    progress: dict[str, list[ObjectiveProgress]] = {}
     if live is not None and not others_draft:
         live.session = session
         patients = {row.patient_id: row.patient for row in roster}
@@ -297,6 +322,13 @@ def group_note_page(actor: Actor, session: Session) -> GroupNotePage:
             .select_related("author", "patient")
             .order_by("created_at", "id")
         )
+        by_entry = {entry.pk: key for key, entry in entries.items()}
+        for row in ObjectiveProgress.objects.filter(
+            organization_id=actor.organization_id, group_note_entry__group_note=live
+        ).order_by("id"):
+            member = by_entry.get(row.group_note_entry_id or 0)
+            if member is not None:
+                progress.setdefault(member, []).append(row)
     shown: list[uuid.UUID | None] = sorted({e.patient.public_id for e in entries.values()}, key=str)
     with transaction.atomic():
         for patient_id in shown or [None]:
@@ -309,7 +341,7 @@ def group_note_page(actor: Actor, session: Session) -> GroupNotePage:
                 object_id=live.public_id if live else session.public_id,
                 detail={"session": str(session.public_id), "roster": str(len(roster))},
             )
-    return GroupNotePage(session, roster, live, entries, addenda, withdrawn, others_draft)
+    return GroupNotePage(session, roster, live, entries, addenda, withdrawn, others_draft, progress)
 
 
 @dataclass
@@ -370,4 +402,81 @@ def cosign_queue(actor: Actor, now: datetime | None = None) -> CosignQueue:
                 "patients": sorted({str(note.patient.public_id) for note in found.notes}),
             },
         )
+    return found
+
+
+# --- progress on treatment-plan objectives ---------------------------------------------
+
+
+def note_progress(note: ClinicalNote) -> list[ObjectiveProgress]:
+    """The objectives an individual note rated (one query); read with the note."""
+    return list(
+        ObjectiveProgress.objects.filter(
+            organization_id=note.organization_id, clinical_note=note
+        ).order_by("id")
+    )
+
+
+# Notes whose text is final: their ratings count as progress.
+_FINAL = (NoteStatus.SIGNED, NoteStatus.AWAITING_COSIGN)
+
+
+@dataclass(frozen=True)
+class ProgressNote:
+    """One signed note's rating of one objective, for the treatment plan."""
+
+    objective_key: uuid.UUID
+    rating: str
+    at: datetime
+    zone: str
+    kind: str  # "individual" or "group"
+    note_id: uuid.UUID  # the individual note's or the group note's public id
+
+    @property
+    def rating_label(self) -> str:
+        return str(ProgressRating(self.rating).label)
+
+
+def objective_progress(
+    patient: Patient, keys: Iterable[uuid.UUID] | None = None
+) -> list[ProgressNote]:
+    """The ratings signed notes gave the patient's objectives (all, or those named),
+    oldest first: one query however many. Group notes count only through the
+    patient's own entry. Read inside the caller's audited read."""
+    rows = (
+        ObjectiveProgress.objects.filter(organization_id=patient.organization_id, patient=patient)
+        .filter(
+            Q(clinical_note__status__in=_FINAL) | Q(group_note_entry__group_note__status__in=_FINAL)
+        )
+        .select_related("clinical_note", "group_note_entry__group_note__session__program__facility")
+    )
+    if keys is not None:
+        rows = rows.filter(objective_key__in=list(keys))
+    found: list[ProgressNote] = []
+    for row in rows:
+        if row.clinical_note is not None:
+            note = row.clinical_note
+            found.append(
+                ProgressNote(
+                    row.objective_key,
+                    row.rating,
+                    note.occurred_at,
+                    note.time_zone,
+                    "individual",
+                    note.public_id,
+                )
+            )
+        elif row.group_note_entry is not None:
+            group = row.group_note_entry.group_note
+            found.append(
+                ProgressNote(
+                    row.objective_key,
+                    row.rating,
+                    group.session.starts_at,
+                    str(group.session.program.facility.time_zone),
+                    "group",
+                    group.public_id,
+                )
+            )
+    found.sort(key=lambda p: p.at)
     return found

@@ -31,12 +31,14 @@ from stepwise.notes.forms import (
     MarkInErrorForm,
 )
 from stepwise.notes.models import Addendum, ClinicalNote, GroupNote
+from stepwise.notes.objectives import ObjectiveOption, objectives_for, objectives_of
 from stepwise.notes.printout import clinical_note_pdf, member_group_note_pdf, note_export_record
 from stepwise.notes.selectors import (
     GroupNotePage,
     cosign_queue,
     group_note_page,
     member_group_note_read,
+    note_progress,
     note_read,
     patient_notes_read,
 )
@@ -113,6 +115,7 @@ def _draft_of(form: ClinicalNoteForm, session: Any = None) -> NoteDraft:
         goals=form.goals(),
         occurred_at=form.occurred(),
         session=session,
+        progress=form.progress(),
     )
 
 
@@ -168,7 +171,12 @@ def note_new(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     if session_id:
         session = session_get(actor, session_id)
     zone = _show_times_for(patient)
-    form = ClinicalNoteForm(request.POST or None, format_code=_format_of(request), time_zone=zone)
+    form = ClinicalNoteForm(
+        request.POST or None,
+        format_code=_format_of(request),
+        time_zone=zone,
+        objectives=objectives_of(actor.organization_id, patient.pk),
+    )
     status = 200
     if request.method == "POST" and form.is_valid():
         note, status = submit(form, lambda: note_create(actor, patient, _draft_of(form, session)))
@@ -195,7 +203,12 @@ def note_edit(request: HttpRequest, public_id: uuid.UUID, note_id: uuid.UUID) ->
         return redirect("notes:note", public_id=patient.public_id, note_id=note.public_id)
     zone = _show_times_for(patient)
     form = ClinicalNoteForm(
-        request.POST or None, format_code=_format_of(request, note), time_zone=zone, note=note
+        request.POST or None,
+        format_code=_format_of(request, note),
+        time_zone=zone,
+        note=note,
+        objectives=objectives_of(actor.organization_id, patient.pk),
+        ratings={str(r.objective_key): r.rating for r in note_progress(note)},
     )
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -228,6 +241,7 @@ def _note_page(
         "note": note,
         "addenda": addenda,
         "sections": note.section_texts(),
+        "progress": note_progress(note),
         "may_edit": mine and note.is_draft,
         "may_cosign": supervisor and note.awaits_cosign and not mine,
         "may_add": note.is_signed and role_can(actor.role, Permission.NOTE_WRITE),
@@ -383,11 +397,17 @@ def _group_page(
     mine = note is not None and note.author_id == actor.user_id
     supervisor = role_can(actor.role, Permission.NOTE_COSIGN)
     if form is None and page.editable:
-        form = GroupNoteForm(attending=page.attending, note=note, entries=page.entries)
+        form = GroupNoteForm(
+            attending=page.attending,
+            note=note,
+            entries=page.entries,
+            objectives=_member_objectives(actor, page),
+            ratings=page.ratings(),
+        )
     rows = [
-        (row, page.entries.get(str(row.patient.public_id)))
+        (row, page.entries.get(key), page.progress.get(key, []))
         for row in page.roster
-        if str(row.patient.public_id) in page.entries
+        if (key := str(row.patient.public_id)) in page.entries
     ]
     context = {
         "page": page,
@@ -405,6 +425,16 @@ def _group_page(
         "zone": zone_of(page.session.program).key,
     }
     return render(request, "notes/group_note.html", context, status=status)
+
+
+def _member_objectives(actor: Actor, page: GroupNotePage) -> dict[str, list[ObjectiveOption]]:
+    """Each attending member's treatment-plan objectives (one call for the group)."""
+    found = objectives_for(actor.organization_id, [row.patient.pk for row in page.attending])
+    return {
+        str(row.patient.public_id): found[row.patient.pk]
+        for row in page.attending
+        if row.patient.pk in found
+    }
 
 
 def _back_to_group(session_id: uuid.UUID) -> HttpResponse:
@@ -429,10 +459,14 @@ def group_note(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
             else "Someone else is drafting this group note.",
         )
         return _back_to_group(session.public_id)
-    form = GroupNoteForm(request.POST, attending=page.attending)
+    form = GroupNoteForm(
+        request.POST, attending=page.attending, objectives=_member_objectives(actor, page)
+    )
     status = 200
     if form.is_valid():
-        draft = GroupDraft(form.cleaned_data["narrative"], form.goals(), form.entries())
+        draft = GroupDraft(
+            form.cleaned_data["narrative"], form.goals(), form.entries(), form.progress()
+        )
         saved, status = submit(form, lambda: group_note_save(actor, session, draft))
         if saved is not None:
             if request.POST.get("action") != SIGN:

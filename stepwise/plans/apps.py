@@ -5,3 +5,8 @@ class PlansConfig(AppConfig):
     name = "stepwise.plans"
     label = "plans"
     verbose_name = "Treatment plans"
+
+    def ready(self) -> None:
+        from stepwise.plans import hooks
+
+        hooks.register()

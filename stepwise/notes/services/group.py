@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -33,6 +34,13 @@ from stepwise.notes.services.common import (
     same_org,
     session_not_cancelled,
 )
+from stepwise.notes.services.progress import (
+    canonical,
+    entries_progress_replace,
+    given_ratings,
+    member_options,
+    ratings_errors,
+)
 from stepwise.patients.models import Patient
 from stepwise.scheduling.models import ATTENDED_STATUSES, Attendance, Session
 from stepwise.scheduling.services.common import require_run, settings_of
@@ -43,12 +51,16 @@ OPENS_BEFORE = timedelta(minutes=30)
 
 @dataclass(frozen=True)
 class GroupDraft:
-    """What a group note says: the shared narrative, the goals addressed, and the
-    entries by member (patient public id -> text). A member left out has no entry."""
+    """What a group note says: the shared narrative, the goals addressed, the
+    entries by member (patient public id -> text; a member left out has no entry),
+    and progress on each member's treatment-plan objectives (patient public id ->
+    objective key -> rating). Progress left as None keeps what the draft has; a
+    member left out of it keeps theirs."""
 
     narrative: str
     goals: list[str] = field(default_factory=list)
     entries: Mapping[str, str] = field(default_factory=dict)
+    progress: Mapping[str, Mapping[Any, str]] | None = None
 
 
 def require_group_write(actor: Actor, session: Session) -> None:
@@ -120,9 +132,11 @@ def group_note_save(
         errors["narrative"] = narrative_error
     errors.update(rules.goal_errors(draft.goals))
     entries = {_member_key(key): rules.clean_text(text) for key, text in draft.entries.items()}
+    progress = _given_progress(draft)
     with transaction.atomic():
         roster = roster_of(session)
         errors.update(rules.entry_errors(members_of(roster), entries))
+        options = _progress_options(actor, roster, entries, progress, errors)
         if errors:
             raise ValidationFailed(errors)
         note = (
@@ -154,8 +168,47 @@ def group_note_save(
             action = AuditAction.UPDATE
         note.session = session
         touched = _save_entries(actor, note, roster_patients(roster), entries)
-        _audit_members(actor, note, touched, action=action, detail={"status": note.status})
+        detail = {"status": note.status}
+        if progress:
+            entries_progress_replace(_entries_by_patient(note), progress, options)
+            detail["objectives_rated"] = str(sum(len(r) for r in progress.values()))
+        _audit_members(actor, note, touched, action=action, detail=detail)
     return note
+
+
+def _given_progress(draft: GroupDraft) -> dict[str, dict[str, str]]:
+    if draft.progress is None:
+        return {}
+    return {canonical(member): given_ratings(r) for member, r in draft.progress.items()}
+
+
+def _progress_options(
+    actor: Actor,
+    roster: list[Attendance],
+    entries: dict[str, str],
+    progress: dict[str, dict[str, str]],
+    errors: dict[str, str],
+) -> dict[str, dict[str, Any]]:
+    """Each rated member's objectives on offer (one call for the group); a rating is
+    for a member who attended and has an entry, on one of their objectives."""
+    if not progress:
+        return {}
+    patients = roster_patients(roster)
+    rated = {key: patients[key] for key in progress if key in patients}
+    options = member_options(actor.organization_id, rated)
+    names = {str(row.patient.public_id): row.patient.display_name for row in roster}
+    for member, ratings in progress.items():
+        prefix = f"progress_{member}_"
+        if member not in patients:
+            errors[f"{prefix}"] = "This patient is not on the session's roster."
+        elif ratings and not entries.get(member):
+            for key in ratings:
+                errors[f"{prefix}{key}"] = (
+                    f"Write {names[member]}'s entry to record progress on their objectives."
+                )
+        else:
+            errors.update(ratings_errors(options.get(member, {}), ratings, prefix))
+    return options
 
 
 def roster_patients(roster: Iterable[Attendance]) -> dict[str, Patient]:

@@ -21,6 +21,7 @@ from stepwise.core.models import AuditAction
 from stepwise.core.roles import Permission, role_can
 from stepwise.notes import rules
 from stepwise.notes.models import Addendum, ClinicalNote, NoteStatus
+from stepwise.notes.objectives import ObjectiveOption, objectives_of
 from stepwise.notes.services.common import (
     CATEGORY,
     addendum_text_or_error,
@@ -29,6 +30,12 @@ from stepwise.notes.services.common import (
     require_draft_of_author,
     require_open_for_addendum,
     same_org,
+)
+from stepwise.notes.services.progress import (
+    given_ratings,
+    note_progress_replace,
+    options_by_key,
+    ratings_errors,
 )
 from stepwise.patients.access import require_patient_access
 from stepwise.patients.models import Patient
@@ -39,13 +46,16 @@ from stepwise.scheduling.services.common import settings_of
 @dataclass(frozen=True)
 class NoteDraft:
     """What an individual note says: its format, the text of each section, the goals
-    it addressed, when the service took place, and the session it documents."""
+    it addressed, when the service took place, the session it documents, and the
+    progress on the patient's treatment-plan objectives (objective key -> rating; an
+    empty rating: not addressed). Progress left as None keeps what the draft has."""
 
     format: str
     sections: Mapping[str, Any]
     goals: list[str] = field(default_factory=list)
     occurred_at: datetime | None = None
     session: Session | None = None
+    progress: Mapping[Any, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,8 @@ class _Checked:
     goals: list[str]
     occurred_at: datetime
     session: Session | None
+    progress: dict[str, str] | None
+    options: dict[str, ObjectiveOption]
 
 
 def _checked(
@@ -64,6 +76,11 @@ def _checked(
     keeps `kept_time` (a draft being changed), else takes its session's start or now."""
     errors = rules.section_errors(draft.format, draft.sections)
     errors.update(rules.goal_errors(draft.goals))
+    progress = None if draft.progress is None else given_ratings(draft.progress)
+    options: dict[str, ObjectiveOption] = {}
+    if progress is not None:
+        options = options_by_key(objectives_of(actor.organization_id, patient.pk))
+        errors.update(ratings_errors(options, progress, "progress_"))
     session = draft.session
     if session is not None:
         same_org(actor, session)
@@ -88,7 +105,13 @@ def _checked(
         goals=rules.clean_goals(draft.goals),
         occurred_at=occurred,
         session=session,
+        progress=progress,
+        options=options,
     )
+
+
+def _progress_detail(checked: _Checked) -> dict[str, Any]:
+    return {} if checked.progress is None else {"objectives_rated": len(checked.progress)}
 
 
 def note_create(actor: Actor, patient: Patient, draft: NoteDraft) -> ClinicalNote:
@@ -110,6 +133,8 @@ def note_create(actor: Actor, patient: Patient, draft: NoteDraft) -> ClinicalNot
             time_zone=zone,
             author_id=actor.user_id,
         )
+        if checked.progress is not None:
+            note_progress_replace(note, checked.progress, checked.options)
         audit_record(
             action=AuditAction.CREATE,
             actor=actor,
@@ -117,7 +142,7 @@ def note_create(actor: Actor, patient: Patient, draft: NoteDraft) -> ClinicalNot
             category=CATEGORY,
             object_type="clinical_note",
             object_id=note.public_id,
-            detail={"format": note.format, "status": note.status},
+            detail={"format": note.format, "status": note.status, **_progress_detail(checked)},
         )
     return note
 
@@ -138,6 +163,8 @@ def note_update(actor: Actor, note: ClinicalNote, draft: NoteDraft) -> ClinicalN
         locked.occurred_at = checked.occurred_at
         locked.session = checked.session
         locked.save()
+        if checked.progress is not None:
+            note_progress_replace(locked, checked.progress, checked.options)
         audit_record(
             action=AuditAction.UPDATE,
             actor=actor,
@@ -145,7 +172,11 @@ def note_update(actor: Actor, note: ClinicalNote, draft: NoteDraft) -> ClinicalN
             category=CATEGORY,
             object_type="clinical_note",
             object_id=locked.public_id,
-            detail={"format": locked.format, "status": locked.status},
+            detail={
+                "format": locked.format,
+                "status": locked.status,
+                **_progress_detail(checked),
+            },
         )
     locked.patient = patient
     return locked
