@@ -524,9 +524,10 @@ def test_the_privacy_officer_sees_the_alerts_but_no_resolve_form(cast):
 # entries: 2, added with the notes app, 26 -> 28), the schedule panel (the open stay
 # and the seats of this week and the next days: 2, 28 -> 30), the recovery panel (the
 # record's start, relapse events, drug screens: 3 while there are none, 30 -> 33), the
-# residence panel (the patient's residencies: 1 while never housed, 33 -> 34), and the
+# residence panel (the patient's residencies: 1 while never housed, 33 -> 34), the
+# treatment plan panel (the episode's plan: 1 while there is none, 34 -> 35), and the
 # audit row in the read's transaction (7).
-CHART_QUERIES = 34
+CHART_QUERIES = 35
 
 
 def test_the_chart_costs_the_same_whatever_the_assessments_and_alerts(cast):
