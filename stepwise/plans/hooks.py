@@ -8,6 +8,7 @@ from __future__ import annotations
 import zoneinfo
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +21,9 @@ from stepwise.patients.tasks import register_task_link, task_raise
 from stepwise.plans.models import PlanVersion, TreatmentPlan, VersionStatus
 from stepwise.plans.rules import review
 from stepwise.plans.services.versions import REVIEW_TASK
+from stepwise.recovery.links import register_response_link
+from stepwise.recovery.models import RelapseEvent
+from stepwise.recovery.rules.relapse import Item as RelapseItem
 
 # How long the care team has to review the plan after a change of level of care.
 REVIEW_TASK_DUE = timedelta(days=1)
@@ -77,6 +81,13 @@ def _plan_page(task: Task) -> str:
     return reverse("plans:plan", args=[task.patient.public_id])
 
 
+def _review_after_relapse(event: RelapseEvent) -> str:
+    """The relapse response's plan-review item starts a review that names the relapse;
+    signing it records the item."""
+    query = urlencode({"trigger": "relapse", "source": str(event.public_id)})
+    return f"{reverse('plans:review', args=[event.patient.public_id])}?{query}"
+
+
 def register() -> None:
     from stepwise.plans import panels
     from stepwise.plans.selectors import current_objectives
@@ -86,3 +97,4 @@ def register() -> None:
     register_worklist_section(30, "plans.reviews", panels.reviews_due_section)
     register_task_link(REVIEW_TASK, _plan_page)
     register_objective_source("plans", current_objectives)
+    register_response_link(RelapseItem.PLAN_REVIEW, _review_after_relapse)

@@ -44,3 +44,15 @@ def test_another_trigger_settles_nothing(cast, episode):
     v2 = review_start(owner, v1.plan, trigger="scheduled", why="Monthly review")
     version_sign(owner, v2)
     assert ResponseItem.objects.get(event=event, item="plan_review").state == "open"
+
+
+def test_the_relapse_page_links_to_a_review_that_names_the_relapse(cast, episode):
+    owner = cast.actors["owner"]
+    signed(cast)
+    use = UseDetails(used_on=TODAY - timedelta(days=1), kind="relapse", substances=[7], route=2)
+    event = relapse_record(owner, cast.patient, use)
+    client = cast.client_for("owner")
+    page = client.get(f"/recovery/patients/{cast.patient.public_id}/relapses/{event.public_id}/")
+    review = f"/plans/patients/{cast.patient.public_id}/review/?trigger=relapse&amp;source={event.public_id}"
+    assert review in page.content.decode()
+    assert client.get(review.replace("&amp;", "&")).status_code == 200
