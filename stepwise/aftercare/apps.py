@@ -5,3 +5,8 @@ class AftercareConfig(AppConfig):
     name = "stepwise.aftercare"
     label = "aftercare"
     verbose_name = "Aftercare plans and check-ins"
+
+    def ready(self) -> None:
+        from stepwise.aftercare import hooks
+
+        hooks.register()

@@ -718,8 +718,10 @@ class _Builder:
 
     def discharge(self, at: datetime, episode: Episode, key: str, reason: int) -> None:
         program = self.programs[key]
-        if program.is_withdrawal_management and reason not in LEFT_WITHOUT_NOTICE:
-            prepare_exit(self.actors["nurse"], episode, program, at, ends_episode=True)
+        # What the care team does before a planned discharge: the detox bundle and the
+        # aftercare plan (the director, who may act for every care team).
+        if reason not in LEFT_WITHOUT_NOTICE:
+            prepare_exit(self.actors["director"], episode, program, at, ends_episode=True)
         episode_discharge(self.actors["director"], episode, reason=reason, at=at)
 
     # What the desk does today: the waitlists, their exits, and the held places.

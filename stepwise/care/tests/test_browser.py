@@ -16,6 +16,7 @@ from django.utils import timezone
 from playwright.sync_api import Browser, expect
 
 from conftest import PASSWORD, Cast
+from stepwise.care.exits import prepare_exit
 from stepwise.care.models import Episode, EpisodeStatus, Stay
 from stepwise.care.services import episode_admit, stay_transition
 from stepwise.care.tests.browser import CHROMIUM, MISSING_CHROMIUM, Browse, Watch
@@ -108,6 +109,16 @@ def test_clinician_finds_admits_moves_and_discharges(desk: Browse, live_cast: Ca
         "Admitted to Residential · ASAM 3.5 · Main"
     )
     expect(page.locator("section.now")).to_contain_text("In Residential")
+    # The aftercare plan every leaving needs, written and gone through with the patient
+    # (its own pages are walked in aftercare's tests).
+    admitted = Episode.objects.get(patient=live_cast.patient)
+    prepare_exit(
+        live_cast.actors["owner"],
+        admitted,
+        live_cast.residential,
+        timezone.now(),
+        ends_episode=True,
+    )
 
     reason = "Withdrawal complete and stable for a week; ready for evening groups."
     page.get_by_role("link", name="Move to another program").click()
@@ -212,6 +223,7 @@ def test_small_screens_and_the_keyboard(screen: Browse, live_cast: Cast) -> None
     episode = episode_admit(
         owner, live_cast.patient, live_cast.residential, at=now - timedelta(days=20)
     )
+    prepare_exit(owner, episode, live_cast.residential, now - timedelta(days=2), ends_episode=False)
     stay_transition(
         owner,
         episode,

@@ -9,6 +9,7 @@ from typing import Any
 from django.utils import timezone
 
 from stepwise.api.tests.support import Api
+from stepwise.care.exits import prepare_exit
 from stepwise.care.models import Stay
 from stepwise.care.selectors import PlacesRow, places_board
 from stepwise.care.services import episode_admit, episode_discharge
@@ -65,5 +66,6 @@ def test_the_api_sets_and_clears_the_planned_day(cast):
     assert api.post("owner", path, {"planned_end_on": None}).json()["planned_end_on"] is None
     assert api.post("owner", path, {"planned_end_on": "soon"}).status_code == 422
     assert api.post("outsider", path, {"planned_end_on": _tomorrow()}).status_code == 404
+    prepare_exit(cast.actors["owner"], episode, cast.residential, timezone.now(), ends_episode=True)
     episode_discharge(cast.actors["owner"], episode, reason=1)
     assert api.post("owner", path, {"planned_end_on": _tomorrow()}).status_code == 409

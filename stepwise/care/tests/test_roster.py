@@ -44,6 +44,9 @@ def test_moving_into_a_program_joins_its_staff(cast):
     start = timezone.now() - timedelta(days=3)
     episode = episode_admit(cast.actors["owner"], cast.patient, cast.residential, at=start)
     assert not on_team(cast, "iop_counselor", cast.patient)
+    prepare_exit(
+        cast.actors["owner"], episode, cast.residential, timezone.now(), ends_episode=False
+    )
     stay_transition(cast.actors["owner"], episode, cast.iop, kind="step_down", reason="Ready")
     assert on_team(cast, "iop_counselor", cast.patient)
 

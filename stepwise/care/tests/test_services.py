@@ -91,6 +91,7 @@ def test_transition_needs_a_reason_and_the_right_kind(cast):
 def test_lateral_transfer_between_programs_of_one_level(cast):
     owner = cast.actors["owner"]
     episode = episode_admit(owner, cast.patient, cast.iop, at=timezone.now() - timedelta(days=1))
+    prepare_exit(owner, episode, cast.iop, timezone.now(), ends_episode=False)
     stay = stay_transition(owner, episode, cast.iop_east, kind="transfer", reason="Closer to home")
     assert stay.entry_kind == "transfer"
 

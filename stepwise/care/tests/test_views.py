@@ -419,6 +419,7 @@ def test_census_query_count_is_constant_and_counts_today(cast):
     gone = episode_admit(
         owner, cast.new_patient("D"), cast.residential, at=timezone.now() - timedelta(days=3)
     )
+    prepare_exit(owner, gone, cast.residential, timezone.now(), ends_episode=True)
     episode_discharge(owner, gone, reason=1)
     assert queries_for(client, "/") == small
     html = client.get("/").content.decode()

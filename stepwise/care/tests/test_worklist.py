@@ -143,9 +143,9 @@ def test_the_worklist_read_is_one_audit_row(cast):
 # Includes the organization's time zone, in which the worklist shows its times.
 # And the open stays the weekly-hours section looks at (one more per facility zone
 # when any patient there has a level with a weekly minimum).
-# And the returns to use to confirm or with a response open (1), and the treatment
-# plans whose review is due (1).
-WORKLIST_QUERIES = {"owner": 18, "director": 19}
+# And the returns to use to confirm or with a response open (1), the treatment plans
+# whose review is due (1), and the aftercare check-ins due or missed (1).
+WORKLIST_QUERIES = {"owner": 19, "director": 20}
 
 
 @pytest.mark.parametrize("who", ["owner", "director"])

@@ -18,6 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.html import escape
 
+from stepwise.care.exits import prepare_exit
 from stepwise.care.models import Stay
 from stepwise.care.services import episode_admit
 from stepwise.core.models import AuditEvent
@@ -525,9 +526,10 @@ def test_the_privacy_officer_sees_the_alerts_but_no_resolve_form(cast):
 # and the seats of this week and the next days: 2, 28 -> 30), the recovery panel (the
 # record's start, relapse events, drug screens: 3 while there are none, 30 -> 33), the
 # residence panel (the patient's residencies: 1 while never housed, 33 -> 34), the
-# treatment plan panel (the episode's plan: 1 while there is none, 34 -> 35), and the
-# audit row in the read's transaction (7).
-CHART_QUERIES = 35
+# treatment plan panel (the episode's plan: 1 while there is none, 34 -> 35), the
+# aftercare panel (the plan, whatever it holds: 1, 35 -> 36), and the audit row in the
+# read's transaction (7).
+CHART_QUERIES = 36
 
 
 def test_the_chart_costs_the_same_whatever_the_assessments_and_alerts(cast):
@@ -734,6 +736,7 @@ def test_confirming_with_a_move_starts_a_stay_at_that_program(cast):
     episode = episode_admit(
         cast.actors["owner"], cast.patient, cast.iop, at=timezone.now() - timedelta(days=2)
     )
+    prepare_exit(cast.actors["owner"], episode, cast.iop, timezone.now(), ends_episode=False)
     assessment = asam(cast)
     client = cast.client_for("owner")
     response = decide(

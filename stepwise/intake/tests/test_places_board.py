@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from stepwise.care.exits import prepare_exit
 from stepwise.care.models import Episode, Program, Stay
 from stepwise.care.selectors import places_board
 from stepwise.care.services import episode_admit, episode_discharge, stay_plan_end
@@ -82,6 +83,7 @@ def test_the_board_equals_a_recount_of_stays_and_held_places(cast):
     admit(worker, cast, cast.iop_east, "E1")
     admit(worker, cast, cast.iop_east, "E2")
     gone = admit(worker, cast, cast.iop_east, "E3")
+    prepare_exit(cast.actors["owner"], gone, cast.iop_east, timezone.now(), ends_episode=True)
     episode_discharge(worker, gone, reason=1)
 
     board = assert_board_is_the_recount(worker, ours(cast), timezone.now())

@@ -57,6 +57,7 @@ def test_a_transition_ends_the_old_programs_sessions_and_seats_the_new_ones(cast
     )
     moved_at = at(date(2026, 11, 9), 12)
     with time_machine.travel(moved_at + timedelta(minutes=1), tick=False):
+        prepare_exit(cast.actors["owner"], episode, cast.iop, moved_at, ends_episode=False)
         stay_transition(
             cast.actors["owner"],
             episode,

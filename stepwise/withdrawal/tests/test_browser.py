@@ -15,6 +15,7 @@ from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
 from conftest import PASSWORD, Cast
+from stepwise.aftercare.services.plans import plan_start
 from stepwise.care.models import Program
 from stepwise.care.services import episode_admit
 from stepwise.care.tests.browser import CHROMIUM, MISSING_CHROMIUM, Browse, Watch
@@ -51,6 +52,8 @@ def arrived(live_db: None, django_user_model: Any) -> Cast:
     now = timezone.now()
     episode_admit(cast.actors["owner"], cast.patient, cast.detox, at=now - timedelta(hours=1))
     heroin_admission(cast.actors["nurse"], cast.patient, now - timedelta(hours=14))
+    # The counselor has started the aftercare plan, which the step down needs.
+    plan_start(cast.actors["owner"], cast.patient)
     return cast
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from stepwise.aftercare.tests.support import active_plan
 from stepwise.care.services import episode_discharge, stay_transition
 from stepwise.core.errors import ValidationFailed
 from stepwise.core.models import AuditEvent
@@ -19,6 +20,12 @@ from stepwise.withdrawal.services.discharge import bundle_item_record
 from stepwise.withdrawal.tests.support import admit_to_detox, staff
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _aftercare_plan(cast: Any) -> None:
+    """Every leaving also needs an aftercare plan (aftercare's own rule, tested there)."""
+    active_plan(cast)
 
 
 def complete_bundle(cast: Any, actor: Any, *, with_appointment: bool = False) -> None:

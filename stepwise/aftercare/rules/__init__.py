@@ -1,0 +1,2 @@
+"""Pure rules of the aftercare plan: its sections, the check-in schedule, the check-in
+values and what a stay exit needs of the plan. No Django imports."""
