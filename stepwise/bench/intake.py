@@ -718,10 +718,12 @@ class _Builder:
 
     def discharge(self, at: datetime, episode: Episode, key: str, reason: int) -> None:
         program = self.programs[key]
-        # What the care team does before a planned discharge: the detox bundle and the
-        # aftercare plan (the director, who may act for every care team).
+        # What the care team does before a planned discharge: the detox bundle (the
+        # unit's nurse, on its care teams) and the aftercare plan (the director, who
+        # may act for every care team, elsewhere).
         if reason not in LEFT_WITHOUT_NOTICE:
-            prepare_exit(self.actors["director"], episode, program, at, ends_episode=True)
+            who = "nurse" if program.is_withdrawal_management else "director"
+            prepare_exit(self.actors[who], episode, program, at, ends_episode=True)
         episode_discharge(self.actors["director"], episode, reason=reason, at=at)
 
     # What the desk does today: the waitlists, their exits, and the held places.

@@ -119,14 +119,14 @@ class ScreenForm(ResultsMixin):
         required=False,
         choices=[(m.code, m.name) for m in screens.MEDICATIONS],
         widget=forms.CheckboxSelectMultiple,
-        help_text="Pre-filled from active orders and the last screen; tick outside "
-        "prescriptions too. A prescribed medication's positive is expected; its absence "
-        "is flagged.",
+        help_text="Active Stepwise MOUD orders always count; tick outside prescriptions "
+        "too. A prescribed medication's positive is expected; its absence is flagged.",
     )
     results_now = forms.BooleanField(
         label="Results are known now (a point-of-care cup)",
         required=False,
-        help_text="Leave unticked when the specimen goes to the laboratory.",
+        help_text="Leave unticked, and every analyte not tested, when the specimen goes "
+        "to the laboratory.",
     )
     note = forms.CharField(required=False, widget=_NOTE, max_length=2000)
 
@@ -134,6 +134,16 @@ class ScreenForm(ResultsMixin):
         super().__init__(*args, **kwargs)
         self.time_zone = time_zone
         self.add_result_fields()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("results_now") and not self.results():
+            self.add_error(
+                "results_now",
+                "Give at least one analyte's result (positive or negative), or untick "
+                "this box for a laboratory specimen.",
+            )
+        return data
 
     def collected(self) -> datetime | None:
         return local_to_aware(self.cleaned_data.get("collected_at"), self.time_zone)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.db.models import Prefetch, Q, QuerySet
 
@@ -26,7 +27,7 @@ from stepwise.recovery.models import (
     ScreenStatus,
 )
 from stepwise.recovery.rules import relapse as relapse_rules
-from stepwise.recovery.services.common import CATEGORY, local_day, record_start
+from stepwise.recovery.services.common import CATEGORY, local_day, patient_zone, record_start
 from stepwise.withdrawal.models import MedicationOrder, OrderStatus
 
 # Screens shown on the chart and the recovery page; older ones stay in the record.
@@ -66,13 +67,19 @@ def screens_of(patient: Patient) -> QuerySet[DrugScreen]:
     )
 
 
-def recovery_time_of(patient: Patient, events: list[RelapseEvent], now: datetime) -> RecoveryTime:
-    """Days since the last confirmed use and the longest stretch, from the events given."""
+def recovery_time_of(
+    patient: Patient, events: list[RelapseEvent], now: datetime, zone: ZoneInfo
+) -> RecoveryTime:
+    """Days since the last confirmed use and the longest stretch, from the events given,
+    on the facility's calendar. A read never fails: a day of use after today (entered
+    from another zone's clock) waits until its day comes."""
+    today = local_day(now, zone)
     uses = [
-        e.used_on for e in events if e.status == RelapseStatus.CONFIRMED and e.used_on is not None
+        e.used_on
+        for e in events
+        if e.status == RelapseStatus.CONFIRMED and e.used_on is not None and e.used_on <= today
     ]
-    today = local_day(now)
-    start = min([record_start(patient), *uses, today])
+    start = min([record_start(patient, zone), *uses, today])
     return recovery_time(start, uses, today)
 
 
@@ -97,10 +104,12 @@ class Recovery:
 
 
 def recovery_of(patient: Patient, now: datetime) -> Recovery:
-    """Four queries (record start, events with items, screens with results)."""
+    """The facility's zone, the record's start, events with their items, screens with
+    their results: a fixed number of queries however much is on record."""
+    zone = patient_zone(patient)
     events = list(events_of(patient))
     screens = list(screens_of(patient)[:RECENT_SCREENS])
-    return Recovery(patient, recovery_time_of(patient, events, now), events, screens)
+    return Recovery(patient, recovery_time_of(patient, events, now, zone), events, screens)
 
 
 def recovery_read(actor: Actor, public_id: uuid.UUID | str, now: datetime) -> Recovery:
@@ -164,6 +173,12 @@ def screen_read(
         object_id=screen.public_id,
     )
     return screen
+
+
+def is_relapse_of(patient: Patient, public_id: uuid.UUID) -> bool:
+    return RelapseEvent.objects.filter(
+        organization_id=patient.organization_id, patient=patient, public_id=public_id
+    ).exists()
 
 
 def proposal_of_screen(screen: DrugScreen) -> RelapseEvent | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 import zoneinfo
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
@@ -23,6 +24,7 @@ from stepwise.recovery import forms, selectors
 from stepwise.recovery.links import response_link, screen_setting_label
 from stepwise.recovery.models import DrugScreen, RelapseEvent, RelapseStatus, ScreenStatus
 from stepwise.recovery.rules import relapse as relapse_rules
+from stepwise.recovery.rules.screens import MEDICATIONS_BY_CODE
 from stepwise.recovery.services import relapse as relapse_services
 from stepwise.recovery.services import screens as screen_services
 from stepwise.recovery.services.common import local_day, settings_of
@@ -34,6 +36,10 @@ def _local(patient: Patient) -> str:
     zone = patient_time_zone(patient)
     timezone.activate(zoneinfo.ZoneInfo(zone))
     return zone
+
+
+def _today(zone: str) -> date:
+    return local_day(timezone.now(), zoneinfo.ZoneInfo(zone))
 
 
 @staff_view(Permission.CHART_READ)
@@ -68,8 +74,8 @@ def relapse_new(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         )
     else:
         patient = patient_for(actor, public_id, permission=Permission.RECOVERY_WRITE)
-    _local(patient)
-    form = forms.UseForm(request.POST or None, initial={"used_on": local_day(timezone.now())})
+    zone = _local(patient)
+    form = forms.UseForm(request.POST or None, initial={"used_on": _today(zone)})
     status = 200
     if request.method == "POST" and form.is_valid():
         event, status = submit(
@@ -103,7 +109,7 @@ def _event_page(
     status: int = 200,
 ) -> HttpResponse:
     patient = event.patient
-    _local(patient)
+    zone = _local(patient)
     item_forms = item_forms or {}
     items = [
         {
@@ -116,7 +122,7 @@ def _event_page(
     if use_form is None and event.status == RelapseStatus.PROPOSED:
         use_form = forms.UseForm(
             initial={
-                "used_on": event.used_on or local_day(event.created_at),
+                "used_on": event.used_on or local_day(event.created_at, zoneinfo.ZoneInfo(zone)),
                 "substances": event.substances,
                 "overdose": event.overdose,
                 "kind": relapse_rules.Kind.LAPSE.value,
@@ -249,11 +255,9 @@ def screen_new(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     else:
         patient = patient_for(actor, public_id, permission=Permission.RECOVERY_WRITE)
     zone = _local(patient)
-    taking = sorted(
-        set(selectors.prescribed_medications(patient))
-        | set(selectors.last_screen_medications(patient))
-    )
-    form = forms.ScreenForm(request.POST or None, time_zone=zone, initial={"medications": taking})
+    ordered = selectors.prescribed_medications(patient)
+    last = selectors.last_screen_medications(patient)
+    form = forms.ScreenForm(request.POST or None, time_zone=zone, initial={"medications": ordered})
     place = _place_of(request, patient)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -268,7 +272,7 @@ def screen_new(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
                     observed=data["observed"],
                     validity=data["validity"],
                     medications=data["medications"],
-                    results=form.results() if data["results_now"] else None,
+                    results=form.results() or None,
                     note=data["note"],
                     setting=place[0] if place else "",
                     setting_id=place[1] if place else None,
@@ -283,7 +287,17 @@ def screen_new(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     return render(
         request,
         "recovery/screen_form.html",
-        {"patient": patient, "form": form, "place": place},
+        {
+            "patient": patient,
+            "form": form,
+            "place": place,
+            "ordered": ordered,
+            "last_listed": [
+                MEDICATIONS_BY_CODE[m].name
+                for m in last
+                if m not in ordered and m in MEDICATIONS_BY_CODE
+            ],
+        },
         status=form_page_status(form, status),
     )
 

@@ -5,7 +5,6 @@ notes, the patient's signature; who may call what; what reading a plan costs."""
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -19,7 +18,7 @@ from stepwise.api.tests.support import BASE, Api, audit_rows
 from stepwise.notes.services.individual import NoteDraft, note_create, note_sign
 from stepwise.notes.tests.support import DAP
 from stepwise.plans.models import PlanVersion
-from stepwise.plans.tests.support import TODAY, WORDS, admitted, at, signed
+from stepwise.plans.tests.support import TODAY, WORDS, admitted, at, relapse_of, signed
 
 
 @pytest.fixture(autouse=True)
@@ -126,7 +125,7 @@ def test_a_plan_from_start_to_a_relapse_review(api, cast):
         owner,
         note_create(owner, cast.patient, NoteDraft("dap", DAP, progress={key: "progressing"})),
     )
-    event = str(uuid.uuid4())
+    event = str(relapse_of(cast))
     review = api.post(
         "owner",
         f"{path}/reviews",

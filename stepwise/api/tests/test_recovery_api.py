@@ -411,4 +411,4 @@ def test_the_recovery_record_costs_the_same_however_long(api, cast):
     # Token and membership (2); the patient and the care team, by the token's check and
     # again by the read (4); events, items, screens, results, the record's start (5);
     # the read's audit row with its chain head, in savepoints here (7).
-    assert few == many == 18
+    assert few == many == 19

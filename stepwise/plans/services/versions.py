@@ -147,6 +147,7 @@ def _settle_relapse_response(actor: Actor, version: PlanVersion) -> bool:
 
     settled = response_item_settle(
         actor,
+        version.plan.patient,
         event_public_id=version.source_id,
         item="plan_review",
         evidence_type="plan_version",
@@ -154,6 +155,12 @@ def _settle_relapse_response(actor: Actor, version: PlanVersion) -> bool:
         note=f"Treatment plan revised (version {version.number})",
     )
     return settled is not None
+
+
+def _relapse_of(patient: Patient, public_id: uuid.UUID) -> bool:
+    from stepwise.recovery.selectors import is_relapse_of
+
+    return is_relapse_of(patient, public_id)
 
 
 def _source(trigger: str, source_type: str, source_id: uuid.UUID | None) -> tuple[str, str]:
@@ -189,6 +196,8 @@ def review_start(
     kind, problem = _source(trigger, source_type, source_id)
     if problem:
         errors["source_type" if source_id is not None else "source_id"] = problem
+    elif kind == "relapse_event" and source_id is not None and not _relapse_of(patient, source_id):
+        errors["source_id"] = "That relapse is not one of this patient's."
     if errors:
         raise ValidationFailed(errors)
     session_types = session_types_of(actor.organization_id)

@@ -4,6 +4,7 @@ referral), and helpers to start and sign plans as members of the cast."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -104,3 +105,15 @@ def signed(cast: Any, patient: Patient | None = None, who: str = "owner") -> Pla
 
 def first_objective(content: Content) -> Objective:
     return next(iter(content.objectives()))
+
+
+def relapse_of(cast: Any, patient: Patient | None = None) -> uuid.UUID:
+    """A return to use recorded yesterday: what a relapse review names as its source."""
+    from stepwise.recovery.services.relapse import UseDetails, relapse_record
+
+    event = relapse_record(
+        cast.actors["owner"],
+        patient or cast.patient,
+        UseDetails(used_on=TODAY - timedelta(days=1), kind="relapse", substances=[7], route=2),
+    )
+    return event.public_id

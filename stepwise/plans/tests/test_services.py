@@ -46,7 +46,15 @@ from stepwise.plans.services.versions import (
     version_sign,
 )
 from stepwise.plans.store import content_of
-from stepwise.plans.tests.support import TODAY, WORDS, admitted, drafted, full_content, signed
+from stepwise.plans.tests.support import (
+    TODAY,
+    WORDS,
+    admitted,
+    drafted,
+    full_content,
+    relapse_of,
+    signed,
+)
 
 WHY = "Cravings are down; housing is the main risk now."
 
@@ -198,7 +206,7 @@ def test_a_review_needs_its_reason_and_a_signed_plan(cast, episode):
 
 def test_a_relapse_review_keeps_its_source(cast, episode):
     v1 = signed(cast)
-    event = uuid.UUID("8a3c1f0e-7b7d-4a8e-9c43-1d2b3c4d5e6f")
+    event = relapse_of(cast)
     v2 = review(cast, v1.plan, trigger="relapse", source_id=event)
     assert (v2.source_type, v2.source_id) == ("relapse_event", event)
     v2b = PlanVersion.objects.get(pk=v2.pk)

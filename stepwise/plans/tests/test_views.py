@@ -24,7 +24,7 @@ from stepwise.plans.rules.content import Objective
 from stepwise.plans.services.drafts import draft_item_add
 from stepwise.plans.services.versions import review_start
 from stepwise.plans.store import content_of
-from stepwise.plans.tests.support import TODAY, WORDS, admitted, signed
+from stepwise.plans.tests.support import TODAY, WORDS, admitted, relapse_of, signed
 
 
 def base(patient: Any) -> str:
@@ -100,7 +100,7 @@ def test_a_counselor_writes_and_signs_the_plan_then_reviews_it_after_a_relapse(c
     assert escape(WORDS) in page and "Not yet addressed in a signed note." in page
 
     # A relapse's response links here with its event: trigger and source come filled in.
-    event = uuid.uuid4()
+    event = relapse_of(cast)
     form = client.get(f"{url}review/?trigger=relapse&source={event}").content.decode()
     assert 'value="relapse" selected' in form and f'value="{event}"' in form
     no_why = client.post(f"{url}review/", {"trigger": "relapse", "source": str(event)})

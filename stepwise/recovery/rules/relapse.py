@@ -122,6 +122,16 @@ def outreach_due(confirmed_at: datetime, hours: int) -> datetime:
     return confirmed_at + timedelta(hours=hours)
 
 
+# TEDS substance codes whose use keeps or loses opioid tolerance: heroin,
+# non-prescription methadone, other opiates and synthetics (fentanyl), and "not
+# recorded", which is counted as an opioid so that a flag is never missed.
+OPIOIDS_OR_UNKNOWN = frozenset({5, 6, 7, -9})
+
+
+def involves_opioids(substances: Iterable[int]) -> bool:
+    return any(code in OPIOIDS_OR_UNKNOWN for code in substances)
+
+
 @dataclass(frozen=True)
 class Tolerance:
     abstinent_days: int | None  # days without use before this one; None: no earlier record

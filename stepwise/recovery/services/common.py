@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-
-from django.utils import timezone
+from zoneinfo import ZoneInfo
 
 from stepwise.care.models import Episode
+from stepwise.care.selectors import patient_time_zone
 from stepwise.core.actor import Actor
 from stepwise.core.errors import NotFound
 from stepwise.patients.models import Patient
@@ -26,11 +26,16 @@ def settings_of(organization_id: int) -> RecoverySettings:
     return found
 
 
-def local_day(at: datetime) -> date:
-    return timezone.localdate(at)
+def patient_zone(patient: Patient) -> ZoneInfo:
+    """The calendar days of use are counted on: the patient's facility's."""
+    return ZoneInfo(patient_time_zone(patient))
 
 
-def record_start(patient: Patient) -> date:
+def local_day(at: datetime, zone: ZoneInfo) -> date:
+    return at.astimezone(zone).date()
+
+
+def record_start(patient: Patient, zone: ZoneInfo) -> date:
     """The day the patient's recovery record starts: the first admission, or the day
     they came to the program when they were never admitted."""
     first = (
@@ -39,4 +44,4 @@ def record_start(patient: Patient) -> date:
         .values_list("admitted_at", flat=True)
         .first()
     )
-    return local_day(first if first is not None else patient.created_at)
+    return local_day(first if first is not None else patient.created_at, zone)

@@ -4,6 +4,7 @@ length, and which medication shows as which analyte on a drug screen."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from django.db import transaction
 
@@ -18,6 +19,21 @@ from stepwise.recovery.rules import screens
 from stepwise.recovery.services.common import settings_of
 
 _RANGES = {"outreach_hours": (1, 168), "tolerance_days": (1, 365), "flag_days": (1, 365)}
+
+
+def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """Each setting that changed, as [before, after]; the expectations table as lists."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: sorted(v) for k, v in sorted(value.items())}
+        return value
+
+    return {
+        name: [plain(before[name]), plain(after[name])]
+        for name in after
+        if plain(before[name]) != plain(after[name])
+    }
 
 
 def recovery_settings_update(
@@ -53,7 +69,9 @@ def recovery_settings_update(
         before["expectations"] = found.expectation_table()
         for name, value in values.items():
             setattr(found, name, value)
-        found.expectations = {med: sorted(set(codes)) for med, codes in expectations.items()}
+        found.expectations = {
+            med: sorted(set(expectations.get(med, ()))) for med in screens.MEDICATIONS_BY_CODE
+        }
         found.changed_by_id = actor.user_id
         found.save()
         audit_record(
@@ -62,10 +80,6 @@ def recovery_settings_update(
             category="system",
             object_type="recovery_settings",
             object_id=str(actor.organization_id),
-            detail={
-                name: [before[name], value]
-                for name, value in values.items()
-                if before[name] != value
-            },
+            detail=_changes(before, {**values, "expectations": found.expectation_table()}),
         )
     return found

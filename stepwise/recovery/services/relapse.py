@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -28,13 +29,14 @@ from stepwise.core.roles import Permission
 from stepwise.instruments.models import Assessment, AssessmentStatus
 from stepwise.patients.access import require_patient_access
 from stepwise.patients.flags import LOST_TOLERANCE, risk_flag_raise
-from stepwise.patients.models import Patient
+from stepwise.patients.models import Patient, RiskFlag
 from stepwise.patients.tasks import task_cancel_from_source, task_done_from_source, task_raise
 from stepwise.recovery.models import RelapseEvent, RelapseStatus, ResponseItem
 from stepwise.recovery.rules import relapse as rules
 from stepwise.recovery.services.common import (
     CATEGORY,
     local_day,
+    patient_zone,
     record_start,
     same_org,
     settings_of,
@@ -59,14 +61,17 @@ class UseDetails:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _details_errors(patient: Patient, details: UseDetails, today: date) -> dict[str, str]:
+def _details_errors(
+    patient: Patient, details: UseDetails, now: datetime, zone: ZoneInfo
+) -> dict[str, str]:
+    """What is wrong with the details; days are the facility's calendar days."""
     errors: dict[str, str] = {}
     if details.used_on is None:
         errors["used_on"] = "Give the day of use (an earlier day is fine)."
-    elif details.used_on > today:
+    elif details.used_on > local_day(now, zone):
         errors["used_on"] = "The day of use cannot be after today."
     else:
-        start = record_start(patient)
+        start = record_start(patient, zone)
         if details.used_on < start:
             errors["used_on"] = (
                 f"The patient's record starts on {start:%Y-%m-%d} (first admission); "
@@ -124,6 +129,17 @@ def relapse_propose(
         proposal=note.strip(),
         recorded_by_id=actor.user_id if actor else None,
     )
+    audit_record(
+        action=AuditAction.CREATE,
+        actor=actor,
+        actor_username="" if actor else "stepwise",
+        organization_id=patient.organization_id,
+        patient_public_id=patient.public_id,
+        category=CATEGORY,
+        object_type="relapse_event",
+        object_id=event.public_id,
+        detail={"status": event.status, "source": source, "from": source_type},
+    )
     task_raise(
         actor,
         patient,
@@ -137,23 +153,29 @@ def relapse_propose(
     return event
 
 
-def _confirm(actor: Actor, event: RelapseEvent, details: UseDetails, now: datetime) -> list[str]:
+def _confirm(
+    actor: Actor, event: RelapseEvent, details: UseDetails, now: datetime, zone: ZoneInfo
+) -> list[str]:
     """Fill in and confirm a locked event: tolerance, flag, checklist, outreach task.
     Returns the audit notes of what it raised."""
     assert details.used_on is not None
     patient = event.patient
     config = settings_of(patient.organization_id)
+    # Tolerance is opioid tolerance: only earlier opioid uses (or uses of a substance
+    # nobody knows) keep it; a cannabis or alcohol lapse does not.
     earlier = RelapseEvent.objects.filter(
         organization_id=patient.organization_id,
         patient=patient,
         status=RelapseStatus.CONFIRMED,
         used_on__isnull=False,
     ).exclude(pk=event.pk)
+    opioid_days = [
+        day
+        for day, substances in earlier.values_list("used_on", "substances")
+        if day is not None and rules.involves_opioids(substances)
+    ]
     tolerance = rules.tolerance_before(
-        details.used_on,
-        [day for day in earlier.values_list("used_on", flat=True) if day is not None],
-        record_start(patient),
-        config.tolerance_days,
+        details.used_on, opioid_days, record_start(patient, zone), config.tolerance_days
     )
     event.status = RelapseStatus.CONFIRMED
     event.used_on = details.used_on
@@ -167,7 +189,7 @@ def _confirm(actor: Actor, event: RelapseEvent, details: UseDetails, now: dateti
     event.confirmed_at = now
     event.abstinent_days = tolerance.abstinent_days
     raised = []
-    if tolerance.lost or event.overdose:
+    if event.overdose or (tolerance.lost and rules.involves_opioids(event.substances)):
         event.flag_until = now + timedelta(days=config.flag_days)
         why = (
             "A non-fatal overdose"
@@ -217,7 +239,8 @@ def relapse_record(actor: Actor, patient: Patient, details: UseDetails) -> Relap
     same_org(actor, patient)
     require_patient_access(actor, Permission.RECOVERY_WRITE, patient, category=CATEGORY)
     now = timezone.now()
-    errors = _details_errors(patient, details, local_day(now))
+    zone = patient_zone(patient)
+    errors = _details_errors(patient, details, now, zone)
     if errors:
         raise ValidationFailed(errors)
     with transaction.atomic():
@@ -228,7 +251,7 @@ def relapse_record(actor: Actor, patient: Patient, details: UseDetails) -> Relap
             source=rules.Source.OVERDOSE if details.overdose else rules.Source.CLINICIAN,
             recorded_by_id=actor.user_id,
         )
-        raised = _confirm(actor, event, details, now)
+        raised = _confirm(actor, event, details, now, zone)
         audit_record(
             action=AuditAction.CREATE,
             actor=actor,
@@ -254,12 +277,13 @@ def relapse_confirm(actor: Actor, event: RelapseEvent, details: UseDetails) -> R
     patient = event.patient
     require_patient_access(actor, Permission.RECOVERY_WRITE, patient, category=CATEGORY)
     now = timezone.now()
-    errors = _details_errors(patient, details, local_day(now))
+    zone = patient_zone(patient)
+    errors = _details_errors(patient, details, now, zone)
     if errors:
         raise ValidationFailed(errors)
     with transaction.atomic():
         locked = _lock(actor, event, status=RelapseStatus.PROPOSED)
-        raised = _confirm(actor, locked, details, now)
+        raised = _confirm(actor, locked, details, now, zone)
         audit_record(
             action=AuditAction.UPDATE,
             actor=actor,
@@ -293,6 +317,13 @@ def _close(
             task_cancel_from_source(
                 patient, source_id=locked.public_id, kind=kind, note=reason.strip()
             )
+        # A flag raised for a use that never happened (the wrong patient) ends now.
+        flags_ended = RiskFlag.objects.filter(
+            organization_id=locked.organization_id,
+            patient=patient,
+            source_id=locked.public_id,
+            ends_at__gt=locked.closed_at,
+        ).update(ends_at=locked.closed_at)
         audit_record(
             action=AuditAction.UPDATE,
             actor=actor,
@@ -300,7 +331,7 @@ def _close(
             category=CATEGORY,
             object_type="relapse_event",
             object_id=locked.public_id,
-            detail={"status": status},
+            detail={"status": status, **({"flags_ended": flags_ended} if flags_ended else {})},
         )
     return locked
 
@@ -336,7 +367,7 @@ def _reassessment_since(event: RelapseEvent) -> Assessment | None:
             patient_id=event.patient_id,
             instrument="asam3",
             status=AssessmentStatus.FINAL,
-            observed_at__gte=event.confirmed_at or event.created_at,
+            observed_at__gte=event.created_at,  # since it was proposed or recorded
         )
         .order_by("-observed_at")
         .first()
@@ -435,6 +466,7 @@ def _settle(
 
 def response_item_settle(
     actor: Actor,
+    patient: Patient,
     *,
     event_public_id: uuid.UUID,
     item: str,
@@ -443,13 +475,14 @@ def response_item_settle(
     note: str,
 ) -> ResponseItem | None:
     """Mark an item done from the work that did it (a signed plan revision), inside
-    that work's transaction. Nothing happens when the event is not this organization's,
-    not confirmed, or the item is already recorded."""
+    that work's transaction. Nothing happens when the event is not this patient's, not
+    confirmed, or the item is already recorded."""
     row = (
         ResponseItem.objects.select_for_update()
         .select_related("event__patient")
         .filter(
             organization_id=actor.organization_id,
+            event__patient=patient,
             event__public_id=event_public_id,
             event__status=RelapseStatus.CONFIRMED,
             item=item,

@@ -30,6 +30,7 @@ from stepwise.recovery.links import screen_setting_label
 from stepwise.recovery.models import DrugScreen, RelapseEvent, ScreenResult, ScreenStatus
 from stepwise.recovery.rules import relapse as relapse_rules
 from stepwise.recovery.rules import screens as rules
+from stepwise.recovery.selectors import prescribed_medications
 from stepwise.recovery.services.common import CATEGORY, same_org, settings_of
 from stepwise.recovery.services.relapse import relapse_dismiss, relapse_propose
 
@@ -159,7 +160,8 @@ def screen_record(actor: Actor, patient: Patient, data: ScreenInput) -> DrugScre
             collected_at=collected_at,
             observed=data.observed,
             validity=data.validity,
-            medications=sorted(set(data.medications)),
+            # Stepwise's own active MOUD orders always count, ticked or not.
+            medications=sorted(set(data.medications) | set(prescribed_medications(patient))),
             setting=data.setting,
             setting_id=data.setting_id,
             note=data.note.strip(),

@@ -29,6 +29,7 @@ from stepwise.recovery.selectors import (
     screen_read,
     worklist_relapses,
 )
+from stepwise.recovery.services.common import patient_zone
 from stepwise.recovery.services.relapse import (
     relapse_dismiss,
     relapse_mark_in_error,
@@ -54,7 +55,9 @@ def day(days_ago: int) -> date:
 
 def count(cast: Any, patient: Patient | None = None) -> Any:
     patient = patient or cast.patient
-    return recovery_time_of(patient, list(events_of(patient)), timezone.now())
+    return recovery_time_of(
+        patient, list(events_of(patient)), timezone.now(), patient_zone(patient)
+    )
 
 
 def _admitted_100_days(cast: Any) -> None:
@@ -176,8 +179,9 @@ def _some_history(cast: Any, events: int) -> None:
 def test_the_recovery_record_costs_the_same_however_long(cast, django_assert_num_queries, events):
     _admitted_100_days(cast)
     _some_history(cast, events)
-    # Record start, events and their items, screens and their results.
-    with django_assert_num_queries(5):
+    # The facility's zone (the current stay with its facility), record start, events and
+    # their items, screens and their results.
+    with django_assert_num_queries(6):
         found = recovery_of(cast.patient, timezone.now())
         assert len(found.events) == 2 * events and len(found.screens) == events
         settled = [i.settled_by for e in found.events for i in e.items.all() if not i.is_open]

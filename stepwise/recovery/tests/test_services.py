@@ -433,6 +433,7 @@ def test_a_signed_plan_revision_settles_the_plan_review(cast):
     plan_id = uuid.uuid4()
     row = response_item_settle(
         cast.actors["owner"],
+        cast.patient,
         event_public_id=event.public_id,
         item="plan_review",
         evidence_type="treatment_plan",
@@ -446,6 +447,7 @@ def test_a_signed_plan_revision_settles_the_plan_review(cast):
     assert (
         response_item_settle(
             cast.actors["owner"],
+            cast.patient,
             event_public_id=event.public_id,
             item="plan_review",
             evidence_type="treatment_plan",
@@ -463,6 +465,7 @@ def test_settling_another_organizations_event_does_nothing(cast):
     audit_rows = AuditEvent.objects.count()
     found = response_item_settle(
         cast.actors["outsider"],
+        cast.patient,
         event_public_id=event.public_id,
         item="plan_review",
         evidence_type="treatment_plan",
@@ -473,11 +476,28 @@ def test_settling_another_organizations_event_does_nothing(cast):
     assert AuditEvent.objects.count() == audit_rows
 
 
+def test_another_patients_event_is_not_settled(cast):
+    admit(cast)
+    event = record(cast, 2)
+    other = cast.new_patient("RR-9", "Lee", "Other")
+    found = response_item_settle(
+        cast.actors["owner"],
+        other,
+        event_public_id=event.public_id,
+        item="plan_review",
+        evidence_type="plan_version",
+        evidence_id=uuid.uuid4(),
+        note="Another patient's plan",
+    )
+    assert found is None and items_of(event)["plan_review"].is_open
+
+
 def test_a_proposal_is_not_settled_from_elsewhere(cast):
     admit(cast)
     proposal = propose(cast)
     found = response_item_settle(
         cast.actors["owner"],
+        cast.patient,
         event_public_id=proposal.public_id,
         item="plan_review",
         evidence_type="treatment_plan",

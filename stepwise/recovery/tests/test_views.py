@@ -279,7 +279,7 @@ def test_the_recovery_page_costs_the_same_however_much_is_on_record(
         client.get(url)
 
 
-RECOVERY_PAGE_QUERIES = 19
+RECOVERY_PAGE_QUERIES = 20
 
 
 def test_settings_are_the_directors(cast):
