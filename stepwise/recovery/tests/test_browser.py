@@ -16,6 +16,7 @@ from django.utils import timezone
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from conftest import PASSWORD, Cast
+from stepwise.aftercare.services.plans import plan_start as aftercare_start
 from stepwise.care.models import Program, Stay
 from stepwise.care.services import episode_admit
 from stepwise.care.tests.browser import (
@@ -46,7 +47,8 @@ DAY_PROGRAM = "Day program — ASAM 2.5 · Main"
 
 @pytest.fixture
 def iop_patient(live_db: None, django_user_model: Any) -> Cast:
-    """In the evening IOP for twelve days, with a signed treatment plan."""
+    """In the evening IOP for twelve days, with a signed treatment plan and an
+    aftercare plan begun."""
     cast = Cast(django_user_model)
     Program.objects.create(
         organization=cast.org,
@@ -84,6 +86,8 @@ def iop_patient(live_db: None, django_user_model: Any) -> Cast:
         patient_words="I want to keep my job and see my kids.",
     )
     version_sign(owner, draft_save(owner, plan_start(owner, cast.patient), content))
+    # Started with the patient in the first week: a move needs an aftercare plan.
+    aftercare_start(owner, cast.patient)
     return cast
 
 
