@@ -162,6 +162,9 @@ class RelapseEvent(TenantScoped):
         return [names.get(code, str(code)) for code in self.substances]
 
 
+_EVIDENCE = {"assessment": "ASAM assessment", "plan_version": "signed plan version"}
+
+
 class ResponseItem(TenantScoped):
     """One item of a confirmed relapse's response: open until done or declined."""
 
@@ -220,6 +223,11 @@ class ResponseItem(TenantScoped):
     @property
     def is_open(self) -> bool:
         return self.state == relapse.State.OPEN
+
+    @property
+    def evidence_label(self) -> str:
+        """What shows the item done, in words (an ASAM assessment, a plan version)."""
+        return _EVIDENCE.get(self.evidence_type, self.evidence_type.replace("_", " "))
 
 
 class ScreenStatus(models.TextChoices):

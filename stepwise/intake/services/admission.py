@@ -27,6 +27,10 @@ from stepwise.intake.services.places import still_held
 from stepwise.patients.access import require_patient_access
 from stepwise.patients.models import ContactRelationship, Patient
 from stepwise.patients.services import PatientData, contact_add, patient_create
+from stepwise.recovery.models import RelapseEvent
+from stepwise.recovery.rules.relapse import Source as RelapseSource
+from stepwise.recovery.services.common import patient_zone, record_start
+from stepwise.recovery.services.relapse import relapse_propose
 
 MRN_PREFIX = "A"
 
@@ -187,6 +191,7 @@ def inquiry_admit(
             ),
             reservation=reservation,
         )
+        overdose = None if created else _overdose_since_care(actor, locked, patient)
         contact = None
         relationship = contact_relationship(locked.caller_kind, locked.caller_relationship)
         if created and relationship and locked.callback_ok and locked.caller_phone:
@@ -216,6 +221,26 @@ def inquiry_admit(
                 "patient_matched": not created,
                 **({"contact": str(contact.public_id)} if contact else {}),
                 **({"waitlist_left": left} if left else {}),
+                **({"relapse_proposed": str(overdose.public_id)} if overdose else {}),
             },
         )
     return Admitted(patient, episode, created)
+
+
+def _overdose_since_care(actor: Actor, inquiry: Inquiry, patient: Patient) -> RelapseEvent | None:
+    """A former patient coming back after a non-fatal overdose: the overdose is a return
+    to use in their recovery record, proposed for the care team to confirm."""
+    day = inquiry.last_overdose_on
+    if day is None or day < record_start(patient, patient_zone(patient)):
+        return None
+    substances = [s.substance for s in inquiry.substances.all() if s.substance != 1]
+    return relapse_propose(
+        actor,
+        patient,
+        source=RelapseSource.OVERDOSE,
+        source_type="inquiry",
+        source_id=inquiry.public_id,
+        used_on=day,
+        substances=substances or [-9],
+        note=f"A non-fatal overdose on {day:%Y-%m-%d}, told to the admissions line at readmission.",
+    )

@@ -457,3 +457,43 @@ def test_only_one_of_two_racing_admissions_from_calls_gets_the_last_bed(live_cas
 )
 def test_a_caller_becomes_a_contact_with_the_relationship_they_gave(kind, said, expected):
     assert contact_relationship(kind, said) == expected
+
+
+def test_a_former_patient_back_after_an_overdose_brings_a_relapse_to_confirm(cast):
+    from stepwise.care.exits import prepare_exit
+    from stepwise.care.services import episode_discharge
+    from stepwise.recovery.models import RelapseEvent
+
+    worker = admissions(cast)
+    owner = cast.actors["owner"]
+    existing = cast.new_patient("RR-2", "Jordan", "Lee", BORN)
+    first = episode_admit(owner, existing, cast.iop, at=timezone.now() - timedelta(days=90))
+    left = timezone.now() - timedelta(days=30)
+    prepare_exit(owner, first, cast.iop, left, ends_episode=True)
+    episode_discharge(owner, first, reason=1, at=left)
+    overdose_on = timezone.localdate() - timedelta(days=3)
+    inquiry = call(
+        worker, phone="555-0999", substances=[FENTANYL_SMOKED], last_overdose_on=overdose_on
+    )
+    screen(worker, inquiry)
+    admitted = inquiry_admit(worker, inquiry, cast.residential, patient=existing)
+    event = RelapseEvent.objects.get(patient=existing)
+    assert (event.status, event.source, event.used_on, event.substances) == (
+        "proposed",
+        "overdose",
+        overdose_on,
+        [7],
+    )
+    assert event.overdose and event.episode == admitted.episode
+    [row] = intake_events(action="admit")
+    assert row.detail["relapse_proposed"] == str(event.public_id)
+
+
+def test_an_overdose_before_the_first_admission_is_history_not_a_relapse(cast):
+    from stepwise.recovery.models import RelapseEvent
+
+    worker = admissions(cast)
+    inquiry = call(worker, last_overdose_on=timezone.localdate() - timedelta(days=3))
+    screen(worker, inquiry)
+    inquiry_admit(worker, inquiry, cast.residential)
+    assert not RelapseEvent.objects.exists()
