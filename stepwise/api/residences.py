@@ -22,6 +22,7 @@ from pydantic_core import PydanticCustomError
 from stepwise.api.auth import api_actor
 from stepwise.api.permissions import PermissionToken
 from stepwise.api.schemas import EARLIEST, LATEST, ClinicalIn, ErrorOut
+from stepwise.care.chart import patient_for
 from stepwise.core.actor import Actor
 from stepwise.core.errors import NotFound, ValidationFailed
 from stepwise.core.roles import Permission
@@ -439,7 +440,7 @@ def patient_residencies(request: HttpRequest, patient_id: str) -> dict[str, Any]
     """The patient's residencies (living there now first) and curfew marks of the last
     90 nights, for those who read the patient's chart."""
     actor = api_actor(request)
-    patient = patient_get(actor, patient_id)
+    patient = patient_for(actor, patient_id, permission=Permission.CHART_READ)
     found = selectors.patient_residences(actor, patient)
     for row in found.residencies:
         row.patient = patient

@@ -8,9 +8,12 @@ import uuid
 from urllib.parse import urlencode
 
 from django.urls import reverse
+from django.utils import timezone
 
 from stepwise.care.panels import ChartPanel
 from stepwise.core.actor import Actor
+from stepwise.core.roles import Permission, needs_care_relationship, role_can
+from stepwise.patients.access import AccessBasis, care_basis
 from stepwise.patients.models import Patient
 from stepwise.recovery.selectors import screens_of
 from stepwise.recovery.services.screens import RESIDENCY_SETTING
@@ -35,9 +38,26 @@ def residency_label(patient: Patient, residency_id: uuid.UUID) -> str | None:
     return f"{bed.house.residence.name}, {bed.house.name}, bed {bed.label}"
 
 
-def screens_section(actor: Actor, residency: Residency) -> ChartPanel:
-    """The screens taken during this residency: two queries (screens, their results)."""
+def _chart_reader(actor: Actor, patient: Patient) -> bool:
+    """Whether the actor reads this patient's chart: a facility-wide role, or the care
+    team (one query). Residence staff manage beds, not charts: a drug test (and the
+    MOUD its expected analytes reveal) is for those who may read the chart. Not under
+    an emergency access: the residency page's read is not marked as one (the chart's
+    reads are), so those tests are read from the chart."""
+    if not role_can(actor.role, Permission.CHART_READ):
+        return False
+    if not needs_care_relationship(actor.role, Permission.CHART_READ):
+        return True
+    return care_basis(actor, patient, timezone.now()) is AccessBasis.CARE_TEAM
+
+
+def screens_section(actor: Actor, residency: Residency) -> ChartPanel | None:
+    """The screens taken during this residency, for those who read the patient's chart
+    (None for other residence staff: not even that a test was taken). At most three
+    queries: the care team (treating roles), the screens, their results."""
     patient = residency.patient
+    if not _chart_reader(actor, patient):
+        return None
     found = list(
         screens_of(patient).filter(setting=RESIDENCY_SETTING, setting_id=residency.public_id)[
             :SHOWN
@@ -51,5 +71,8 @@ def screens_section(actor: Actor, residency: Residency) -> ChartPanel:
             "screens": found,
             "record_url": f"{reverse('recovery:screen_new', args=[patient.public_id])}?{query}",
             "is_open": residency.moved_out_at is None,
+            # Recording needs the recovery write; the chart access is settled above
+            # (the same care relationship, or a facility-wide role).
+            "can_record": role_can(actor.role, Permission.RECOVERY_WRITE),
         },
     )

@@ -432,14 +432,18 @@ def patient_residences(actor: Actor, patient: Patient) -> PatientResidences:
         .select_related("bed__house__residence", "stay__program", "moved_from")
         .order_by(F("moved_out_at").desc(nulls_first=True), "-moved_in_at", "-id")[:100]
     )
-    since = timezone.now().date() - timedelta(days=CURFEW_HISTORY_NIGHTS)
-    check_ins = list(
-        CurfewCheckIn.objects.filter(
-            organization_id=actor.organization_id, patient=patient, night__gte=since
+    check_ins: list[CurfewCheckIn] = []
+    if residencies:  # a curfew mark belongs to a residency: none without one
+        # Nights are local dates of the residence: count back from tonight on the
+        # clock of the latest residence (the UTC date runs a night ahead in the evening).
+        since = tonight(residencies[0].bed.house) - timedelta(days=CURFEW_HISTORY_NIGHTS)
+        check_ins = list(
+            CurfewCheckIn.objects.filter(
+                organization_id=actor.organization_id, patient=patient, night__gte=since
+            )
+            .select_related("residency__bed__house", "recorded_by")
+            .order_by("-night")
         )
-        .select_related("residency__bed__house", "recorded_by")
-        .order_by("-night")
-    )
     acceptances = list(
         RulesAcceptance.objects.filter(organization_id=actor.organization_id, patient=patient)
         .select_related("rules__residence", "recorded_by")

@@ -9,13 +9,16 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 import time_machine
 from django.db import connection
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from stepwise.api.tests.support import audit_rows
 from stepwise.care.services import episode_admit
+from stepwise.core.errors import NotFound
 from stepwise.residences.models import Residency
 from stepwise.residences.services.curfew import curfew_record
 from stepwise.residences.services.residency import residency_move_bed
@@ -208,3 +211,37 @@ def test_reads_cost_the_same_queries_for_more_residences_and_residents(api, cast
     moved = residency_move_bed(cast.actors["owner"], first, s.oak_beds[3])
     curfew_record(cast.actors["owner"], moved, mark="excused", reason="Work")
     assert [_count(api, who, path) for who, path in paths] == few
+
+
+def test_a_refused_patient_lookup_is_audited(api, cast):
+    s = sober_living(cast)
+    move_in(cast, cast.patient, s.oak_beds[0])
+    path = f"/patients/{cast.patient.public_id}/residencies"
+    refused = api.get("outsider", path)
+    assert refused.status_code == 404 and "Rivera" not in refused.content.decode()
+    (denied,) = audit_rows(action="access_denied", actor_username="outsider")
+    assert denied.object_type == "patient" and denied.object_id == str(cast.patient.public_id)
+    assert denied.outcome == "denied"
+    assert not audit_rows(object_type="patient_residences", actor_username="outsider")
+    # Off the care team: 403, refused on the care team and audited as such.
+    assert api.get("colleague", path).status_code == 403
+    (off_team,) = audit_rows(action="access_denied", actor_username="colleague")
+    assert off_team.patient_public_id == cast.patient.public_id
+    assert off_team.detail == {"permission": "chart.read", "why": "not on the care team"}
+    # An unknown id is refused the same way as a foreign one.
+    unknown = "/patients/00000000-0000-0000-0000-000000000000/residencies"
+    assert api.get("owner", unknown).status_code == 404
+    assert audit_rows(action="access_denied", actor_username="owner")
+
+
+def test_the_operation_itself_audits_a_refused_patient(cast):
+    """Not only the token's check: the operation looks the patient up through the
+    audited chart lookup too, as the other routers do."""
+    from stepwise.api.residences import patient_residencies
+
+    request = RequestFactory().get("/")
+    request.auth = cast.actors["outsider"]  # type: ignore[attr-defined]
+    with pytest.raises(NotFound):
+        patient_residencies(request, str(cast.patient.public_id))
+    (denied,) = audit_rows(action="access_denied", actor_username="outsider")
+    assert denied.object_id == str(cast.patient.public_id)

@@ -4,8 +4,9 @@ the arrival time and the house's curfew), missed, or excused with a reason."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -116,8 +117,13 @@ def curfew_record(
                 {"night": f"The resident did not live in this bed on {_night_text(wanted)}."}
             )
         status, minutes, arrival = _status(mark, arrived_at, window, now)
-        previous = CurfewCheckIn.objects.filter(patient_id=row.patient_id, night=wanted).first()
-        was = previous.status if previous is not None else None
+        previous = (
+            CurfewCheckIn.objects.filter(patient_id=row.patient_id, night=wanted)
+            .select_related("residency", "recorded_by")
+            .first()
+        )
+        # A correction overwrites the row; the audit keeps what it replaced.
+        replaced = _as_it_was(previous) if previous is not None else None
         values = {
             "residency": row,
             "status": status,
@@ -151,10 +157,28 @@ def curfew_record(
                 "night": str(wanted),
                 "status": status,
                 **({"minutes_late": minutes} if minutes else {}),
-                **({"was": was} if was is not None else {}),
+                **({"was": replaced["status"], "previous": replaced} if replaced else {}),
             },
         )
     return check_in
+
+
+def _as_it_was(check_in: CurfewCheckIn) -> dict[str, Any]:
+    """A mark's values before a correction, for its audit row (times in UTC)."""
+    return {
+        "status": check_in.status,
+        "arrived_at": _utc_text(check_in.arrived_at),
+        "minutes_late": check_in.minutes_late,
+        "reason": check_in.reason,
+        "residency": str(check_in.residency.public_id),
+        "recorded_by": check_in.recorded_by_id,
+        "recorded_by_username": check_in.recorded_by.get_username(),
+        "recorded_at": _utc_text(check_in.recorded_at),
+    }
+
+
+def _utc_text(at: datetime | None) -> str | None:
+    return at.astimezone(UTC).isoformat() if at is not None else None
 
 
 def _status(

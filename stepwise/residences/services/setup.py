@@ -372,7 +372,12 @@ def bed_create(actor: Actor, house: House, *, label: str) -> Bed:
     cleaned = _bed_label(label)
     taken = Conflict(f"{house.name} already has a bed labelled {cleaned}.")
     with transaction.atomic():
-        row = House.objects.select_for_update().get(pk=house.pk)
+        # Locks the residence too, so it is not retired while the bed is added.
+        row = House.objects.select_for_update().select_related("residence").get(pk=house.pk)
+        if not row.residence.is_active:
+            raise ValidationFailed(
+                {"house": f"{row.residence.name} is retired; reinstate it before adding beds."}
+            )
         if not row.is_active:
             raise Conflict(f"{row.name} is retired; reinstate it before adding beds.")
         if _label_taken(row, cleaned):

@@ -69,3 +69,88 @@ def test_another_patients_residency_is_not_a_place_of_collection(cast: Any, resi
         )
     assert "setting" in refused.value.errors
     assert not DrugScreen.objects.exists()
+
+
+def _screen_at_the_house(cast: Any, resident: Any) -> DrugScreen:
+    return screen_record(
+        cast.actors["owner"],
+        cast.patient,
+        ScreenInput(
+            medications=["buprenorphine"],
+            results={"fentanyl": "positive", "buprenorphine": "negative"},
+            setting=RESIDENCY_SETTING,
+            setting_id=resident.public_id,
+        ),
+    )
+
+
+def test_drug_tests_show_only_to_residence_staff_who_may_read_the_chart(
+    cast: Any, resident: Any
+) -> None:
+    """Residence staff off the care team manage the bed but see no drug test (nor that
+    one was taken); the care team and the director do."""
+    _screen_at_the_house(cast, resident)
+    url = reverse("residences:residency", args=[resident.public_id])
+    recovery = reverse("recovery:patient", args=[cast.patient.public_id])
+    cast.new_member("case_manager", "manager")
+    cast.new_member("counselor", "counselor")
+    for who in ("manager", "counselor"):
+        client = cast.client_for(who)
+        assert client.get(recovery).status_code == 403
+        page = client.get(url)
+        assert page.status_code == 200, who
+        html = page.content.decode()
+        assert "Bed 1" in html  # the residency itself is theirs to manage
+        for hidden in (
+            "Drug tests at the residence",
+            "Fentanyl",
+            "Buprenorphine",
+            "No drug test recorded",
+            "Record a residence drug test",
+            reverse("recovery:screen_new", args=[cast.patient.public_id]),
+        ):
+            assert hidden not in html, (who, hidden)
+    for who in ("owner", "director"):
+        html = cast.client_for(who).get(url).content.decode()
+        assert "Fentanyl: Unexpected positive" in html, who
+        assert "Buprenorphine: Expected but absent" in html, who
+        assert "Record a residence drug test" in html, who
+
+
+def test_the_record_button_goes_with_the_right_to_record(cast: Any, resident: Any) -> None:
+    """A chart reader without the recovery write sees the tests but no button; those
+    without the chart get no section at all."""
+    from stepwise.residences.screens import screens_section
+
+    _screen_at_the_house(cast, resident)
+    resident.refresh_from_db()
+    shown = screens_section(cast.actors["owner"], resident)
+    assert shown is not None and shown.context["can_record"] is True
+    # The privacy officer reads every chart but records nothing.
+    officer = screens_section(cast.actors["readonly"], resident)
+    assert officer is not None and officer.context["can_record"] is False
+    assert screens_section(cast.actors["colleague"], resident) is None
+    assert screens_section(cast.actors["admin"], resident) is None
+
+
+def test_under_emergency_access_the_residency_page_shows_no_drug_tests(
+    cast: Any, resident: Any
+) -> None:
+    """An emergency access is for the chart, where its reads are marked as such; the
+    residency page's read is not, so it leaves the tests out."""
+    from stepwise.patients.break_glass import break_glass_open
+
+    _screen_at_the_house(cast, resident)
+    counselor = cast.new_member("counselor", "counselor")
+    break_glass_open(
+        counselor,
+        cast.patient,
+        reason="Found unresponsive at the house, paramedics on the way",
+        password_confirmed=True,
+        now=timezone.now(),
+    )
+    html = cast.client_for("counselor").get(
+        reverse("residences:residency", args=[resident.public_id])
+    )
+    assert html.status_code == 200
+    assert "Drug tests at the residence" not in html.content.decode()

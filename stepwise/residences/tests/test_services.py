@@ -6,7 +6,7 @@ changed rules, and curfew check-ins; each audited, each behind its permission.""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -43,6 +43,7 @@ from stepwise.residences.services.setup import (
     house_create,
     house_retire,
     residence_create,
+    residence_reinstate,
     residence_retire,
     residence_update,
     rules_update,
@@ -138,6 +139,29 @@ def test_retiring_what_has_residents_is_refused_without_names(cast):
     retired = bed_retire(director, s.oak_beds[1])
     assert not retired.is_active and retired.retired_at is not None
     assert bed_reinstate(director, retired).is_active
+
+
+def test_no_bed_is_added_to_a_house_of_a_retired_residence(cast):
+    s = sober_living(cast)
+    director = cast.actors["director"]
+    residence_retire(director, s.residence)
+    audited = AuditEvent.objects.count()
+    with pytest.raises(ValidationFailed) as refused:
+        bed_create(director, s.oak, label="Cot")
+    assert refused.value.errors == {
+        "house": "Riverside Sober Living is retired; reinstate it before adding beds."
+    }
+    assert not s.oak.beds.filter(label="Cot").exists()
+    assert AuditEvent.objects.count() == audited
+    # The page keeps the label typed and says why.
+    page = cast.client_for("director").post(
+        f"/residences/houses/{s.oak.public_id}/beds/", {"label": "Cot"}
+    )
+    assert page.status_code == 422
+    html = page.content.decode()
+    assert "Riverside Sober Living is retired" in html and 'value="Cot"' in html
+    residence_reinstate(director, s.residence)
+    assert bed_create(director, s.oak, label="Cot").is_active
 
 
 # --- Move-in ---------------------------------------------------------------------
@@ -392,6 +416,67 @@ def test_curfew_marks_on_time_late_missed_and_excused(cast, evening):
     assert missed.pk == late.pk and missed.status == "missed" and missed.arrived_at is None
     assert last_audit(object_type="curfew_check_in").detail["was"] == "late"
     assert CurfewCheckIn.objects.filter(patient=ben.patient).count() == 1
+
+
+def test_a_corrected_curfew_mark_keeps_what_it_replaced_in_the_audit(cast, evening):
+    s = sober_living(cast)
+    ben = move_in(cast, cast.new_patient("RR-2", "Ben", "Ortiz"), s.oak_beds[1])
+    evening.move_to(datetime(2026, 11, 6, 0, 30, tzinfo=NY))
+    arrived = datetime(2026, 11, 5, 22, 17, 40, tzinfo=NY)
+    first = curfew_record(
+        cast.actors["owner"], ben, mark="excused", arrived_at=arrived, reason="Late shift"
+    )
+    recorded_at = first.recorded_at
+    evening.move_to(datetime(2026, 11, 6, 0, 45, tzinfo=NY))
+    # Another member corrects it: the row now holds the director's mark only.
+    missed = curfew_record(cast.actors["director"], ben, mark="missed")
+    assert missed.pk == first.pk
+    assert (missed.arrived_at, missed.reason) == (None, "")
+    assert missed.recorded_by_id == cast.users["director"].pk
+    row = last_audit(object_type="curfew_check_in")
+    assert row.action == "update" and row.actor_username == "director"
+    assert row.detail["was"] == "excused"
+    assert row.detail["previous"] == {
+        "status": "excused",
+        "arrived_at": arrived.astimezone(UTC).isoformat(),
+        "minutes_late": None,
+        "reason": "Late shift",
+        "residency": str(ben.public_id),
+        "recorded_by": cast.users["owner"].pk,
+        "recorded_by_username": "owner",
+        "recorded_at": recorded_at.astimezone(UTC).isoformat(),
+    }
+    # A late arrival corrected keeps its minutes late too.
+    late = curfew_record(cast.actors["owner"], ben, mark="arrived", arrived_at=arrived)
+    assert late.minutes_late == 17
+    curfew_record(cast.actors["owner"], ben, mark="excused", reason="Bus broke down")
+    previous = last_audit(object_type="curfew_check_in").detail["previous"]
+    assert previous["status"] == "late" and previous["minutes_late"] == 17
+    assert previous["recorded_by_username"] == "owner" and previous["reason"] == ""
+    # A first mark has nothing before it.
+    ana = move_in(cast, cast.patient, s.oak_beds[0])
+    curfew_record(cast.actors["owner"], ana, mark="missed")
+    created = last_audit(object_type="curfew_check_in")
+    assert created.action == "create" and "previous" not in created.detail
+
+
+def test_the_patients_curfew_history_counts_nights_on_the_residences_clock(cast, evening):
+    """90 nights back from tonight in the residence's zone: at 21:00 in New York it is
+    already tomorrow in UTC, which must not drop the oldest night."""
+    from datetime import date
+
+    s = sober_living(cast)
+    ana = move_in(cast, cast.patient, s.oak_beds[0], at=datetime(2026, 8, 1, 12, tzinfo=NY))
+    evening.move_to(datetime(2026, 11, 5, 21, 0, tzinfo=NY))  # 02:00 on the 6th in UTC
+    tonight = date(2026, 11, 5)
+    oldest = tonight - timedelta(days=selectors.CURFEW_HISTORY_NIGHTS)
+    for night in (oldest - timedelta(days=1), oldest, tonight):
+        curfew_record(cast.actors["owner"], ana, mark="excused", reason="Work", night=night)
+    found = selectors.patient_residences(cast.actors["owner"], cast.patient)
+    assert [c.night for c in found.check_ins] == [tonight, oldest]
+    # No residency, no curfew marks.
+    other = cast.new_patient("RR-9", "Dee", "Noor")
+    assert selectors.patient_residences(cast.actors["owner"], other).check_ins == []
 
 
 def test_curfew_refusals(cast, evening):

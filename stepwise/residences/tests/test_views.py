@@ -299,10 +299,30 @@ def queries(client: Client, url: str) -> int:
     return len(captured.captured_queries)
 
 
+def _screen_at_the_house(cast: Any, residency: Residency) -> None:
+    from stepwise.recovery.services.screens import RESIDENCY_SETTING, ScreenInput, screen_record
+
+    screen_record(
+        cast.actors["owner"],
+        residency.patient,
+        ScreenInput(
+            results={"fentanyl": "positive"},
+            setting=RESIDENCY_SETTING,
+            setting_id=residency.public_id,
+        ),
+    )
+
+
 def test_pages_cost_the_same_queries_for_few_or_many_residents(cast, placed):
     s, residency = placed
     owner = cast.client_for("owner")
     nurse = cast.client_for("colleague")
+    # Residence staff off the care team (the page leaves the drug tests out) and the
+    # director (a facility-wide role: no care-team query).
+    cast.new_member("case_manager", "manager")
+    manager = cast.client_for("manager")
+    director = cast.client_for("director")
+    _screen_at_the_house(cast, residency)
     pages = {
         "list": (owner, "/residences/"),
         "list_nurse": (nurse, "/residences/"),
@@ -312,6 +332,8 @@ def test_pages_cost_the_same_queries_for_few_or_many_residents(cast, placed):
         "curfew": (owner, f"/residences/houses/{s.oak.public_id}/curfew/"),
         "patient": (owner, f"/residences/patients/{cast.patient.public_id}/"),
         "residency": (owner, f"/residences/residencies/{residency.public_id}/"),
+        "residency_manager": (manager, f"/residences/residencies/{residency.public_id}/"),
+        "residency_director": (director, f"/residences/residencies/{residency.public_id}/"),
         "choose": (owner, "/residences/move-in/"),
     }
     for client, url in pages.values():
@@ -325,6 +347,8 @@ def test_pages_cost_the_same_queries_for_few_or_many_residents(cast, placed):
         placed_row = move_in(cast, patient, s.oak_beds[n + 1])
         curfew_record(cast.actors["owner"], placed_row, mark="excused", reason="Work")
     curfew_record(cast.actors["owner"], residency, mark="excused", reason="Work")
+    for _ in range(3):
+        _screen_at_the_house(cast, residency)
     from stepwise.residences.services.setup import bed_create, bed_retire
 
     bed_retire(cast.actors["director"], bed_create(cast.actors["director"], s.oak, label="Cot"))
