@@ -41,8 +41,11 @@ from stepwise.patients.tasks import task_raise
 
 
 def _leaving(exit_: StayExit) -> rules.Leaving:
+    into = exit_.to_program
     return rules.Leaving(
-        to_next_program=exit_.to_program is not None, discharge_reason=exit_.discharge_reason
+        to_next_program=into is not None,
+        discharge_reason=exit_.discharge_reason,
+        into_continuing_care=into is not None and into.asam_level == care_rules.CONTINUING_CARE,
     )
 
 
@@ -51,13 +54,21 @@ def check_exit(exit_: StayExit) -> None:
     need = rules.need_for(_leaving(exit_))
     if need in (rules.Need.RECORD_ONLY, rules.Need.EXEMPT):
         return
-    plan = AftercarePlan.objects.filter(
-        organization_id=exit_.stay.organization_id, patient__episodes=exit_.stay.episode_id
-    ).first()
+    # Locked: a plan ended at the same moment must not slip past the check.
+    plan = (
+        AftercarePlan.objects.select_for_update()
+        .filter(organization_id=exit_.stay.organization_id, patient__episodes=exit_.stay.episode_id)
+        .first()
+    )
+    admitted_at = exit_.stay.episode.admitted_at
+    stale = plan is not None and plan.reviewed_at is not None and plan.reviewed_at < admitted_at
     message = rules.exit_refusal(
         need,
         plan.status if plan else None,
         ended_on=plan.ended_on.isoformat() if plan and plan.ended_on else "",
+        reviewed_before=plan.reviewed_at.date().isoformat()
+        if stale and plan and plan.reviewed_at
+        else "",
     )
     if message:
         raise ValidationFailed({"aftercare_plan": message})
@@ -154,7 +165,8 @@ def prepare_plan_before_leaving(
             "schedule": "As arranged before leaving",
         }
         plan = plan_sections_save(actor, plan, {"supports": [follow_up]}, at=when)
-    if plan.status != PlanStatus.ACTIVE:
+    stale = plan.reviewed_at is not None and plan.reviewed_at < episode.admitted_at
+    if plan.status != PlanStatus.ACTIVE or stale:
         plan_activate(
             actor, plan, reviewed_at=max(when, plan.started_at), note="Reviewed before leaving."
         )

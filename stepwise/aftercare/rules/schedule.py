@@ -19,7 +19,8 @@ WEEKLY_MAX = 12
 MONTHS_DEFAULT = 1
 MONTHS_MAX = 12
 GRACE_DEFAULT = 24
-GRACE_MAX = 72
+# At most a day after the due day ends: a missed check-in reaches a person within a day.
+GRACE_MAX = 24
 # A monthly check-in closer than this to the last weekly one is skipped: two calls in
 # three days are not a taper.
 MIN_GAP = timedelta(days=7)

@@ -45,8 +45,22 @@ def _extend_schedules(organization_id: int, now: datetime) -> int:
     made = 0
     for plan in lagging.only("pk"):
         with transaction.atomic():
-            locked = AftercarePlan.objects.select_for_update().get(pk=plan.pk)
-            made += schedule_extend(locked, local_day(now, locked.time_zone))
+            locked = (
+                AftercarePlan.objects.select_for_update().select_related("patient").get(pk=plan.pk)
+            )
+            added = schedule_extend(locked, local_day(now, locked.time_zone))
+            if added:
+                audit_record(
+                    action=AuditAction.UPDATE,
+                    actor_username=SWEEPER,
+                    organization_id=locked.organization_id,
+                    patient_public_id=locked.patient.public_id,
+                    category=CATEGORY,
+                    object_type="aftercare_plan",
+                    object_id=locked.public_id,
+                    detail={"checkins_made": added},
+                )
+            made += added
     return made
 
 

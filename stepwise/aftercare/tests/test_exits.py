@@ -9,10 +9,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from stepwise.aftercare.models import AftercarePlan, Checkin, PlanStatus
-from stepwise.aftercare.services.plans import plan_end, plan_start
+from stepwise.aftercare.services.plans import plan_activate, plan_end, plan_start
 from stepwise.aftercare.tests.support import active_plan, admitted, written_plan
 from stepwise.care.exits import prepare_exit
 from stepwise.care.models import Program
@@ -117,6 +118,33 @@ def test_coming_back_into_care_pauses_check_ins_and_the_next_discharge_restarts_
     plan.refresh_from_db()
     assert plan.checkins_from == today()
     assert Checkin.objects.filter(plan=plan, status="due").count() >= 4
+
+
+def test_a_move_into_continuing_care_needs_the_plan_gone_through(cast):
+    episode = admitted(cast)
+    owner = cast.actors["owner"]
+    plan = written_plan(cast)
+    onward = continuing_care(cast)
+    with pytest.raises(ValidationFailed) as refused:
+        stay_transition(owner, episode, onward, kind="step_down", reason="Stable")
+    assert "still a draft" in refused.value.errors["aftercare_plan"]
+    plan_activate(owner, plan)
+    stay_transition(owner, episode, onward, kind="step_down", reason="Stable")
+    assert Checkin.objects.filter(plan=plan, status="due").exists()
+
+
+def test_a_plan_gone_through_before_a_readmission_is_gone_through_again(cast):
+    owner = cast.actors["owner"]
+    with time_machine.travel(timezone.now() - timedelta(days=40), tick=False):
+        first = episode_admit(owner, cast.patient, cast.iop)
+    with time_machine.travel(timezone.now() - timedelta(days=35), tick=False):
+        plan = active_plan(cast)
+    episode_discharge(owner, first, reason=1, at=timezone.now() - timedelta(days=30))
+    again = episode_admit(owner, cast.patient, cast.iop, at=timezone.now() - timedelta(days=5))
+    with pytest.raises(ValidationFailed, match="before this admission"):
+        episode_discharge(owner, again, reason=1)
+    plan_activate(owner, plan, note="Went through it again before the second discharge.")
+    episode_discharge(owner, again, reason=1)
 
 
 def test_a_move_into_continuing_care_starts_the_check_ins(cast):

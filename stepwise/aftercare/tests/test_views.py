@@ -470,7 +470,7 @@ def test_the_settings_page_saves_and_names_refused_values(cast):
     }
     refused = client.post("/aftercare/settings/", form)
     assert refused.status_code == 422
-    assert "counts as missed: allowed 1 to 72 hours." in refused.content.decode()
+    assert "counts as missed: allowed 1 to 24 hours." in refused.content.decode()
     assert not AftercareSettings.objects.filter(organization=cast.org).exists()
     assert client.post("/aftercare/settings/", {**form, "grace_hours": "12"}).status_code == 302
     assert AftercareSettings.objects.get(organization=cast.org).grace_hours == 12

@@ -18,6 +18,7 @@ from django.utils import timezone
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from conftest import PASSWORD, Cast
+from stepwise.aftercare.services.plans import plan_start as aftercare_start
 from stepwise.care.models import Stay
 from stepwise.care.services import episode_admit
 from stepwise.care.tests.browser import CHROMIUM, MISSING_CHROMIUM, Browse, Watch
@@ -296,6 +297,7 @@ def test_asam_placement_moves_the_patient_to_detox(desk: Browse, live_cast: Cast
     episode_admit(
         owner, live_cast.patient, live_cast.residential, at=timezone.now() - timedelta(days=3)
     )
+    aftercare_start(owner, live_cast.patient)  # a move between programs asks for one
     page = desk.page
     desk.sign_in("owner", PASSWORD)
     page.goto(desk.url(chart_path(live_cast)))

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from stepwise.care.models import Episode
-from stepwise.care.selectors import patient_time_zone
+from django.db.models import F, Subquery
+
+from stepwise.care.models import Episode, Stay
 from stepwise.core.actor import Actor
 from stepwise.core.errors import NotFound
+from stepwise.core.models import Facility
 from stepwise.patients.models import Patient
 from stepwise.recovery.models import RecoverySettings
 
@@ -27,8 +29,22 @@ def settings_of(organization_id: int) -> RecoverySettings:
 
 
 def patient_zone(patient: Patient) -> ZoneInfo:
-    """The calendar days of use are counted on: the patient's facility's."""
-    return ZoneInfo(patient_time_zone(patient))
+    """The calendar days of use are counted on: the facility of the patient's current
+    (or last) stay, or the organization's first facility when they were never in care.
+    One query, in care or not, so the pages that show it cost the same either way."""
+    stays = Stay.objects.filter(
+        organization_id=patient.organization_id, episode__patient_id=patient.pk
+    ).order_by(F("ended_at").desc(nulls_first=True), "-started_at")
+    found = (
+        Facility.objects.filter(organization_id=patient.organization_id)
+        .order_by("name", "id")
+        .annotate(stay_zone=Subquery(stays.values("program__facility__time_zone")[:1]))
+        .values_list("stay_zone", "time_zone")
+        .first()
+    )
+    if found is None:  # an organization without a facility yet
+        return ZoneInfo("UTC")
+    return ZoneInfo(found[0] or found[1])
 
 
 def local_day(at: datetime, zone: ZoneInfo) -> date:
