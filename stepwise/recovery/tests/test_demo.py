@@ -17,8 +17,10 @@ def test_the_demo_has_screens_a_proposal_and_an_open_response(db: Any) -> None:
     assert screens > 20
     assert ScreenResult.objects.filter(finding="expected_positive").exists()
     assert ScreenResult.objects.filter(finding="missing_expected").count() == 1
-    proposed = RelapseEvent.objects.get(status="proposed")
+    proposed = RelapseEvent.objects.get(status="proposed", source="screen")
     assert proposed.substances == [7] and not proposed.items.exists()
+    # A check-in in the aftercare demo reporting use proposes one too.
+    assert RelapseEvent.objects.filter(status="proposed", source="checkin").count() == 1
     confirmed = RelapseEvent.objects.get(status="confirmed")
     assert sorted(confirmed.items.values_list("state", flat=True)) == [
         "done",

@@ -199,6 +199,9 @@ class Command(BaseCommand):
         call_command("demo_intake", stdout=self.stdout)
         call_command("demo_schedule", stdout=self.stdout)
         call_command("demo_recovery", stdout=self.stdout)
+        call_command("demo_plans", stdout=self.stdout)
+        call_command("demo_residences", stdout=self.stdout)
+        call_command("demo_aftercare", stdout=self.stdout)
         self._print_logins()
 
     # --- Riverside: the main demo organization -------------------------------------------

@@ -146,6 +146,7 @@ class Command(BaseCommand):
             self._on_team(actors[Role.DIRECTOR], manager, patient, now)
             days = min(self.rng.randint(1, 20), max(1, (now - stay.started_at).days))
             at = now - timedelta(days=days, hours=self.rng.randint(1, 6))
+            at = max(at, stay.started_at + timedelta(hours=2))  # while in the program
             bed = beds[sex][RESIDENTS[sex] - wanted[sex]]
             residency = residency_move_in(
                 manager, patient, bed, rules_version=bed.house.residence.rules_version, at=at
