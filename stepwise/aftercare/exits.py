@@ -60,8 +60,14 @@ def check_exit(exit_: StayExit) -> None:
         .filter(organization_id=exit_.stay.organization_id, patient__episodes=exit_.stay.episode_id)
         .first()
     )
-    admitted_at = exit_.stay.episode.admitted_at
-    stale = plan is not None and plan.reviewed_at is not None and plan.reviewed_at < admitted_at
+    # Gone through in an earlier episode (before this readmission): go through it again.
+    episode = exit_.stay.episode
+    stale = (
+        episode.previous_episode_id is not None
+        and plan is not None
+        and plan.reviewed_at is not None
+        and plan.reviewed_at < episode.admitted_at
+    )
     message = rules.exit_refusal(
         need,
         plan.status if plan else None,
@@ -165,7 +171,11 @@ def prepare_plan_before_leaving(
             "schedule": "As arranged before leaving",
         }
         plan = plan_sections_save(actor, plan, {"supports": [follow_up]}, at=when)
-    stale = plan.reviewed_at is not None and plan.reviewed_at < episode.admitted_at
+    stale = (
+        episode.previous_episode_id is not None
+        and plan.reviewed_at is not None
+        and plan.reviewed_at < episode.admitted_at
+    )
     if plan.status != PlanStatus.ACTIVE or stale:
         plan_activate(
             actor, plan, reviewed_at=max(when, plan.started_at), note="Reviewed before leaving."
