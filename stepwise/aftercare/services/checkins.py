@@ -116,7 +116,9 @@ def checkin_record(
             )
         else:
             row = (
-                Checkin.objects.select_for_update().select_related("recorded_by").get(pk=checkin.pk)
+                Checkin.objects.select_for_update(of=("self",))
+                .select_related("recorded_by")
+                .get(pk=checkin.pk)
             )
             if row.plan_id != locked.pk:
                 raise NotFound()
