@@ -21,7 +21,6 @@ from stepwise.aftercare.rules import exits as rules
 from stepwise.aftercare.rules.schedule import local_day
 from stepwise.aftercare.services.common import (
     PLAN_TASK,
-    outreach_role,
     plan_of,
     settings_of,
 )
@@ -37,7 +36,7 @@ from stepwise.care.exits import StayExit, StayStart
 from stepwise.care.models import Episode, Program
 from stepwise.core.actor import Actor
 from stepwise.core.errors import ValidationFailed
-from stepwise.patients.tasks import task_raise
+from stepwise.patients.tasks import outreach_role, task_raise
 
 
 def _leaving(exit_: StayExit) -> rules.Leaving:

@@ -16,9 +16,9 @@ from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
 from stepwise.core.errors import Conflict, NotFound, ValidationFailed
 from stepwise.core.models import AuditAction
-from stepwise.core.roles import Permission, sees_all_patients
+from stepwise.core.roles import Permission, Role, sees_all_patients
 from stepwise.patients.access import cared_for, require_patient_access
-from stepwise.patients.models import Patient, Task, TaskStatus
+from stepwise.patients.models import CareTeamMember, Patient, Task, TaskStatus
 
 CATEGORY = "chart"
 
@@ -69,6 +69,18 @@ def task_cancel_from_source(patient: Patient, *, source_id: uuid.UUID, kind: str
         source_id=source_id,
         status=TaskStatus.OPEN,
     ).update(status=TaskStatus.CANCELLED, closed_at=timezone.now(), close_note=note)
+
+
+def outreach_role(patient: Patient) -> str:
+    """Who an outreach task is for: the case manager's worklist when the care team has
+    an active one; otherwise blank (the whole care team's), so it always reaches someone."""
+    has_case_manager = CareTeamMember.objects.filter(
+        patient=patient,
+        user__memberships__organization_id=patient.organization_id,
+        user__memberships__role=Role.CASE_MANAGER,
+        user__memberships__is_active=True,
+    ).exists()
+    return Role.CASE_MANAGER if has_case_manager else ""
 
 
 def task_done_from_source(

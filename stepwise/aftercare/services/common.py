@@ -10,8 +10,7 @@ from stepwise.care import rules as care_rules
 from stepwise.care.models import Stay
 from stepwise.core.actor import Actor
 from stepwise.core.errors import NotFound
-from stepwise.core.roles import Role
-from stepwise.patients.models import CareTeamMember, Patient
+from stepwise.patients.models import Patient
 
 CATEGORY = "aftercare"
 SETTINGS_CATEGORY = "system"
@@ -31,18 +30,6 @@ def same_org(actor: Actor, *objects: Any) -> None:
     for obj in objects:
         if obj is not None and obj.organization_id != actor.organization_id:
             raise NotFound()
-
-
-def outreach_role(patient: Patient) -> str:
-    """The case manager's worklist when the care team has an active one; otherwise
-    blank (the whole care team's), so the task always reaches someone."""
-    has_case_manager = CareTeamMember.objects.filter(
-        patient=patient,
-        user__memberships__organization_id=patient.organization_id,
-        user__memberships__role=Role.CASE_MANAGER,
-        user__memberships__is_active=True,
-    ).exists()
-    return Role.CASE_MANAGER if has_case_manager else ""
 
 
 def open_stay_of(patient: Patient) -> Stay | None:

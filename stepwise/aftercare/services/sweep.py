@@ -18,13 +18,12 @@ from stepwise.aftercare.services.common import (
     CATEGORY,
     OUTREACH,
     SWEEPER,
-    outreach_role,
     settings_of,
 )
 from stepwise.aftercare.services.schedule import schedule_extend
 from stepwise.core.audit import audit_record
 from stepwise.core.models import AuditAction
-from stepwise.patients.tasks import task_raise
+from stepwise.patients.tasks import outreach_role, task_raise
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,10 @@ from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
 from stepwise.core.errors import Conflict, ValidationFailed, allowed_values
 from stepwise.core.models import AuditAction
-from stepwise.core.roles import Permission, Role
+from stepwise.core.roles import Permission
 from stepwise.patients.access import require_patient_access
-from stepwise.patients.models import CareTeamMember, Patient, Task, TaskStatus
-from stepwise.patients.tasks import task_raise
+from stepwise.patients.models import Patient, Task, TaskStatus
+from stepwise.patients.tasks import outreach_role, task_raise
 from stepwise.scheduling.models import (
     ATTENDED_STATUSES,
     Attendance,
@@ -40,14 +40,6 @@ def raise_outreach(
     this stay. Call inside the caller's transaction."""
     due = now + timedelta(hours=settings_of(patient.organization_id).outreach_due_hours)
     source = stay.public_id if stay else patient.public_id
-    # The case manager's task; with no case manager on the care team, the whole team's,
-    # so it always reaches someone.
-    has_case_manager = CareTeamMember.objects.filter(
-        patient=patient,
-        user__memberships__organization_id=patient.organization_id,
-        user__memberships__role=Role.CASE_MANAGER,
-        user__memberships__is_active=True,
-    ).exists()
     task = task_raise(
         actor,
         patient,
@@ -57,7 +49,7 @@ def raise_outreach(
         due_at=due,
         source_type="stay" if stay else "patient",
         source_id=source,
-        for_role=Role.CASE_MANAGER if has_case_manager else "",
+        for_role=outreach_role(patient),
     )
     if why not in task.detail:
         task.detail = f"{task.detail}; {why}" if task.detail else why
