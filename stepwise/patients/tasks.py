@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from stepwise.core.actor import Actor
@@ -173,11 +173,19 @@ def task_view(task: Task) -> TaskView:
 
 def worklist_tasks(actor: Actor, now: datetime) -> list[TaskView]:
     """Open tasks of the patients the actor looks after (everyone for the director);
-    a task meant for one role (outreach for the case manager) only on that role's list."""
+    a task meant for one role (outreach for the case manager) only on that role's list,
+    until the care team has no one active in that role: then the whole team's, so a task
+    never waits on someone who has left the team."""
     patients = Patient.objects.filter(organization_id=actor.organization_id)
     tasks = Task.objects.filter(organization_id=actor.organization_id, status=TaskStatus.OPEN)
     if not sees_all_patients(actor.role):
         patients = cared_for(actor, patients, now)
-        tasks = tasks.filter(Q(for_role="") | Q(for_role=actor.role))
+        role_on_team = CareTeamMember.objects.filter(
+            patient_id=OuterRef("patient_id"),
+            user__memberships__organization_id=OuterRef("organization_id"),
+            user__memberships__role=OuterRef("for_role"),
+            user__memberships__is_active=True,
+        )
+        tasks = tasks.filter(Q(for_role="") | Q(for_role=actor.role) | ~Exists(role_on_team))
     found = tasks.filter(patient__in=patients).select_related("patient").order_by("due_at", "id")
     return [task_view(task) for task in found]
