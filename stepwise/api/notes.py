@@ -9,6 +9,8 @@ own entry and addenda: other members' entries are never loaded for them."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -18,21 +20,30 @@ from ninja import Field, Router, Schema
 
 from stepwise.api.auth import api_actor
 from stepwise.api.permissions import requires
-from stepwise.api.schemas import ClinicalIn, ErrorOut
+from stepwise.api.schemas import ClinicalIn, ErrorOut, InputSchema
 from stepwise.care.chart import patient_for
 from stepwise.core.actor import Actor
 from stepwise.core.errors import NotFound, ValidationFailed
 from stepwise.core.ids import public_id_or_404
 from stepwise.core.roles import Permission
 from stepwise.notes import rules
-from stepwise.notes.models import Addendum, ClinicalNote, GroupNote, SignedNote
+from stepwise.notes.models import (
+    Addendum,
+    ClinicalNote,
+    GroupNote,
+    ObjectiveProgress,
+    ProgressRating,
+    SignedNote,
+)
 from stepwise.notes.selectors import (
     ChartNote,
     GroupNotePage,
     MemberGroupNote,
+    attach_progress,
     cosign_queue,
     group_note_page,
     member_group_note_read,
+    note_progress,
     note_read,
     patient_notes_read,
 )
@@ -53,6 +64,7 @@ from stepwise.notes.services.individual import (
     note_sign,
     note_update,
 )
+from stepwise.notes.services.progress import canonical
 from stepwise.patients.models import Patient
 from stepwise.scheduling.models import Session
 from stepwise.scheduling.services.series import session_get
@@ -83,6 +95,24 @@ class AddendumOut(Schema):
     )
 
 
+RATINGS = ", ".join(rules.PROGRESS_RATINGS)
+
+
+class ObjectiveRatingOut(Schema):
+    objective: uuid.UUID = Field(description="The objective's key in the patient's plan")
+    statement: str = Field(description="The objective as it read when the note was written")
+    rating: str = Field(description=RATINGS)
+    rating_label: str
+
+
+class ObjectiveRatingIn(InputSchema):
+    objective: uuid.UUID = Field(
+        description="The key of an objective in progress of the patient's current plan "
+        "(GET /patients/{id}/plan)"
+    )
+    rating: str = Field(description=f"{RATINGS}; empty: not addressed")
+
+
 class SignatureOut(Schema):
     status: str = Field(description="draft, awaiting_cosign, signed or entered_in_error")
     author: str
@@ -103,6 +133,9 @@ class NoteOut(SignatureOut):
     session: uuid.UUID | None
     sections: list[SectionOut] = Field(description="Every section of the format, in order")
     goals: list[str] = Field(description="Treatment-plan goals addressed (short names)")
+    objectives: list[ObjectiveRatingOut] = Field(
+        description="The treatment-plan objectives it addressed, each with its rating"
+    )
     addenda: list[AddendumOut]
 
 
@@ -122,6 +155,9 @@ class MemberGroupNoteOut(SignatureOut):
     narrative: str = Field(description="The shared part, the same in every member's chart")
     entry: str = Field(description="This patient's own entry: the only entry shown")
     goals: list[str]
+    objectives: list[ObjectiveRatingOut] = Field(
+        description="This patient's objectives their entry addressed, each with its rating"
+    )
     addenda: list[AddendumOut] = Field(description="Shared addenda and this patient's own")
 
 
@@ -134,6 +170,9 @@ class EntryOut(Schema):
     patient: uuid.UUID
     name: str
     text: str
+    objectives: list[ObjectiveRatingOut] = Field(
+        description="The member's objectives the session addressed, each with its rating"
+    )
 
 
 class GroupAddendumOut(AddendumOut):
@@ -189,6 +228,12 @@ class NoteIn(ClinicalIn):
         None, description="When the session took place, with its time zone; default now"
     )
     session: uuid.UUID | None = Field(None, description="The session it documents, if any")
+    objectives: list[ObjectiveRatingIn] | None = Field(
+        None,
+        description="The objectives of the patient's current plan the session addressed, "
+        "each rated, at most one entry per objective. A draft's ratings become exactly "
+        "these; left out, a draft being changed keeps its own.",
+    )
 
 
 class GroupNoteIn(ClinicalIn):
@@ -198,6 +243,12 @@ class GroupNoteIn(ClinicalIn):
         default_factory=dict,
         description="Patient id -> that member's short entry, for members who attended. "
         "The draft's entries become exactly these; a member left out has none.",
+    )
+    objectives: dict[str, list[ObjectiveRatingIn]] | None = Field(
+        None,
+        description="Patient id -> the objectives of that member's current plan the "
+        "session addressed, each rated (a member with an entry only). A member's ratings "
+        "become exactly these; a member left out keeps theirs.",
     )
 
 
@@ -249,7 +300,27 @@ def _addendum(addendum: Addendum) -> dict[str, Any]:
     }
 
 
-def _note(note: ClinicalNote, patient: Patient, addenda: list[Addendum]) -> dict[str, Any]:
+def _ratings(rows: Sequence[ObjectiveProgress]) -> list[dict[str, Any]]:
+    return [
+        {
+            "objective": row.objective_key,
+            "statement": row.objective_text,
+            "rating": row.rating,
+            "rating_label": str(ProgressRating(row.rating).label),
+        }
+        for row in rows
+    ]
+
+
+def _note(
+    note: ClinicalNote,
+    patient: Patient,
+    addenda: list[Addendum],
+    progress: Sequence[ObjectiveProgress] | None = None,
+) -> dict[str, Any]:
+    """The note as the API shows it; its ratings are read here unless given."""
+    if progress is None:
+        progress = note_progress(note)
     return {
         **_signature(note),
         "id": note.public_id,
@@ -262,6 +333,7 @@ def _note(note: ClinicalNote, patient: Patient, addenda: list[Addendum]) -> dict
             {"key": s.key, "label": s.label, "text": text} for s, text in note.section_texts()
         ],
         "goals": list(note.goals),
+        "objectives": _ratings(progress),
         "addenda": [_addendum(a) for a in addenda],
     }
 
@@ -287,6 +359,7 @@ def _member_note(member: MemberGroupNote) -> dict[str, Any]:
         "narrative": note.narrative,
         "entry": member.entry.text,
         "goals": list(note.goals),
+        "objectives": _ratings(member.progress),
         "addenda": [_addendum(a) for a in member.addenda],
     }
 
@@ -302,8 +375,13 @@ def _group_note(page: GroupNotePage) -> dict[str, Any]:
         "narrative": note.narrative,
         "goals": list(note.goals),
         "entries": [
-            {"patient": e.patient.public_id, "name": e.patient.display_name, "text": e.text}
-            for e in page.entries.values()
+            {
+                "patient": e.patient.public_id,
+                "name": e.patient.display_name,
+                "text": e.text,
+                "objectives": _ratings(page.progress.get(key, [])),
+            }
+            for key, e in page.entries.items()
         ],
         "addenda": [
             {**_addendum(a), "patient": a.patient.public_id if a.patient else None}
@@ -317,7 +395,10 @@ def _group_note(page: GroupNotePage) -> dict[str, Any]:
 
 
 def _items_out(items: list[ChartNote], patient: Patient) -> dict[str, Any]:
-    notes = [_note(i.clinical, patient, i.addenda) for i in items if i.clinical is not None]
+    attach_progress(items, patient)
+    notes = [
+        _note(i.clinical, patient, i.addenda, i.progress) for i in items if i.clinical is not None
+    ]
     groups = [_member_note(i.group) for i in items if i.group is not None]
     return {"notes": notes, "group_notes": groups}
 
@@ -350,7 +431,55 @@ def _draft(actor: Actor, payload: NoteIn) -> NoteDraft:
         goals=payload.goals,
         occurred_at=payload.occurred_at,
         session=session,
+        progress=_given(payload.objectives, "objectives"),
     )
+
+
+# The services name a rating's field as the note pages do (progress_<objective>, or
+# progress_<patient>_<objective> in a group note); the API names it by its place in
+# the request (objectives.<n>, objectives.<patient>.<n>).
+
+
+def _given(items: list[ObjectiveRatingIn] | None, field: str) -> dict[str, str] | None:
+    """Ratings by objective key, as the services take them; an objective named twice
+    is refused here (a mapping would silently keep the last)."""
+    if items is None:
+        return None
+    given: dict[str, str] = {}
+    for n, item in enumerate(items):
+        key = str(item.objective)
+        if key in given:
+            raise ValidationFailed({f"{field}.{n}": "This objective is already rated above."})
+        given[key] = item.rating
+    return given
+
+
+def _rating_fields(items: Sequence[ObjectiveRatingIn], prefix: str, field: str) -> dict[str, str]:
+    return {f"{prefix}{item.objective}": f"{field}.{n}" for n, item in enumerate(items)}
+
+
+@contextmanager
+def _named_as_sent(fields: Mapping[str, str]) -> Iterator[None]:
+    """A refusal names the ratings' fields as the request sent them."""
+    try:
+        yield
+    except ValidationFailed as exc:
+        # "progress" is the whole list's (too many ratings).
+        named = {**fields, "progress": "objectives"}
+        raise ValidationFailed({named.get(k, k): m for k, m in exc.errors.items()}) from None
+
+
+def _note_fields(payload: NoteIn) -> dict[str, str]:
+    return _rating_fields(payload.objectives or [], "progress_", "objectives")
+
+
+def _group_fields(payload: GroupNoteIn) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for member, items in (payload.objectives or {}).items():
+        prefix = f"progress_{canonical(member)}_"
+        fields[prefix] = f"objectives.{member}"
+        fields.update(_rating_fields(items, prefix, f"objectives.{member}"))
+    return fields
 
 
 @router.post(
@@ -362,7 +491,8 @@ def create_note(request: HttpRequest, patient_id: str, payload: NoteIn) -> tuple
     """Start an individual note as a draft; sign it with /sign."""
     actor = api_actor(request)
     patient = patient_for(actor, patient_id, permission=Permission.NOTE_WRITE)
-    note = note_create(actor, patient, _draft(actor, payload))
+    with _named_as_sent(_note_fields(payload)):
+        note = note_create(actor, patient, _draft(actor, payload))
     return 201, _note(note, patient, [])
 
 
@@ -394,7 +524,9 @@ def update_note(
 ) -> dict[str, Any]:
     """Change a draft (its author only). A signed note is not changed: 409."""
     actor, patient, note, addenda = _writable(request, patient_id, note_id, Permission.NOTE_WRITE)
-    return _note(note_update(actor, note, _draft(actor, payload)), patient, addenda)
+    with _named_as_sent(_note_fields(payload)):
+        changed = note_update(actor, note, _draft(actor, payload))
+    return _note(changed, patient, addenda)
 
 
 @router.post(
@@ -494,7 +626,15 @@ def save_group_note(request: HttpRequest, session_id: str, payload: GroupNoteIn)
     """Start or change the session's group note as a draft (its author only)."""
     actor = api_actor(request)
     session = _session_of(actor, session_id)
-    group_note_save(actor, session, GroupDraft(payload.narrative, payload.goals, payload.entries))
+    progress = None
+    if payload.objectives is not None:
+        progress = {
+            member: _given(items, f"objectives.{member}") or {}
+            for member, items in payload.objectives.items()
+        }
+    draft = GroupDraft(payload.narrative, payload.goals, payload.entries, progress)
+    with _named_as_sent(_group_fields(payload)):
+        group_note_save(actor, session, draft)
     return _group_note(group_note_page(actor, session))
 
 

@@ -111,7 +111,9 @@ class ReviewIn(ClinicalIn):
         "", description="The kind of record that led to it (relapse_event, stay...)"
     )
     source_id: uuid.UUID | None = Field(
-        None, description="That record's public id (a relapse event's, say)"
+        None,
+        description="That record's public id: a relapse event of the patient's, or a stay "
+        "of the plan's episode (level_of_care)",
     )
 
 

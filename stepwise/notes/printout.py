@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 import zoneinfo
+from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import transaction
@@ -14,7 +15,7 @@ from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
 from stepwise.core.models import AuditAction
 from stepwise.core.pdf import DocumentPdf
-from stepwise.notes.models import Addendum, ClinicalNote, SignedNote
+from stepwise.notes.models import Addendum, ClinicalNote, ObjectiveProgress, SignedNote
 from stepwise.notes.selectors import MemberGroupNote
 from stepwise.notes.services.common import CATEGORY
 from stepwise.patients.models import Patient
@@ -80,6 +81,15 @@ def _goals(pdf: DocumentPdf, goals: list[str]) -> None:
             pdf.paragraph(f"• {goal}")
 
 
+def _objectives(pdf: DocumentPdf, progress: Sequence[ObjectiveProgress]) -> None:
+    """The plan's objectives the session addressed, as worded when the note was
+    written, each with its rating."""
+    if progress:
+        pdf.heading("Treatment-plan objectives addressed")
+        for row in progress:
+            pdf.paragraph(f"• {row.objective_text}: {row.get_rating_display()}")
+
+
 def _addenda(pdf: DocumentPdf, addenda: list[Addendum], zone: str, patient: Patient) -> None:
     if not addenda:
         return
@@ -99,7 +109,13 @@ def _printed(pdf: DocumentPdf, by: str, at: datetime, zone: str) -> None:
 
 
 def clinical_note_pdf(
-    patient: Patient, note: ClinicalNote, addenda: list[Addendum], *, by: str, at: datetime
+    patient: Patient,
+    note: ClinicalNote,
+    addenda: list[Addendum],
+    *,
+    by: str,
+    at: datetime,
+    progress: Sequence[ObjectiveProgress] = (),
 ) -> bytes:
     zone = note.time_zone
     definition = note.definition
@@ -111,6 +127,7 @@ def clinical_note_pdf(
         pdf.heading(section.label)
         pdf.paragraph(text or "—")
     _goals(pdf, list(note.goals))
+    _objectives(pdf, progress)
     _addenda(pdf, addenda, zone, patient)
     _printed(pdf, by, at, zone)
     return pdf.build()
@@ -133,6 +150,7 @@ def member_group_note_pdf(member: MemberGroupNote, *, by: str, at: datetime) -> 
     pdf.heading(f"About {patient.display_name}")
     pdf.paragraph(member.entry.text or "—")
     _goals(pdf, list(note.goals))
+    _objectives(pdf, member.progress)
     _addenda(pdf, member.addenda, zone, patient)
     _printed(pdf, by, at, zone)
     return pdf.build()

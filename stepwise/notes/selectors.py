@@ -110,6 +110,9 @@ class ChartNote:
     clinical: ClinicalNote | None = None
     group: MemberGroupNote | None = None
     addenda: list[Addendum] = field(default_factory=list)
+    # The objectives it rated (filled by attach_progress; a group note's: this
+    # patient's own entry's only).
+    progress: list[ObjectiveProgress] = field(default_factory=list)
 
     @property
     def kind(self) -> str:
@@ -415,6 +418,29 @@ def note_progress(note: ClinicalNote) -> list[ObjectiveProgress]:
             organization_id=note.organization_id, clinical_note=note
         ).order_by("id")
     )
+
+
+def attach_progress(items: list[ChartNote], patient: Patient) -> None:
+    """Each item's ratings of the patient's objectives, in one query however many
+    notes: an individual note's, and of a group note only this patient's own entry's
+    (rows are read filtered by the patient). Read inside the caller's audited read."""
+    notes = {i.clinical.pk: i for i in items if i.clinical is not None}
+    entries = {i.group.entry.pk: i for i in items if i.group is not None}
+    if not notes and not entries:
+        return
+    rows = (
+        ObjectiveProgress.objects.filter(organization_id=patient.organization_id, patient=patient)
+        .filter(Q(clinical_note_id__in=list(notes)) | Q(group_note_entry_id__in=list(entries)))
+        .order_by("id")
+    )
+    for row in rows:
+        if row.clinical_note_id is not None:
+            notes[row.clinical_note_id].progress.append(row)
+        elif row.group_note_entry_id is not None:
+            item = entries[row.group_note_entry_id]
+            item.progress.append(row)
+            assert item.group is not None
+            item.group.progress.append(row)
 
 
 # Notes whose text is final: their ratings count as progress.

@@ -344,7 +344,9 @@ def note_pdf(request: HttpRequest, public_id: uuid.UUID, note_id: uuid.UUID) -> 
     actor = actor_of(request)
     patient, note, addenda = note_read(actor, public_id, note_id)
     note_export_record(actor, patient, "clinical_note", note.public_id)
-    content = clinical_note_pdf(patient, note, addenda, by=_who(request), at=timezone.now())
+    content = clinical_note_pdf(
+        patient, note, addenda, by=_who(request), at=timezone.now(), progress=note_progress(note)
+    )
     return _pdf(content, f"note-{patient.mrn}-{note.occurred_at:%Y%m%d}.pdf")
 
 

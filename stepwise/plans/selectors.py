@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from stepwise.care.chart import patient_access, record_read
-from stepwise.care.models import EpisodeStatus, Program
+from stepwise.care.models import EpisodeStatus, Program, Stay
 from stepwise.care.selectors import (
     open_episode_of,
     patient_time_zone,
@@ -502,9 +503,17 @@ class DueReview:
 def reviews_due(actor: Actor, now: datetime) -> list[DueReview]:
     """Plans of open episodes whose review is due today or overdue, of the actor's
     patients (everyone's for facility-wide roles), soonest due first: one query.
-    "Today" is the organization's (its first facility's zone, as the worklist shows
-    times), read in the same query."""
-    zone = (
+    "Today" is the day where the plan's episode is treated: the facility of its latest
+    stay (the open one), read in the same query; the organization's first facility
+    only for an episode without a stay."""
+    stay_zone = (
+        Stay.objects.filter(
+            organization_id=OuterRef("organization_id"), episode_id=OuterRef("episode_id")
+        )
+        .order_by("-sequence")
+        .values("program__facility__time_zone")[:1]
+    )
+    first_zone = (
         Facility.objects.filter(organization_id=OuterRef("organization_id"))
         .order_by("name", "id")
         .values("time_zone")[:1]
@@ -520,7 +529,7 @@ def reviews_due(actor: Actor, now: datetime) -> list[DueReview]:
         mine = cared_for(actor, Patient.objects.filter(organization_id=actor.organization_id), now)
         plans = plans.filter(patient__in=mine)
     found = (
-        plans.annotate(zone=Subquery(zone))
+        plans.annotate(zone=Coalesce(Subquery(stay_zone), Subquery(first_zone)))
         .select_related("patient")
         .order_by("review_due_on", "id")[:WORKLIST_LIMIT]
     )

@@ -5,6 +5,7 @@ notes, the patient's signature; who may call what; what reading a plan costs."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -15,6 +16,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from stepwise.api.tests.support import BASE, Api, audit_rows
+from stepwise.care.models import Stay
+from stepwise.care.services import episode_admit
 from stepwise.notes.services.individual import NoteDraft, note_create, note_sign
 from stepwise.notes.tests.support import DAP
 from stepwise.plans.models import PlanVersion
@@ -183,6 +186,25 @@ def test_the_patients_signature_in_the_api(api, cast):
         ).status_code
         == 409
     )
+
+
+def test_a_level_of_care_review_names_a_stay_of_the_plans_episode(api, cast):
+    episode = admitted(cast)
+    signed(cast)
+    elsewhere = episode_admit(cast.actors["outsider"], cast.other_patient, cast.other_program)
+    path = f"{plan_of(cast.patient)}/reviews"
+    body = {"trigger": "level_of_care", "why": "Stepped up"}
+    theirs = api.post("owner", path, {**body, "source_id": str(elsewhere.stays.get().public_id)})
+    unknown = api.post("owner", path, {**body, "source_id": str(uuid.uuid4())})
+    # Another organization's stay reads like an id naming nothing: no hint it exists.
+    assert theirs.status_code == unknown.status_code == 422
+    assert theirs.json() == unknown.json()
+    assert theirs.json()["errors"] == {"source_id": "That stay is not one of this episode's stays."}
+    assert "Harbor" not in theirs.content.decode()
+    own = str(Stay.objects.get(episode=episode).public_id)
+    started = api.post("owner", path, {**body, "source_id": own})
+    assert started.status_code == 201
+    assert (started.json()["source_type"], started.json()["source_id"]) == ("stay", own)
 
 
 def test_who_may_call_what(api, cast):

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from stepwise.care.models import Stay
 from stepwise.core.actor import Actor
 from stepwise.core.errors import Conflict, ValidationFailed
 from stepwise.core.models import AuditAction
@@ -50,6 +51,7 @@ SOURCE_TYPES: dict[str, str] = {
     ReviewTrigger.LEVEL_OF_CARE.value: "stay",
 }
 _SOURCE_TYPE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+STAY_NOT_OF_EPISODE = "That stay is not one of this episode's stays."
 NAME_MAX = 200
 REASON_MAX = 1000
 
@@ -163,6 +165,15 @@ def _relapse_of(patient: Patient, public_id: uuid.UUID) -> bool:
     return is_relapse_of(patient, public_id)
 
 
+def _stay_of(plan: TreatmentPlan, public_id: uuid.UUID) -> bool:
+    """Whether the stay is one of the plan's episode (so of its patient and its
+    organization). Another organization's stay is simply not found: the refusal is
+    the same as for an id that names nothing."""
+    return Stay.objects.filter(
+        organization_id=plan.organization_id, episode_id=plan.episode_id, public_id=public_id
+    ).exists()
+
+
 def _source(trigger: str, source_type: str, source_id: uuid.UUID | None) -> tuple[str, str]:
     """The source's type (named, or implied by the trigger), or a message why not."""
     source_type = source_type.strip()
@@ -198,6 +209,8 @@ def review_start(
         errors["source_type" if source_id is not None else "source_id"] = problem
     elif kind == "relapse_event" and source_id is not None and not _relapse_of(patient, source_id):
         errors["source_id"] = "That relapse is not one of this patient's."
+    elif kind == "stay" and source_id is not None and not _stay_of(plan, source_id):
+        errors["source_id"] = STAY_NOT_OF_EPISODE
     if errors:
         raise ValidationFailed(errors)
     session_types = session_types_of(actor.organization_id)

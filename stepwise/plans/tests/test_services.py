@@ -17,7 +17,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from stepwise.care.exits import prepare_exit
-from stepwise.care.services import episode_discharge
+from stepwise.care.models import Stay
+from stepwise.care.services import episode_admit, episode_discharge
 from stepwise.core.errors import AccessDenied, Conflict, NotFound, OutsideCareTeam, ValidationFailed
 from stepwise.core.models import AuditEvent
 from stepwise.plans.models import (
@@ -214,6 +215,55 @@ def test_a_relapse_review_keeps_its_source(cast, episode):
     with pytest.raises(ValidationFailed) as refused:
         review_start(cast.actors["owner"], v1.plan, trigger="other", why=WHY, source_id=event)
     assert "source_type" in refused.value.errors
+
+
+def test_a_level_of_care_review_names_a_stay_of_the_plans_own_episode(cast, episode):
+    owner = cast.actors["owner"]
+    v1 = signed(cast)
+    other = cast.new_patient("RR-2", "Ben", "Ortiz")
+    admitted(cast, other)
+    elsewhere = episode_admit(cast.actors["outsider"], cast.other_patient, cast.other_program)
+    refusal = {"source_id": "That stay is not one of this episode's stays."}
+    # Another patient's stay, another organization's (found like an id naming nothing).
+    for stay in (
+        Stay.objects.get(episode__patient=other),
+        Stay.objects.get(episode=elsewhere),
+    ):
+        with pytest.raises(ValidationFailed) as refused:
+            review(cast, v1.plan, trigger="level_of_care", source_id=stay.public_id)
+        assert refused.value.errors == refusal
+    with pytest.raises(ValidationFailed) as unknown:
+        review(cast, v1.plan, trigger="level_of_care", source_id=uuid.uuid4())
+    assert unknown.value.errors == refusal
+    # Named as a stay under another trigger, it is checked the same way.
+    with pytest.raises(ValidationFailed):
+        review_start(
+            owner,
+            v1.plan,
+            trigger="other",
+            why=WHY,
+            source_type="stay",
+            source_id=elsewhere.stays.get().public_id,
+        )
+    assert PlanVersion.objects.filter(plan=v1.plan).count() == 1
+    own = Stay.objects.get(episode=episode)
+    v2 = review(cast, v1.plan, trigger="level_of_care", source_id=own.public_id)
+    assert (v2.source_type, v2.source_id) == ("stay", own.public_id)
+
+
+def test_a_stay_of_the_patients_earlier_episode_is_not_this_plans(cast, episode):
+    owner = cast.actors["owner"]
+    signed(cast)
+    earlier = Stay.objects.get(episode=episode)
+    left = timezone.now() - timedelta(hours=2)
+    prepare_exit(owner, episode, cast.iop, left, ends_episode=True)
+    episode_discharge(owner, episode, reason=1, at=left)
+    again = episode_admit(owner, cast.patient, cast.iop, at=left + timedelta(hours=1))
+    plan = version_sign(owner, draft_save(owner, plan_start(owner, cast.patient), full_content()))
+    assert plan.plan.episode_id == again.pk
+    with pytest.raises(ValidationFailed) as refused:
+        review(cast, plan.plan, trigger="level_of_care", source_id=earlier.public_id)
+    assert list(refused.value.errors) == ["source_id"]
 
 
 def test_at_most_one_draft_and_one_active_version(cast, episode):

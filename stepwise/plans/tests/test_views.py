@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -16,6 +17,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.html import escape
 
+from stepwise.care.exits import prepare_exit
+from stepwise.care.models import Episode, Program
+from stepwise.care.services import stay_transition
+from stepwise.core.models import Facility
 from stepwise.notes.services.individual import NoteDraft, note_create, note_sign
 from stepwise.notes.tests.support import DAP
 from stepwise.plans.models import PlanVersion, TreatmentPlan, VersionStatus
@@ -348,3 +353,50 @@ def test_the_worklist_section_costs_one_query_however_many_reviews(cast, django_
     assert reviews_due_section(cast.actors["colleague"], now) is None
     worklist = cast.client_for("owner").get("/worklist/").content.decode()
     assert "Treatment plan reviews due" in worklist and "Overdue since 2026-10-30" in worklist
+
+
+def _program_in(cast: Any, facility: str, zone: str) -> Program:
+    place = Facility.objects.create(organization=cast.org, name=facility, time_zone=zone)
+    return Program.objects.create(
+        organization=cast.org,
+        facility=place,
+        name=f"{facility} IOP",
+        asam_level="2.1",
+        teds_service=6,
+    )
+
+
+def test_a_review_is_due_on_the_day_of_the_facility_that_treats_the_patient(
+    cast, django_assert_num_queries
+):
+    """At 20:00 UTC on TODAY it is already tomorrow on Kiritimati (UTC+14) and still
+    TODAY in Pago Pago (UTC-11): each plan is judged by its own episode's facility,
+    not by the organization's first facility (the atoll's, by name)."""
+    atoll = _program_in(cast, "Atoll", "Pacific/Kiritimati")
+    samoa = _program_in(cast, "Samoa", "Pacific/Pago_Pago")
+    tomorrow = TODAY + timedelta(days=1)
+    kiri, pago, late, moved = (
+        cast.new_patient(f"RR-2{n}", name, "Zone")
+        for n, name in enumerate(["Kai", "Pua", "Lia", "Moe"])
+    )
+    for patient, program in ((kiri, atoll), (pago, samoa), (late, samoa), (moved, samoa)):
+        admitted(cast, patient, program)
+    episode = Episode.objects.get(patient=moved)
+    when = timezone.now() - timedelta(hours=2)
+    prepare_exit(cast.actors["owner"], episode, samoa, when, ends_episode=False)
+    stay_transition(
+        cast.actors["owner"], episode, atoll, kind="transfer", reason="Moved islands", at=when
+    )
+    for patient in (kiri, pago, late, moved):
+        signed(cast, patient)
+    TreatmentPlan.objects.filter(patient__in=[kiri, pago, moved]).update(review_due_on=tomorrow)
+    TreatmentPlan.objects.filter(patient=late).update(review_due_on=TODAY)
+    now = timezone.now()
+    assert now.astimezone(ZoneInfo("Pacific/Kiritimati")).date() == tomorrow
+    assert now.astimezone(ZoneInfo("Pacific/Pago_Pago")).date() == TODAY
+    with django_assert_num_queries(1):
+        section = reviews_due_section(cast.actors["owner"], now)
+    assert section is not None
+    found = {d.patient.mrn: d.state for d in section.context["reviews"]}
+    # Due tomorrow in Pago Pago: not yet. Due TODAY there: due, not overdue.
+    assert found == {kiri.mrn: "due", moved.mrn: "due", late.mrn: "due"}
