@@ -4,8 +4,10 @@ response, drug screens with their readings, and what is open on worklists."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from django.db.models import Prefetch, Q, QuerySet
@@ -29,6 +31,8 @@ from stepwise.recovery.models import (
 from stepwise.recovery.rules import relapse as relapse_rules
 from stepwise.recovery.services.common import CATEGORY, local_day, patient_zone, record_start
 from stepwise.withdrawal.models import MedicationOrder, OrderStatus
+
+Row = TypeVar("Row", RelapseEvent, DrugScreen)
 
 # Screens shown on the chart and the recovery page; older ones stay in the record.
 RECENT_SCREENS = 20
@@ -129,6 +133,27 @@ def recovery_read(actor: Actor, public_id: uuid.UUID | str, now: datetime) -> Re
     return found
 
 
+def _one_read(
+    actor: Actor,
+    public_id: uuid.UUID | str,
+    object_id: uuid.UUID | str,
+    *,
+    permission: Permission,
+    rows_of: Callable[[Patient], QuerySet[Row]],
+    object_type: str,
+) -> Row:
+    """One of the patient's rows, read and audited; another patient's is not found."""
+    patient, basis = patient_access(actor, public_id, permission=permission, category=CATEGORY)
+    row = rows_of(patient).filter(public_id=public_id_or_404(object_id)).first()
+    if row is None:
+        raise NotFound()
+    row.patient = patient
+    record_read(
+        actor, patient, basis, category=CATEGORY, object_type=object_type, object_id=row.public_id
+    )
+    return row
+
+
 def relapse_read(
     actor: Actor,
     public_id: uuid.UUID | str,
@@ -136,20 +161,14 @@ def relapse_read(
     *,
     permission: Permission = Permission.CHART_READ,
 ) -> RelapseEvent:
-    patient, basis = patient_access(actor, public_id, permission=permission, category=CATEGORY)
-    event = events_of(patient).filter(public_id=public_id_or_404(event_id)).first()
-    if event is None:
-        raise NotFound()
-    event.patient = patient
-    record_read(
+    return _one_read(
         actor,
-        patient,
-        basis,
-        category=CATEGORY,
+        public_id,
+        event_id,
+        permission=permission,
+        rows_of=events_of,
         object_type="relapse_event",
-        object_id=event.public_id,
     )
-    return event
 
 
 def screen_read(
@@ -159,20 +178,14 @@ def screen_read(
     *,
     permission: Permission = Permission.CHART_READ,
 ) -> DrugScreen:
-    patient, basis = patient_access(actor, public_id, permission=permission, category=CATEGORY)
-    screen = screens_of(patient).filter(public_id=public_id_or_404(screen_id)).first()
-    if screen is None:
-        raise NotFound()
-    screen.patient = patient
-    record_read(
+    return _one_read(
         actor,
-        patient,
-        basis,
-        category=CATEGORY,
+        public_id,
+        screen_id,
+        permission=permission,
+        rows_of=screens_of,
         object_type="drug_screen",
-        object_id=screen.public_id,
     )
-    return screen
 
 
 def is_relapse_of(patient: Patient, public_id: uuid.UUID) -> bool:

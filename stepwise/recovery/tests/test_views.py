@@ -3,8 +3,9 @@ screen's unexpected positive confirmed, permissions, and fixed query costs."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
@@ -31,8 +32,13 @@ def _admitted(cast: Any, days_ago: int = 40) -> Episode:
     )
 
 
-def _use_post(days_ago: int = 1, **extra: str) -> dict[str, Any]:
-    day = timezone.localdate() - timedelta(days=days_ago)
+def _today(cast: Any) -> date:
+    """The facility's calendar day, which days of use are counted on (not UTC's)."""
+    return timezone.now().astimezone(ZoneInfo(cast.facility.time_zone)).date()
+
+
+def _use_post(cast: Any, days_ago: int = 1, **extra: str) -> dict[str, Any]:
+    day = _today(cast) - timedelta(days=days_ago)
     return {
         "used_on": day.isoformat(),
         "kind": "relapse",
@@ -48,9 +54,7 @@ def _recorded(cast: Any, days_ago: int = 1) -> RelapseEvent:
     return relapse_record(
         cast.actors["owner"],
         cast.patient,
-        UseDetails(
-            used_on=timezone.localdate() - timedelta(days=days_ago), kind="relapse", substances=[7]
-        ),
+        UseDetails(used_on=_today(cast) - timedelta(days=days_ago), kind="relapse", substances=[7]),
     )
 
 
@@ -59,7 +63,7 @@ def test_a_return_to_use_is_recorded_with_its_response_started_and_the_flag(cast
     client = cast.client_for("owner")
     url = reverse("recovery:relapse_new", args=[cast.patient.public_id])
     assert client.get(url).status_code == 200
-    response = client.post(url, _use_post(), follow=True)
+    response = client.post(url, _use_post(cast), follow=True)
     assert response.status_code == 200
     event = RelapseEvent.objects.get(patient=cast.patient)
     assert event.status == RelapseStatus.CONFIRMED and event.substances == [7]
@@ -77,7 +81,7 @@ def test_a_refused_record_names_the_field_and_keeps_what_was_typed(cast):
     future = (timezone.localdate() + timedelta(days=2)).isoformat()
     response = client.post(
         reverse("recovery:relapse_new", args=[cast.patient.public_id]),
-        _use_post(used_on=future),
+        _use_post(cast, used_on=future),
     )
     assert response.status_code == 422
     text = response.content.decode()
@@ -160,7 +164,7 @@ def test_an_unexpected_positive_screen_proposes_and_a_clinician_confirms(cast):
     page = reverse("recovery:relapse", args=[cast.patient.public_id, event.public_id])
     assert "Confirm with the patient" in client.get(page).content.decode()
     confirm = reverse("recovery:relapse_confirm", args=[cast.patient.public_id, event.public_id])
-    assert client.post(confirm, _use_post(kind="lapse")).status_code == 302
+    assert client.post(confirm, _use_post(cast, kind="lapse")).status_code == 302
     event.refresh_from_db()
     assert event.status == RelapseStatus.CONFIRMED and event.items.count() == 5
 
@@ -250,7 +254,7 @@ def test_another_organizations_event_is_404(cast, on_record):
     event, _ = on_record
     client = cast.client_for("outsider")
     url = reverse("recovery:relapse_confirm", args=[cast.patient.public_id, event.public_id])
-    assert client.post(url, _use_post()).status_code == 404
+    assert client.post(url, _use_post(cast)).status_code == 404
 
 
 def test_the_recovery_page_costs_the_same_however_much_is_on_record(
