@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
@@ -17,7 +18,11 @@ from stepwise.core.models import AuditEvent
 
 
 def _tomorrow() -> str:
-    return (timezone.localdate() + timedelta(days=1)).isoformat()
+    """Tomorrow on the cast facility's calendar (New York), which the bed board counts
+    in, not UTC's: the two differ in the evening."""
+    return (
+        timezone.localdate(timezone=ZoneInfo("America/New_York")) + timedelta(days=1)
+    ).isoformat()
 
 
 def _detox_row(cast: Any) -> PlacesRow:
