@@ -8,6 +8,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from stepwise.aftercare.models import AftercareSettings, Checkin
+from stepwise.aftercare.rules import crisis as crisis_rules
 from stepwise.aftercare.rules import plan as rules
 from stepwise.aftercare.selectors import PlanPage, PlanView
 from stepwise.core.pdf import DocumentPdf
@@ -17,8 +18,8 @@ FOOTER = (
     "This plan is private health information. It is yours: you decide who sees it. "
     "In an emergency call 911. For a crisis call or text 988."
 )
-LIFELINE = "Call or text 988 (the Suicide & Crisis Lifeline), any time, day or night."
-EMERGENCY = "If someone may be overdosing or is in danger: call 911. Give naloxone if you have it."
+# The crisis numbers print larger than the rest of the plan.
+CRISIS_SIZE = 12
 
 
 def _day(value: date) -> str:
@@ -33,13 +34,10 @@ def _who(user: object) -> str:
 
 
 def crisis_lines(found: AftercareSettings, organization_name: str) -> list[str]:
-    """The lines every crisis plan shows, whatever its own steps say."""
-    lines = [LIFELINE]
-    if found.crisis_line_phone:
-        name = found.crisis_line_name or f"{organization_name} 24/7 line"
-        lines.append(f"{name}: {found.crisis_line_phone}, any time, day or night.")
-    lines.append(EMERGENCY)
-    return lines
+    """The lines every crisis plan shows, whatever its own steps say: 988, the
+    program's 24/7 line when it is set, 911."""
+    program = crisis_rules.Number(found.crisis_line_name, found.crisis_line_phone)
+    return list(crisis_rules.crisis_lines(organization_name, program).lines)
 
 
 def _support_line(support: rules.Support) -> str:
@@ -113,6 +111,13 @@ def plan_pdf(page: PlanPage, organization_name: str, *, by: str, at: datetime) -
         "My aftercare plan",
         f"{patient.display_name} · {organization_name} · printed {_day(at.astimezone(zone))}",
     )
+    # Who to call comes first and large: it is what a patient in crisis looks for.
+    crisis = page.crisis_lines(organization_name)
+    pdf.heading(rules.PATIENT_HEADINGS[rules.Section.CRISIS])
+    for line in crisis.lines:
+        pdf.paragraph(line, size=CRISIS_SIZE, bold=True)
+    if crisis.note:
+        pdf.paragraph(crisis.note, bold=True)
     if plan.status != "active":
         pdf.paragraph(
             "This plan has not been gone through with you yet: it may still change."
@@ -120,9 +125,6 @@ def plan_pdf(page: PlanPage, organization_name: str, *, by: str, at: datetime) -
             else "You chose to end this plan. The program is here if you want to pick it up again.",
             bold=True,
         )
-    pdf.heading(rules.PATIENT_HEADINGS[rules.Section.CRISIS])
-    for line in crisis_lines(page.settings, organization_name):
-        pdf.paragraph(line, bold=True)
     steps = view.sections[rules.Section.CRISIS]
     if steps:
         pdf.paragraph("My steps:")

@@ -20,6 +20,7 @@ from stepwise.aftercare.models import (
     PlanChange,
     PlanStatus,
 )
+from stepwise.aftercare.rules import crisis as crisis_rules
 from stepwise.aftercare.rules import plan as rules
 from stepwise.aftercare.rules.schedule import GRACE_DEFAULT, describe, local_day, missed_after
 from stepwise.aftercare.services.common import CATEGORY, settings_of
@@ -107,10 +108,24 @@ class PlanPage:
     view: PlanView | None
     settings: AftercareSettings
     upcoming: list[Checkin]
+    # The facility's own number, standing in when no 24/7 line is set. Facilities have
+    # no phone number yet, so the reads here leave it empty.
+    facility_line: crisis_rules.Number | None = None
 
     @property
     def plan(self) -> AftercarePlan | None:
         return self.view.plan if self.view else None
+
+    def crisis_lines(self, organization_name: str) -> crisis_rules.CrisisLines:
+        """What the plan's crisis section shows: 988, the program's number, 911."""
+        found = self.settings
+        steps = self.view.sections[rules.Section.CRISIS] if self.view else []
+        return crisis_rules.crisis_lines(
+            organization_name,
+            crisis_rules.Number(found.crisis_line_name, found.crisis_line_phone),
+            self.facility_line,
+            steps,
+        )
 
 
 def _upcoming(plan: AftercarePlan | None, limit: int) -> list[Checkin]:

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from stepwise.aftercare import forms as f
 from stepwise.aftercare.models import AftercarePlan
-from stepwise.aftercare.printout import crisis_lines, plan_pdf
+from stepwise.aftercare.printout import plan_pdf
 from stepwise.aftercare.rules import plan as rules
 from stepwise.aftercare.selectors import (
     PlanPage,
@@ -54,8 +54,8 @@ def _plan_context(page: PlanPage, request: HttpRequest) -> dict[str, Any]:
         "page": page,
         "view": page.view,
         "plan": page.plan,
-        "lines": crisis_lines(page.settings, actor.organization.name),
-        "line_missing": not page.settings.crisis_line_phone,
+        # The same lines the printed copy carries, so staff see what the patient gets.
+        "crisis": page.crisis_lines(actor.organization.name),
     }
 
 

@@ -1,2 +1,3 @@
 """Pure rules of the aftercare plan: its sections, the check-in schedule, the check-in
-values and what a stay exit needs of the plan. No Django imports."""
+values, the numbers every crisis plan shows and what a stay exit needs of the plan.
+No Django imports."""

@@ -177,11 +177,21 @@ def plan_sections_save(
 
 
 def plan_activate(
-    actor: Actor, plan: AftercarePlan, *, reviewed_at: datetime | None = None, note: str = ""
+    actor: Actor,
+    plan: AftercarePlan,
+    *,
+    reviewed_at: datetime | None = None,
+    note: str = "",
+    backfill_checkins: bool = False,
 ) -> AftercarePlan:
     """Record that the plan was gone through with the patient (who did it, when): the
     plan is active. Once the patient is out of structured care, check-ins start from
-    the review's day; before that, they start when the patient leaves."""
+    the review's day; before that, they start when the patient leaves.
+
+    A back-dated review makes no check-ins before today, unless `backfill_checkins`:
+    then they are made from the review's day, as they would have been had it been
+    recorded then (the demo loads its history this way), and the sweep treats those
+    gone by as any other."""
     _check(actor, plan.patient)
     reviewed = event_time(reviewed_at, "reviewed_at")
     if len(note) > rules.NOTE_MAX:
@@ -221,20 +231,22 @@ def plan_activate(
             stay = open_stay_of(locked.patient)
             if not in_structured_care(stay):
                 zone = stay.program.facility.time_zone if stay else locked.time_zone
+                day = local_day(reviewed, zone)
                 made = schedule_start(
                     locked,
-                    from_day=local_day(reviewed, zone),
+                    from_day=day,
                     zone=zone,
                     by_id=actor.user_id,
                     at=reviewed,
                     why="Reviewed with the patient, who is not in structured care.",
+                    made_on=day if backfill_checkins else None,
                 )
-        _audit(
-            actor,
-            locked,
-            AuditAction.UPDATE,
-            {"status": [was, PlanStatus.ACTIVE], **({"checkins_made": made} if made else {})},
-        )
+        detail: dict[str, Any] = {"status": [was, PlanStatus.ACTIVE]}
+        if made:
+            detail["checkins_made"] = made
+            if backfill_checkins:
+                detail["checkins_backfilled"] = True
+        _audit(actor, locked, AuditAction.UPDATE, detail)
     return locked
 
 

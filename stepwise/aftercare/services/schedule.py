@@ -87,12 +87,22 @@ def schedule_extend(plan: AftercarePlan, today: date) -> int:
 
 
 def schedule_start(
-    plan: AftercarePlan, *, from_day: date, zone: str, by_id: int | None, at: datetime, why: str
+    plan: AftercarePlan,
+    *,
+    from_day: date,
+    zone: str,
+    by_id: int | None,
+    at: datetime,
+    why: str,
+    made_on: date | None = None,
 ) -> int:
     """Start the check-ins from `from_day` with the organization's taper in force now;
-    any still due from before are no longer due. Check-ins before today are not made
-    (a back-dated discharge does not leave a trail of missed ones). Returns how many
-    were made."""
+    any still due from before are no longer due. Check-ins before `made_on` (today by
+    default) are not made: a back-dated discharge does not leave a trail of missed
+    ones. An earlier `made_on` makes them as they would have been made on that day (a
+    history loaded as it happened); never later than today. Returns how many were made."""
+    today = rules.local_day(timezone.now(), zone)
+    made_on = today if made_on is None else min(made_on, today)
     found = settings_of(plan.organization_id)
     cancelled = cancel_due(plan, f"Schedule restarted from {from_day.isoformat()}: {why}")
     plan.checkins_from = from_day
@@ -115,7 +125,7 @@ def schedule_start(
         note=why,
     )
     plan.save()
-    return schedule_extend(plan, rules.local_day(timezone.now(), zone))
+    return schedule_extend(plan, made_on)
 
 
 def schedule_stop(plan: AftercarePlan, *, by_id: int | None, at: datetime, why: str) -> int:

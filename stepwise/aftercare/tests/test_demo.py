@@ -1,7 +1,8 @@
 """The demo's aftercare: a plan being written for everyone in outpatient care, the
 discharged patients' active plans with the calls they made (one reporting use, which
-proposes a relapse), and check-ins the sweep marks missed once their day and grace
-have passed, with outreach for the case manager; loaded once."""
+proposes a relapse), a check-in already missed at load with its outreach on the case
+manager's worklist, and check-ins the sweep marks missed once their day and grace
+have passed; loaded once."""
 
 from __future__ import annotations
 
@@ -11,15 +12,20 @@ from typing import Any
 
 import time_machine
 from django.core.management import call_command
+from django.utils import timezone
 
+from stepwise.accounts.selectors import actors_by_role
 from stepwise.aftercare.models import AftercarePlan, Checkin, PlanChange
 from stepwise.aftercare.rules.schedule import missed_after
-from stepwise.aftercare.services.common import settings_of
+from stepwise.aftercare.selectors import worklist_checkins
+from stepwise.aftercare.services.common import SWEEPER, settings_of
 from stepwise.aftercare.services.sweep import aftercare_sweep
 from stepwise.care.models import Stay
 from stepwise.core.audit import audit_verify
-from stepwise.core.models import Organization
+from stepwise.core.models import AuditEvent, Organization
+from stepwise.core.roles import Role
 from stepwise.patients.models import Task
+from stepwise.patients.tasks import worklist_tasks
 from stepwise.recovery.models import RelapseEvent
 
 OUTPATIENT = ("Outpatient", "Evening IOP")
@@ -50,6 +56,38 @@ def test_the_demo_aftercare_plans_and_check_ins(db: Any) -> None:
     proposal = RelapseEvent.objects.get(public_id=reported.relapse_id)
     assert (proposal.status, proposal.source) == ("proposed", "checkin")
 
+    # A patient who dropped out, reached by the case manager weeks ago: an earlier call
+    # answered, the latest not. The sweep at load marked it missed and asked the case
+    # manager, whose worklist shows it.
+    (missed,) = Checkin.objects.filter(organization=org, status="missed")
+    plan = missed.plan
+    assert plan.status == "active" and plan.checkins_from is not None
+    assert plan.patient.episodes.filter(discharge_reason=2).exists()
+    assert missed.scheduled and missed.missed_at is not None
+    earlier = Checkin.objects.filter(plan=plan, due_on__lt=missed.due_on)
+    assert earlier.exists() and {c.status for c in earlier} == {"done"}
+    task = Task.objects.get(kind="aftercare_outreach", source_id=missed.public_id)
+    assert task.for_role == "case_manager" and task.status == "open"
+    manager = actors_by_role(org.pk)[Role.CASE_MANAGER]
+    now = timezone.now()
+    assert task.pk in {view.task.pk for view in worklist_tasks(manager, now)}
+    assert (missed.pk, "missed") in {
+        (r.checkin.pk, r.state) for r in worklist_checkins(manager, now)
+    }
+    # The real services made it: the review made the check-ins from its day, the sweep
+    # marked this one; the task to bring the plan to the patient was done then.
+    assert AuditEvent.objects.filter(
+        object_id=str(plan.public_id), detail__checkins_backfilled=True
+    ).exists()
+    assert AuditEvent.objects.filter(
+        actor_username=SWEEPER, object_id=str(missed.public_id), detail__task=str(task.public_id)
+    ).exists()
+    assert set(
+        Task.objects.filter(patient=plan.patient, kind="aftercare_plan").values_list(
+            "status", flat=True
+        )
+    ) == {"done"}
+
     counts = (
         AftercarePlan.objects.count(),
         PlanChange.objects.count(),
@@ -65,8 +103,8 @@ def test_the_demo_aftercare_plans_and_check_ins(db: Any) -> None:
     ) == counts
     assert audit_verify() == []
 
-    # Nothing is overdue at load time (schedules start today); once the first
-    # check-in's day and grace have passed, the sweep marks it and asks the case manager.
+    # Schedules started at load begin today; once the first check-in's day and grace
+    # have passed, the sweep marks it and asks the case manager.
     first = (
         Checkin.objects.filter(
             organization=org, status="due", plan__patient__episodes__status="discharged"

@@ -27,9 +27,11 @@ from stepwise.aftercare.services.plans import (
     plan_sections_save,
     plan_start,
 )
+from stepwise.aftercare.services.sweep import aftercare_sweep
 from stepwise.aftercare.tests.support import NA_GROUP, active_plan, admitted, written_plan
 from stepwise.core.errors import AccessDenied, Conflict, NotFound, OutsideCareTeam, ValidationFailed
 from stepwise.core.models import AuditEvent
+from stepwise.patients.models import Task
 
 
 def local_today() -> date:
@@ -159,6 +161,47 @@ def test_a_review_out_of_care_starts_the_check_ins_from_its_day(cast):
     first = Checkin.objects.filter(plan=plan).order_by("due_on")[0]
     assert first.due_on == today + timedelta(days=7) and first.method == "phone"
     assert first.status == CheckinStatus.DUE
+
+
+def reviewed_days_ago(cast: Any, days: int, *, backfill: bool) -> AftercarePlan:
+    """Gone through with the patient, out of care, `days` ago (recorded now)."""
+    owner = cast.actors["owner"]
+    at = timezone.now() - timedelta(days=days)
+    plan = plan_start(owner, cast.patient, at=at - timedelta(hours=1))
+    plan = plan_sections_save(owner, plan, {"supports": [NA_GROUP]}, at=at)
+    return plan_activate(owner, plan, reviewed_at=at, backfill_checkins=backfill)
+
+
+def test_a_back_dated_review_leaves_no_trail_of_missed_check_ins(cast):
+    plan = reviewed_days_ago(cast, 20, backfill=False)
+    today = local_today()
+    assert plan.checkins_from == today - timedelta(days=20)
+    assert not Checkin.objects.filter(plan=plan, due_on__lt=today).exists()
+    assert aftercare_sweep(cast.org.pk).missed == 0
+    (row,) = audits(object_id=str(plan.public_id), detail__status=["draft", "active"])
+    assert "checkins_backfilled" not in row.detail
+
+
+def test_a_backfilled_review_makes_its_check_ins_from_its_day_and_the_sweep_misses_them(cast):
+    plan = reviewed_days_ago(cast, 20, backfill=True)
+    today = local_today()
+    start = today - timedelta(days=20)
+    days = list(
+        Checkin.objects.filter(plan=plan).order_by("due_on").values_list("due_on", flat=True)
+    )
+    assert days[:3] == [
+        start + timedelta(weeks=1),
+        start + timedelta(weeks=2),
+        today + timedelta(1),
+    ]
+    (row,) = audits(object_id=str(plan.public_id), detail__status=["draft", "active"])
+    assert row.detail["checkins_backfilled"] is True
+    # The next sweep finds the two gone by past their grace, as on any day after them.
+    assert aftercare_sweep(cast.org.pk).missed == 2
+    missed = Checkin.objects.filter(plan=plan, status=CheckinStatus.MISSED).order_by("due_on")
+    assert [c.due_on for c in missed] == days[:2]
+    tasks = Task.objects.filter(kind="aftercare_outreach", patient=cast.patient, status="open")
+    assert {t.source_id for t in tasks} == {c.public_id for c in missed}
 
 
 def test_the_patient_ends_the_plan_with_a_reason_and_check_ins_stop(cast):

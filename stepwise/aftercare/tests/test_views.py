@@ -6,6 +6,7 @@ pages, the chart panel and the worklist section cost in queries."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,14 +18,17 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from stepwise.aftercare.models import AftercarePlan, AftercareSettings, Checkin, PlanChange
+from stepwise.aftercare.printout import plan_pdf
 from stepwise.aftercare.rules.checkin import Report
+from stepwise.aftercare.rules.crisis import Number
 from stepwise.aftercare.rules.schedule import missed_after
-from stepwise.aftercare.selectors import worklist_checkins
+from stepwise.aftercare.selectors import plan_printout_read, worklist_checkins
 from stepwise.aftercare.services.checkins import checkin_record
 from stepwise.aftercare.services.plans import plan_sections_save
 from stepwise.aftercare.tests.support import active_plan, admitted, discharged, written_plan
 from stepwise.care.services import episode_admit, episode_discharge
 from stepwise.core.models import AuditEvent
+from stepwise.core.tests.pdftext import pages_text, squash
 
 BASE = "/aftercare/patients/{id}/"
 
@@ -128,7 +132,29 @@ def test_a_plan_is_started_from_its_page(cast):
     html = client.get(url(cast)).content.decode()
     assert "Draft (being written)" in html
     assert "988" in html and "911" in html
-    assert "24/7 line is not set" in html
+    assert NO_NUMBER in html
+
+
+NO_NUMBER = "No 24-hour number is set; the printed plan will carry only 988 and 911"
+
+
+def test_staff_are_warned_when_the_printed_plan_has_no_number_of_the_programs(cast):
+    written_plan(cast)
+    director = cast.client_for("director").get(url(cast)).content.decode()
+    assert NO_NUMBER in director
+    # The director is taken to the setting; others are told whose page it is on.
+    warning = director[director.index('id="no-crisis-number"') :]
+    warning = warning[: warning.index("</div>")]
+    assert 'href="/aftercare/settings/"' in warning and "the program's 24/7 line" in warning
+    owner = cast.client_for("owner").get(url(cast)).content.decode()
+    warning = owner[owner.index('id="no-crisis-number"') :]
+    warning = warning[: warning.index("</div>")]
+    assert "Aftercare settings (the clinical director's page)" in warning
+    assert "href=" not in warning
+    # The usual steps send the patient to the program's line: what stands in is said.
+    assert "Where my steps say to call the program&#x27;s 24/7 line: call or text 988" in owner
+    settings_page = cast.client_for("director").get("/aftercare/settings/").content.decode()
+    assert "No 24-hour number is set: printed plans carry only 988 and 911." in settings_page
 
 
 def test_the_program_line_shows_once_set(cast):
@@ -138,6 +164,8 @@ def test_the_program_line_shows_once_set(cast):
     written_plan(cast)
     html = cast.client_for("owner").get(url(cast)).content.decode()
     assert "Riverside 24/7 line: 555-0111, any time, day or night." in html
+    assert NO_NUMBER not in html and 'id="no-crisis-number"' not in html
+    assert "Where my steps say" not in html
 
 
 def test_a_text_section_is_edited_one_per_line_and_the_earlier_text_kept(cast):
@@ -341,8 +369,6 @@ def test_the_missed_check_in_page_shows_how_to_reach_the_patient(cast, ready):
 
 
 def test_the_printed_copy_is_in_plain_words_for_the_patient(cast, ready):
-    from stepwise.core.tests.pdftext import pages_text, squash
-
     AftercareSettings.objects.create(
         organization=cast.org, crisis_line_name="Riverside 24/7 line", crisis_line_phone="555-0111"
     )
@@ -374,6 +400,64 @@ def test_the_printed_copy_is_in_plain_words_for_the_patient(cast, ready):
         assert squash(said) in text, said
     (row,) = AuditEvent.objects.filter(action="export", category="aftercare")
     assert row.detail == {"format": "pdf"} and row.patient_public_id == cast.patient.public_id
+
+
+def printed_crisis(content: bytes) -> str:
+    """The printed crisis section, from its heading to the next section's (the text
+    read back with its spaces squashed out: compare with squash())."""
+    text = squash(" ".join(pages_text(content)))
+    return text[text.index(squash("If I am in crisis")) : text.index(squash("People I can call"))]
+
+
+def test_the_printed_crisis_plan_leads_with_the_programs_number_when_set(cast, ready):
+    AftercareSettings.objects.create(
+        organization=cast.org, crisis_line_name="Riverside 24/7 line", crisis_line_phone="555-0111"
+    )
+    crisis = printed_crisis(cast.client_for("owner").get(url(cast, "print/")).content)
+    # 988, the program's line, 911, then the patient's own steps.
+    lines = [
+        "Call or text 988 (the Suicide & Crisis Lifeline), any time, day or night.",
+        "Riverside 24/7 line: 555-0111, any time, day or night.",
+        "If someone may be overdosing or is in danger: call 911.",
+        "My steps:",
+    ]
+    found = [crisis.index(squash(line)) for line in lines]
+    assert found == sorted(found)
+    assert squash("Where my steps say") not in crisis
+
+
+def test_the_printed_crisis_plan_falls_back_to_the_facilitys_phone(cast, ready):
+    page = plan_printout_read(cast.actors["owner"], cast.patient.public_id)
+    page = replace(page, facility_line=Number("Riverside Outpatient Clinic", "555-0100"))
+    crisis = printed_crisis(plan_pdf(page, cast.org.name, by="Maya", at=timezone.now()))
+    for said in [
+        "Call or text 988",
+        "My program, Riverside Outpatient Clinic: 555-0100.",
+        "call 911",
+        "Where my steps say to call the program's 24/7 line: call or text 988",
+    ]:
+        assert squash(said) in crisis, said
+    assert squash("Riverside Recovery 24/7 line") not in crisis
+
+
+def test_the_printed_crisis_plan_without_any_number_carries_988_and_911_and_no_blank(cast, ready):
+    # A name without a number: the line is not printed at all.
+    AftercareSettings.objects.create(
+        organization=cast.org, crisis_line_name="Riverside 24/7 line", crisis_line_phone=""
+    )
+    response = cast.client_for("owner").get(url(cast, "print/"))
+    crisis = printed_crisis(response.content)
+    for said in [
+        "Call or text 988 (the Suicide & Crisis Lifeline), any time, day or night.",
+        "If someone may be overdosing or is in danger: call 911.",
+        # The usual step naming the program's line is answered with one that answers.
+        "Where my steps say to call the program's 24/7 line: call or text 988, any time.",
+    ]:
+        assert squash(said) in crisis, said
+    for absent in ["Riverside 24/7 line", "Riverside Recovery 24/7 line"]:
+        assert squash(absent) not in crisis, absent
+    # No line left waiting for its number ("...: , any time" or "...: .").
+    assert not re.search(r":[,.]", crisis), crisis
 
 
 def test_there_is_nothing_to_print_without_a_plan(cast):

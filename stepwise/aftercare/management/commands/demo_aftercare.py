@@ -1,38 +1,48 @@
 """The demo's aftercare: a plan being written for everyone in outpatient care (supports,
 triggers, people to avoid, coping, warning signs, people to call); the discharged
 patients' active plans filled in the same way, with the calls they made since they
-left (one reporting use, which proposes a relapse); then the sweep, which keeps the
-schedules made ahead and marks any check-in past its grace as missed."""
+left (one reporting use, which proposes a relapse); a patient who dropped out, reached
+by the case manager some weeks ago, whose latest check-in went unanswered; then the
+sweep, which keeps the schedules made ahead and marks any check-in past its grace as
+missed, with its outreach task for the case manager."""
 
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
 from stepwise.accounts.selectors import actors_by_role
-from stepwise.aftercare.models import AftercarePlan
+from stepwise.aftercare.models import AftercarePlan, Checkin, CheckinStatus
 from stepwise.aftercare.rules.checkin import Report
+from stepwise.aftercare.rules.schedule import local_day
 from stepwise.aftercare.services.checkins import checkin_record
-from stepwise.aftercare.services.common import plan_of
-from stepwise.aftercare.services.plans import plan_sections_save, plan_start
+from stepwise.aftercare.services.common import PLAN_TASK, plan_of
+from stepwise.aftercare.services.plans import plan_activate, plan_sections_save, plan_start
 from stepwise.aftercare.services.sweep import aftercare_sweep
-from stepwise.care.models import Episode, Stay
+from stepwise.care.models import Episode, EpisodeStatus, Stay
 from stepwise.core.actor import Actor
 from stepwise.core.models import Organization
 from stepwise.core.roles import Role
 from stepwise.patients.access import care_basis
-from stepwise.patients.models import CareTeamRole, Patient
+from stepwise.patients.models import CareTeamRole, Patient, Task, TaskStatus
 from stepwise.patients.services import care_team_add
+from stepwise.patients.tasks import task_close
 
 DEMO_SLUG = "riverside"
 OUTPATIENT = ("Outpatient", "Evening IOP", "Continuing care / aftercare")
 # How many discharged patients have called in since they left.
 CALLERS = 5
+# The TEDS reason of the patient reached after leaving: dropped out of treatment.
+DROPPED_OUT = 2
+# When the case manager went through the plan with them: weekly check-ins since, one
+# answered, the latest (about a week ago, past any grace) not.
+REACHED_DAYS_AGO = 20
 THERAPISTS = ["Dr. Elena Cruz, LPC", "Marcus Bell, LCSW", "Dr. Hannah Ross, PsyD"]
 TRIGGERS = [
     "Payday and having cash on me",
@@ -106,13 +116,17 @@ class Command(BaseCommand):
                     started += 1
                 self._sections(counselor, plan)
             callers = self._discharged(director, manager, org, now)
+            self._reached_after_leaving(director, manager, org, now)
+        # The hourly sweep, as on any day: the unanswered check-in is past its grace.
         result = aftercare_sweep(org.pk)
         self.stdout.write(
             f"Demo aftercare: {started} plans started, check-ins recorded for {callers} "
-            f"discharged patients, {result.missed} missed by the sweep."
+            f"discharged patients, {result.missed} missed by the sweep, each with an outreach task."
         )
 
-    def _sections(self, actor: Actor, plan: AftercarePlan) -> AftercarePlan:
+    def _sections(
+        self, actor: Actor, plan: AftercarePlan, at: datetime | None = None
+    ) -> AftercarePlan:
         rng = self.rng
         therapist = rng.choice(THERAPISTS)
         supports: list[dict[str, Any]] = list(plan.supports)
@@ -155,6 +169,7 @@ class Command(BaseCommand):
                     {"name": name, "relationship": relationship, "phone": phone},
                 ],
             },
+            at=at,
         )
 
     def _discharged(self, director: Actor, manager: Actor, org: Organization, now: datetime) -> int:
@@ -179,6 +194,69 @@ class Command(BaseCommand):
             self._calls(manager, plan, now, used=callers == 0)
             callers += 1
         return callers
+
+    def _reached_after_leaving(
+        self, director: Actor, manager: Actor, org: Organization, now: datetime
+    ) -> None:
+        """A patient who dropped out with no plan (the task to bring it to them was
+        raised then), reached by the case manager weeks ago: the plan written and gone
+        through with them that day, its check-ins made from then on as they were that
+        day, and every call since answered but the latest, which the sweep then finds
+        missed."""
+        left = (
+            Episode.objects.filter(
+                organization=org,
+                status=EpisodeStatus.DISCHARGED,
+                discharge_reason=DROPPED_OUT,
+                patient__aftercare__isnull=True,
+                discharged_at__lt=now - timedelta(days=REACHED_DAYS_AGO + 1),
+            )
+            .exclude(patient__episodes__status=EpisodeStatus.OPEN)
+            .select_related("patient")
+            .order_by("-discharged_at", "-id")
+            .first()
+        )
+        if left is None:
+            return
+        patient = left.patient
+        self._on_team(director, manager, patient, now)
+        reviewed = now - timedelta(days=REACHED_DAYS_AGO)
+        plan = plan_start(manager, patient, at=reviewed - timedelta(hours=1))
+        plan = self._sections(manager, plan, at=reviewed - timedelta(minutes=30))
+        plan = plan_activate(
+            manager,
+            plan,
+            reviewed_at=reviewed,
+            note="Reached by phone after leaving care; went through the plan together.",
+            backfill_checkins=True,
+        )
+        for task in Task.objects.filter(
+            organization=org, patient=patient, kind=PLAN_TASK, status=TaskStatus.OPEN
+        ).select_related("patient"):
+            task_close(manager, task, status=TaskStatus.DONE, note="Plan gone through by phone.")
+        zone = ZoneInfo(plan.time_zone)
+        gone_by = list(
+            Checkin.objects.filter(
+                plan=plan,
+                status=CheckinStatus.DUE,
+                due_on__lt=local_day(now, plan.time_zone),
+            ).order_by("due_on")
+        )
+        for checkin in gone_by[:-1]:
+            checkin_record(
+                manager,
+                plan,
+                Report(
+                    wellbeing=3,
+                    craving=3,
+                    used=False,
+                    supports_attended=["NA meeting"],
+                    note="Getting by; back at meetings.",
+                ),
+                method="phone",
+                checkin=checkin,
+                at=datetime.combine(checkin.due_on, time(11, 30), tzinfo=zone),
+            )
 
     def _on_team(self, director: Actor, manager: Actor, patient: Patient, now: datetime) -> None:
         if care_basis(manager, patient, now) is None:
