@@ -33,6 +33,40 @@ def on_wall_clock(value: datetime | None, zone: ZoneInfo) -> datetime | None:
     return rules.local_instant(value.date(), value.time().replace(tzinfo=None), zone)
 
 
+def _rules_text_field(rows: int, required: str, help_text: str = "") -> forms.CharField:
+    return forms.CharField(
+        label="House rules",
+        widget=forms.Textarea(attrs={"rows": rows}),
+        max_length=20000,
+        help_text=help_text,
+        error_messages={"required": required},
+    )
+
+
+def _curfew_field(label: str, example: str, default: time, help_text: str = "") -> forms.TimeField:
+    return forms.TimeField(
+        label=label,
+        widget=TIME,
+        initial=default,
+        help_text=help_text,
+        error_messages={
+            "required": f"Give the curfew, e.g. {example}.",
+            "invalid": f"Give a time, e.g. {example}.",
+        },
+    )
+
+
+def _moment_field(label: str) -> forms.DateTimeField:
+    """When a move happened, typed on the residence's clock; empty is now."""
+    return forms.DateTimeField(
+        label=label,
+        required=False,
+        widget=LOCAL_TIME,
+        help_text="Empty: now. On the residence's clock.",
+        error_messages={"invalid": "Give a date and time, e.g. 2026-11-02 18:30."},
+    )
+
+
 class PublicIdChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
     """A record chosen by its public id; a malformed id is just not one of the choices."""
 
@@ -82,22 +116,15 @@ class ResidenceForm(forms.Form):
 
 
 class ResidenceNewForm(ResidenceForm):
-    rules_text = forms.CharField(
-        label="House rules",
-        widget=forms.Textarea(attrs={"rows": 10}),
-        max_length=20000,
-        help_text="Residents accept them at move-in; a later change makes a new version.",
-        error_messages={"required": "Write the house rules residents accept at move-in."},
+    rules_text = _rules_text_field(
+        10,
+        "Write the house rules residents accept at move-in.",
+        "Residents accept them at move-in; a later change makes a new version.",
     )
 
 
 class RulesForm(forms.Form):
-    rules_text = forms.CharField(
-        label="House rules",
-        widget=forms.Textarea(attrs={"rows": 14}),
-        max_length=20000,
-        error_messages={"required": "Write the house rules."},
-    )
+    rules_text = _rules_text_field(14, "Write the house rules.")
 
 
 class HouseForm(forms.Form):
@@ -110,24 +137,12 @@ class HouseForm(forms.Form):
     house_for = forms.ChoiceField(
         label="For", choices=HouseFor.choices, widget=forms.RadioSelect, initial=HouseFor.ANY
     )
-    curfew_weekday = forms.TimeField(
-        label="Curfew, Sunday to Thursday nights",
-        widget=TIME,
-        initial=time(22, 0),
-        error_messages={
-            "required": "Give the curfew, e.g. 22:00.",
-            "invalid": "Give a time, e.g. 22:00.",
-        },
-    )
-    curfew_weekend = forms.TimeField(
-        label="Curfew, Friday and Saturday nights",
-        widget=TIME,
-        initial=time(23, 0),
-        error_messages={
-            "required": "Give the curfew, e.g. 23:00.",
-            "invalid": "Give a time, e.g. 23:00.",
-        },
-        help_text="A time before noon is after midnight (01:00 is the next morning).",
+    curfew_weekday = _curfew_field("Curfew, Sunday to Thursday nights", "22:00", time(22, 0))
+    curfew_weekend = _curfew_field(
+        "Curfew, Friday and Saturday nights",
+        "23:00",
+        time(23, 0),
+        "A time before noon is after midnight (01:00 is the next morning).",
     )
 
 
@@ -154,11 +169,10 @@ def seen_versions(text: str) -> dict[str, int]:
     return seen
 
 
-class MoveInForm(forms.Form):
-    """The bed, the time and the house rules for a patient chosen beforehand."""
-
-    bed = BedChoiceField(
-        label="Bed",
+def _vacant_bed_field(label: str) -> BedChoiceField:
+    """One of the vacant beds the form is given (see _ChoosesBed)."""
+    return BedChoiceField(
+        label=label,
         queryset=Bed.objects.none(),
         to_field_name="public_id",
         empty_label="Choose a vacant bed",
@@ -167,24 +181,16 @@ class MoveInForm(forms.Form):
             "invalid_choice": "Choose a vacant bed from the list.",
         },
     )
-    moved_in_at = forms.DateTimeField(
-        label="Moved in at",
-        required=False,
-        widget=LOCAL_TIME,
-        help_text="Empty: now. On the residence's clock.",
-        error_messages={"invalid": "Give a date and time, e.g. 2026-11-02 18:30."},
-    )
-    expected_move_out_on = forms.DateField(
-        label="Expected move-out",
-        required=False,
-        widget=DATE,
-        error_messages={"invalid": "Give a date, e.g. 2027-02-01."},
-    )
-    rules_accepted = forms.BooleanField(
-        label="The resident has read and accepted the house rules of this residence (shown below).",
-        required=False,
-    )
-    rules_seen = forms.CharField(widget=forms.HiddenInput, required=False)
+
+
+def _rules_seen_field() -> forms.CharField:
+    """The rules versions the page showed (see seen_versions)."""
+    return forms.CharField(widget=forms.HiddenInput, required=False)
+
+
+class _ChoosesBed(forms.Form):
+    """A form choosing one of the vacant beds, with the house rules in force shown
+    beside it. Declares no field, so each form keeps its own field order."""
 
     def __init__(
         self,
@@ -198,6 +204,24 @@ class MoveInForm(forms.Form):
         bed_field: BedChoiceField = self.fields["bed"]  # type: ignore[assignment]
         bed_field.queryset = beds
         self.fields["rules_seen"].initial = _rules_seen(rules_rows)
+
+
+class MoveInForm(_ChoosesBed):
+    """The bed, the time and the house rules for a patient chosen beforehand."""
+
+    bed = _vacant_bed_field("Bed")
+    moved_in_at = _moment_field("Moved in at")
+    expected_move_out_on = forms.DateField(
+        label="Expected move-out",
+        required=False,
+        widget=DATE,
+        error_messages={"invalid": "Give a date, e.g. 2027-02-01."},
+    )
+    rules_accepted = forms.BooleanField(
+        label="The resident has read and accepted the house rules of this residence (shown below).",
+        required=False,
+    )
+    rules_seen = _rules_seen_field()
 
 
 class MoveOutForm(forms.Form):
@@ -214,51 +238,17 @@ class MoveOutForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Needed for Other.",
     )
-    moved_out_at = forms.DateTimeField(
-        label="Moved out at",
-        required=False,
-        widget=LOCAL_TIME,
-        help_text="Empty: now. On the residence's clock.",
-        error_messages={"invalid": "Give a date and time, e.g. 2026-11-02 18:30."},
-    )
+    moved_out_at = _moment_field("Moved out at")
 
 
-class MoveBedForm(forms.Form):
-    bed = BedChoiceField(
-        label="New bed",
-        queryset=Bed.objects.none(),
-        to_field_name="public_id",
-        empty_label="Choose a vacant bed",
-        error_messages={
-            "required": "Choose a vacant bed.",
-            "invalid_choice": "Choose a vacant bed from the list.",
-        },
-    )
-    moved_at = forms.DateTimeField(
-        label="Moved at",
-        required=False,
-        widget=LOCAL_TIME,
-        help_text="Empty: now. On the residence's clock.",
-        error_messages={"invalid": "Give a date and time, e.g. 2026-11-02 18:30."},
-    )
+class MoveBedForm(_ChoosesBed):
+    bed = _vacant_bed_field("New bed")
+    moved_at = _moment_field("Moved at")
     rules_accepted = forms.BooleanField(
         label="For a bed in another residence: the resident has read and accepted its house rules.",
         required=False,
     )
-    rules_seen = forms.CharField(widget=forms.HiddenInput, required=False)
-
-    def __init__(
-        self,
-        data: Any = None,
-        *,
-        beds: QuerySet[Bed],
-        rules_rows: list[ResidenceRules],
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(data, **kwargs)
-        bed_field: BedChoiceField = self.fields["bed"]  # type: ignore[assignment]
-        bed_field.queryset = beds
-        self.fields["rules_seen"].initial = _rules_seen(rules_rows)
+    rules_seen = _rules_seen_field()
 
 
 class RulesAcceptForm(forms.Form):

@@ -157,7 +157,8 @@ class Residency(TenantScoped):
     moved_out_at = models.DateTimeField(null=True, blank=True)
     move_out_reason = models.CharField(max_length=20, choices=MoveOutReason.choices, blank=True)
     move_out_note = models.TextField(blank=True)
-    # The PHP (2.5) or IOP (2.1) stay the patient was in at move-in, found from the open stay.
+    # The patient's PHP (2.5) or IOP (2.1) stay while living here: the one at move-in, or
+    # one started since (services.stay_links keeps it up while the residency is open).
     stay = models.ForeignKey(
         Stay, null=True, blank=True, on_delete=models.PROTECT, related_name="residencies"
     )

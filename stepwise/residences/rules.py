@@ -1,5 +1,6 @@
 """Pure rules of sober living: which beds are occupied, vacant or out of service at an
-instant, whether a move-in fits, and a resident's curfew status. No Django here.
+instant, whether a move-in fits (the bed, the house's sex, the stay linked), and a
+resident's curfew status. No Django here.
 
 Times are aware datetimes. A residency covers [moved_in_at, moved_out_at): a move-out
 frees the bed at that very instant, so the next resident may move in at it."""
@@ -13,13 +14,41 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-# Levels of care whose stay a residency links to at move-in: partial hospitalization
-# (2.5) and intensive outpatient (2.1), the same codes in the 3rd and 4th editions.
+# Levels of care whose stay a residency links to: partial hospitalization (2.5) and
+# intensive outpatient (2.1), the same codes in the 3rd and 4th editions.
 LINKED_LEVELS = frozenset({"2.5", "2.1"})
 
 
 def links_stay(asam_level: str) -> bool:
     return asam_level in LINKED_LEVELS
+
+
+def link_on_stay_start(asam_level: str, linked_stay_open: bool | None) -> bool:
+    """Whether an open residency takes a stay that has just started at `asam_level` as
+    its link: a PHP or IOP stay, when the residency has no link (None) or its linked
+    stay has ended (False: moved on to another program, or discharged). A link to a
+    stay still open is kept."""
+    return links_stay(asam_level) and linked_stay_open is not True
+
+
+# Who a house is for, against the sex recorded on the patient (TEDS codes: 1 male,
+# 2 female; anything else, "-9" included, is not recorded).
+HOUSE_FOR_ANYONE = "any"
+HOUSE_FOR_BY_SEX = {"1": "men", "2": "women"}
+
+
+def houses_allowed(sex: str) -> frozenset[str] | None:
+    """The kinds of house a patient of this recorded sex may live in; None when the sex
+    is not recorded (no check is made)."""
+    kind = HOUSE_FOR_BY_SEX.get(sex)
+    if kind is None:
+        return None
+    return frozenset({kind, HOUSE_FOR_ANYONE})
+
+
+def house_admits(house_for: str, sex: str) -> bool:
+    allowed = houses_allowed(sex)
+    return allowed is None or house_for in allowed
 
 
 # Occupancy.

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from stepwise.care.selectors import organization_time_zone
-from stepwise.core.errors import Conflict
+from stepwise.core.errors import Conflict, ValidationFailed
 from stepwise.core.roles import Permission, role_can
 from stepwise.core.web import actor_of, form_page_status, staff_view, submit
 from stepwise.residences import rules, selectors
@@ -158,11 +158,14 @@ def residence_retire_view(request: HttpRequest, residence_id: uuid.UUID) -> Http
 
 
 def _refusable(request: HttpRequest, call: Callable[[], object], done: str) -> None:
-    """Run a one-button write; a refusal (409) becomes a message on the page."""
+    """Run a one-button write; a refusal (409 or 422) becomes a message on the page."""
     try:
         call()
     except Conflict as exc:
         messages.error(request, exc.message)
+    except ValidationFailed as exc:
+        for message in exc.errors.values():
+            messages.error(request, message)
     else:
         messages.success(request, done)
 

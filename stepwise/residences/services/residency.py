@@ -26,6 +26,8 @@ from stepwise.patients.models import Patient
 from stepwise.residences import rules
 from stepwise.residences.models import (
     Bed,
+    House,
+    HouseFor,
     MoveOutReason,
     ResidenceRules,
     Residency,
@@ -124,6 +126,42 @@ def _check_bed_in_use(bed: Bed) -> None:
         raise Conflict(f"{bed.house.name} is retired; choose a bed in another house.")
 
 
+def _house_label(house: House) -> str:
+    return f"{house.residence.name} · {house.name} ({house.get_house_for_display().lower()})"
+
+
+def _check_house_for(patient: Patient, bed: Bed) -> None:
+    """Refuse a house for the other sex than the one recorded on the patient, naming the
+    houses in use that fit. A sex not recorded is not checked."""
+    house = bed.house
+    if rules.house_admits(house.house_for, patient.sex):
+        return
+    allowed = rules.houses_allowed(patient.sex) or frozenset()
+    kinds = " or ".join(dict(HouseFor.choices)[k].lower() for k in HouseFor.values if k in allowed)
+    fitting = (
+        House.objects.filter(
+            organization_id=patient.organization_id,
+            house_for__in=allowed,
+            is_active=True,
+            residence__is_active=True,
+        )
+        .select_related("residence")
+        .order_by("residence__name", "name", "id")
+    )
+    names = ", ".join(_house_label(h) for h in fitting)
+    choose = (
+        f"Choose a bed in a house for {kinds}: {names}."
+        if names
+        else f"There is no house in use for {kinds}."
+    )
+    raise ValidationFailed(
+        {
+            "bed": f"{house.name} is a house for {house.get_house_for_display().lower()}; the "
+            f"patient's recorded sex is {patient.get_sex_display()}. {choose}"
+        }
+    )
+
+
 def _check_rules(field: str, bed: Bed, rules_version: int | None) -> None:
     residence = bed.house.residence
     if rules_version is None:
@@ -168,22 +206,31 @@ def _check_place(
     raise _BedTaken(bed, check.blocking.key)
 
 
-def _linked_stay(patient: Patient, at: datetime) -> Stay | None:
-    """The patient's PHP or IOP stay at that time, if they were in one."""
-    stay = (
-        Stay.objects.filter(
-            organization_id=patient.organization_id,
-            episode__patient=patient,
-            started_at__lte=at,
-        )
-        .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=at))
-        .select_related("program")
-        .order_by("-started_at")
-        .first()
-    )
-    if stay is not None and rules.links_stay(stay.program.asam_level):
-        return stay
-    return None
+def _linked_stay(patient: Patient, start: datetime, end: datetime | None = None) -> Stay | None:
+    """The PHP or IOP stay a residency over [start, end) points at: the latest such stay
+    within it (the one the patient was in at the move-in, or one begun since, for a
+    back-dated move-in), as if each stay start had found the residency
+    (services.stay_links)."""
+    stays = Stay.objects.filter(
+        organization_id=patient.organization_id,
+        episode__patient=patient,
+        program__asam_level__in=rules.LINKED_LEVELS,
+    ).filter(Q(ended_at__isnull=True) | Q(ended_at__gt=start))
+    if end is not None:
+        stays = stays.filter(started_at__lt=end)
+    return stays.select_related("program").order_by("-started_at").first()
+
+
+def _end_link(row: Residency, end: datetime) -> list[str]:
+    """At a move-out, the link within the residency's own span: a back-dated move-out
+    drops a stay begun after it. The fields to save."""
+    if row.stay_id is None:
+        return []
+    stay = _linked_stay(row.patient, row.moved_in_at, end)
+    if stay is not None and stay.pk == row.stay_id:
+        return []
+    row.stay = stay
+    return ["stay"]
 
 
 def _expected(day: date | None, when: datetime, zone_day: date) -> date | None:
@@ -247,8 +294,10 @@ def residency_move_in(
     try:
         with transaction.atomic():
             locked = _lock_beds(bed)[bed.pk]
-            Patient.objects.select_for_update().filter(pk=patient.pk).first()
+            # The patient's row as it is now (its recorded sex is checked).
+            patient = Patient.objects.select_for_update().get(pk=patient.pk)
             _check_bed_in_use(locked)
+            _check_house_for(patient, locked)
             residence = locked.house.residence
             zone = zone_of(residence)
             expected = _expected(expected_move_out_on, when, when.astimezone(zone).date())
@@ -328,6 +377,7 @@ def residency_move_out(
         row.move_out_reason = reason
         row.move_out_note = text
         row.moved_out_by_id = actor.user_id
+        relinked = _end_link(row, when)
         row.save(
             update_fields=[
                 "moved_out_at",
@@ -335,9 +385,13 @@ def residency_move_out(
                 "move_out_note",
                 "moved_out_by",
                 "updated_at",
+                *relinked,
             ]
         )
-        _audit(actor, AuditAction.UPDATE, row, row.patient, {"moved_out": reason})
+        detail: dict[str, object] = {"moved_out": reason}
+        if relinked:
+            detail["stay"] = str(row.stay.public_id) if row.stay else None
+        _audit(actor, AuditAction.UPDATE, row, row.patient, detail)
     return row
 
 
@@ -360,6 +414,12 @@ def residency_move_bed(
         with transaction.atomic():
             beds = _lock_beds(residency.bed, bed)
             target = beds[bed.pk]
+            # As at move-in: a stay starting meanwhile waits, then finds the new row.
+            list(
+                Patient.objects.select_for_update()
+                .filter(pk=residency.patient_id)
+                .values_list("pk")
+            )
             row = (
                 Residency.objects.select_for_update().select_related("patient").get(pk=residency.pk)
             )
@@ -371,6 +431,7 @@ def residency_move_bed(
             if when <= row.moved_in_at:
                 raise ValidationFailed({"moved_at": "The move must come after the move-in."})
             _check_bed_in_use(target)
+            _check_house_for(patient, target)
             residence = target.house.residence
             same_residence = residence.pk == beds[row.bed_id].house.residence_id
             if not same_residence:
@@ -379,8 +440,15 @@ def residency_move_bed(
             row.moved_out_at = when
             row.move_out_reason = MoveOutReason.BED_MOVE
             row.moved_out_by_id = actor.user_id
+            relinked = _end_link(row, when)
             row.save(
-                update_fields=["moved_out_at", "move_out_reason", "moved_out_by", "updated_at"]
+                update_fields=[
+                    "moved_out_at",
+                    "move_out_reason",
+                    "moved_out_by",
+                    "updated_at",
+                    *relinked,
+                ]
             )
             moved = Residency.objects.create(
                 organization_id=actor.organization_id,

@@ -429,12 +429,23 @@ def bed_retire(actor: Actor, bed: Bed) -> Bed:
 
 
 def bed_reinstate(actor: Actor, bed: Bed) -> Bed:
+    """Put a bed back in service; refused (on `house`) while its house or residence is
+    retired."""
     same_org(actor, bed)
     _require(actor)
     with transaction.atomic():
-        row = Bed.objects.select_for_update().select_related("house").get(pk=bed.pk)
-        if not row.house.is_active:
-            raise Conflict(f"{row.house.name} is retired; reinstate the house first.")
+        # Locks the house and residence too, so neither is retired meanwhile.
+        row = Bed.objects.select_for_update().select_related("house__residence").get(pk=bed.pk)
+        house = row.house
+        back = f"before putting {row.label} back in service."
+        if not house.residence.is_active:
+            raise ValidationFailed(
+                {"house": f"{house.residence.name} is retired; reinstate it {back}"}
+            )
+        if not house.is_active:
+            raise ValidationFailed(
+                {"house": f"{house.name} is retired; reinstate the house {back}"}
+            )
         if not row.is_active:
             row.is_active = True
             row.retired_at = None

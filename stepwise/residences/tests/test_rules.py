@@ -322,3 +322,35 @@ def test_arriving_later_is_never_less_late(arrival, minutes):
     first = rules.curfew_status(arrival, curfew).minutes_late or 0
     second = rules.curfew_status(arrival + timedelta(minutes=minutes), curfew).minutes_late or 0
     assert second >= first
+
+
+# --- Who a house is for, and the stay a residency links to -------------------------
+
+HOUSE_KINDS = ["men", "women", "any"]
+# TEDS sex codes as recorded, and strings that are not one of them.
+SEXES = st.one_of(st.sampled_from(["1", "2", "-9", ""]), st.text(max_size=3))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(HOUSE_KINDS), SEXES)
+def test_a_house_admits_its_own_sex_anyone_admits_all_and_unknown_is_not_checked(house_for, sex):
+    allowed = rules.houses_allowed(sex)
+    admits = rules.house_admits(house_for, sex)
+    if sex not in ("1", "2"):
+        assert allowed is None and admits
+    else:
+        assert allowed is not None and "any" in allowed and len(allowed) == 2
+        assert admits == (house_for in ("any", {"1": "men", "2": "women"}[sex]))
+        # Refused exactly when the house is for the other sex, and then it is not offered.
+        assert admits == (house_for in allowed)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(["2.5", "2.1", "1", "3.5", "3.7-WM", "4", "", "2.1x"]), st.booleans())
+def test_a_started_stay_is_linked_only_when_php_or_iop_and_the_link_is_empty_or_ended(
+    level, has_link
+):
+    open_link = rules.link_on_stay_start(level, True)
+    assert open_link is False  # a link to a stay still open is kept
+    linked_state = False if has_link else None  # an ended link, or none at all
+    assert rules.link_on_stay_start(level, linked_state) == (level in ("2.5", "2.1"))

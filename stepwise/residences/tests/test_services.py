@@ -164,6 +164,41 @@ def test_no_bed_is_added_to_a_house_of_a_retired_residence(cast):
     assert bed_create(director, s.oak, label="Cot").is_active
 
 
+def test_no_bed_is_put_back_in_service_in_a_retired_house_or_residence(cast):
+    s = sober_living(cast)
+    director = cast.actors["director"]
+    oak_bed, elm_bed = bed_retire(director, s.oak_beds[0]), bed_retire(director, s.elm_beds[0])
+    house_retire(director, s.oak)
+    audited = AuditEvent.objects.count()
+    with pytest.raises(ValidationFailed) as refused:
+        bed_reinstate(director, oak_bed)
+    assert refused.value.errors == {
+        "house": "Oak House Riv is retired; reinstate the house before putting Bed 1 back in "
+        "service."
+    }
+    assert AuditEvent.objects.count() == audited
+    residence_retire(director, s.residence)  # Elm House itself stays in use
+    audited = AuditEvent.objects.count()
+    with pytest.raises(ValidationFailed) as refused:
+        bed_reinstate(director, elm_bed)
+    assert refused.value.errors == {
+        "house": "Riverside Sober Living is retired; reinstate it before putting Bed 1 back in "
+        "service."
+    }
+    assert AuditEvent.objects.count() == audited
+    oak_bed.refresh_from_db()
+    elm_bed.refresh_from_db()
+    assert not oak_bed.is_active and not elm_bed.is_active
+    # The house page says why, and nothing changed.
+    client = cast.client_for("director")
+    page = client.post(f"/residences/beds/{elm_bed.public_id}/", {"action": "reinstate"})
+    assert page.status_code == 302
+    shown = client.get(page["Location"]).content.decode()
+    assert "Riverside Sober Living is retired; reinstate it before putting Bed 1" in shown
+    residence_reinstate(director, s.residence)
+    assert bed_reinstate(director, elm_bed).is_active
+
+
 # --- Move-in ---------------------------------------------------------------------
 
 
@@ -216,17 +251,22 @@ def test_the_php_or_iop_stay_at_move_in_is_linked(cast, level, edition, linked):
         assert residency.stay is None
 
 
-def test_the_stay_linked_is_the_one_at_the_move_in_time(cast):
+def test_the_stay_linked_is_one_within_the_residency(cast):
     start = timezone.now() - timedelta(days=20)
     with time_machine.travel(start, tick=False):
         s = sober_living(cast)
     episode_admit(cast.actors["owner"], cast.patient, cast.iop, at=start + timedelta(days=10))
-    # Back-dated to before the IOP admission: nothing to link.
+    # Back-dated to before the IOP admission and open: the IOP stay begun since is
+    # linked, as it would have been had the move-in been recorded on time.
     early = move_in(cast, cast.patient, s.oak_beds[0], at=start + timedelta(days=5))
-    assert early.stay is None
+    assert early.stay is not None and early.stay.program == cast.iop
+    # Moved out before the IOP admission: nothing of the residency's own span to link.
     residency_move_out(
         cast.actors["owner"], early, reason="completed", at=start + timedelta(days=6)
     )
+    early.refresh_from_db()
+    assert early.stay is None
+    assert last_audit(object_type="residency").detail == {"moved_out": "completed", "stay": None}
     residency = move_in(cast, cast.patient, s.oak_beds[0])
     assert residency.stay is not None and residency.stay.program == cast.iop
     assert residency.stay.episode.patient == cast.patient
