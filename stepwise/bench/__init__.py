@@ -21,13 +21,17 @@ program, two evening IOPs, outpatient) through the services, with admissions,
 discharges and the attendance of every session held, in a fresh database per database
 kind, and times a program's week (page and JSON), a counselor's day, a program's weekly
 hours, a patient's schedule, the worklist, and a 40-member session's attendance screen
-and its POST (`--only schedule` runs just that).
+and its POST (`--only schedule` runs just that). The recovery part builds the same
+schedule, then treatment plans, weekly drug screens, returns to use with their responses
+and a sober-living residence through the services, and times a chart with every panel,
+the recovery page, a treatment plan, an aftercare plan, a house's curfew list, the
+worklist, the recovery JSON and a drug screen's POST (`--only recovery` runs just that).
 Results go to the console and to docs/benchmarks.md.
 
 Modules: `run` (the top level), `worker` (inside Django), `load` (gunicorn and
 the HTTP load generator), `engine` (engine time per response), `unit` (the detox
 unit's pages), `intake` (the admissions line's pages), `schedule` (the programs'
-sessions' pages), `report` (Markdown).
+sessions' pages), `recovery` (recovery, plans, aftercare and sober living), `report` (Markdown).
 """
 
 from __future__ import annotations
@@ -55,6 +59,9 @@ DEFAULT_SCHEDULE_PHP = 25
 DEFAULT_SCHEDULE_OP = 40
 DEFAULT_SCHEDULE_WEEKS = 12
 DEFAULT_SCHEDULE_REPEAT = 20
+# Recovery, plans, aftercare and sober living, built on the schedule's organization (its
+# sizes): timed requests per page; 0 skips the part.
+DEFAULT_RECOVERY_REPEAT = 20
 SYNTH_SLUG = "synth"
 # The signed-in clinician of every measurement: a counselor of the synthetic organization.
 CLINICIAN = f"{SYNTH_SLUG}-counselor"

@@ -24,6 +24,9 @@ INTAKE_END = "<!-- bench:intake:end -->"
 # The schedule's tables, likewise rewritten alone by `--only schedule`.
 SCHEDULE_BEGIN = "<!-- bench:schedule:begin -->"
 SCHEDULE_END = "<!-- bench:schedule:end -->"
+# Recovery's tables (plans, screens, relapses, aftercare, sober living): `--only recovery`.
+RECOVERY_BEGIN = "<!-- bench:recovery:begin -->"
+RECOVERY_END = "<!-- bench:recovery:end -->"
 TARGET_RATIO = 0.70
 CHART_TARGET_MS = 100
 # "Scoring one response through the API takes well under a millisecond of engine time."
@@ -208,6 +211,24 @@ def engine_section(
     return "\n".join(parts)
 
 
+def _alone(
+    results: Sequence[Mapping[str, Any]], command: str | None, facts: Mapping[str, str] | None
+) -> str:
+    """How a part measured on its own says so (its command, date, machine, databases)."""
+    if command is None or facts is None:
+        return ""
+    versions = "; ".join(
+        f"{result['database']} {facts[result['database']]}"
+        for result in results
+        if result["database"] in facts
+    )
+    return (
+        f"Measured on its own by `{command}` ({facts['Date']}; Python {facts['Python']}, "
+        f"Django {facts['Django']}, {facts['CPUs']} CPUs, {facts['CPU model']}, "
+        f"{facts['Memory']}; {versions}).\n\n"
+    )
+
+
 def unit_pages_table(units: Sequence[Mapping[str, Any]]) -> str:
     lines = [
         "| Database | Page | Median (ms) | p95 (ms) | Queries | Requests | Sample |",
@@ -248,18 +269,7 @@ def unit_section(
 ) -> str:
     """The detox unit subsection, between its own markers. `command` and `facts` are
     given when it was measured on its own (`--only unit`), apart from the rest."""
-    alone = ""
-    if command is not None and facts is not None:
-        versions = "; ".join(
-            f"{unit['database']} {facts[unit['database']]}"
-            for unit in units
-            if unit["database"] in facts
-        )
-        alone = (
-            f"Measured on its own by `{command}` ({facts['Date']}; Python {facts['Python']}, "
-            f"Django {facts['Django']}, {facts['CPUs']} CPUs, {facts['CPU model']}, "
-            f"{facts['Memory']}; {versions}).\n\n"
-        )
+    alone = _alone(units, command, facts)
     seeds = sorted({unit["seed"] for unit in units})
     parts = [
         UNIT_BEGIN,
@@ -347,18 +357,7 @@ def intake_section(
 ) -> str:
     """The admissions line subsection, between its own markers. `command` and `facts`
     are given when it was measured on its own (`--only intake`), apart from the rest."""
-    alone = ""
-    if command is not None and facts is not None:
-        versions = "; ".join(
-            f"{line['database']} {facts[line['database']]}"
-            for line in lines
-            if line["database"] in facts
-        )
-        alone = (
-            f"Measured on its own by `{command}` ({facts['Date']}; Python {facts['Python']}, "
-            f"Django {facts['Django']}, {facts['CPUs']} CPUs, {facts['CPU model']}, "
-            f"{facts['Memory']}; {versions}).\n\n"
-        )
+    alone = _alone(lines, command, facts)
     seeds = ", ".join(map(str, sorted({line["seed"] for line in lines})))
     calls = ", ".join(f"{c:,}" for c in sorted({line["calls"] for line in lines}))
     first = lines[0]["data"]
@@ -455,18 +454,7 @@ def schedule_section(
 ) -> str:
     """The schedule subsection, between its own markers. `command` and `facts` are
     given when it was measured on its own (`--only schedule`), apart from the rest."""
-    alone = ""
-    if command is not None and facts is not None:
-        versions = "; ".join(
-            f"{schedule['database']} {facts[schedule['database']]}"
-            for schedule in schedules
-            if schedule["database"] in facts
-        )
-        alone = (
-            f"Measured on its own by `{command}` ({facts['Date']}; Python {facts['Python']}, "
-            f"Django {facts['Django']}, {facts['CPUs']} CPUs, {facts['CPU model']}, "
-            f"{facts['Memory']}; {versions}).\n\n"
-        )
+    alone = _alone(schedules, command, facts)
     seeds = ", ".join(map(str, sorted({schedule["seed"] for schedule in schedules})))
     first = schedules[0]
     d = first["data"]
@@ -514,6 +502,84 @@ def schedule_section(
     return "\n".join(parts)
 
 
+def recovery_data_table(recoveries: Sequence[Mapping[str, Any]]) -> str:
+    header = (
+        "| Database | In care (PHP / IOP A / IOP B / OP) | Plans (versions) | Screens "
+        "(fentanyl) | Returns to use confirmed (dismissed) | Responses open | Items done "
+        "(declined) | Residents / beds | Curfew marks | Tests at the house | Aftercare plans "
+        "| Audit rows built | migrate (s) | schedule (s) | build (s) | whole part (s) |"
+    )
+    lines = [header, "|---|" + "---:|" * (header.count("|") - 2)]
+    for recovery in recoveries:
+        d, census = recovery["data"], recovery["schedule"]["census"]
+        in_care = " / ".join(str(census.get(k, 0)) for k in ("php", "iop_a", "iop_b", "op"))
+        lines.append(
+            f"| {recovery['database']} | {in_care} | {d['plans']} ({d['plan_versions']}) "
+            f"| {d['screens']:,} ({d['screens_positive']}) | {d['relapses_confirmed']} "
+            f"({d['relapses_dismissed']}) | {d['responses_open']} | {d['items_done']} "
+            f"({d['items_declined']}) | {d['residents']} / {d['beds']} | {d['curfew_marks']} "
+            f"| {d['house_tests']} | {d['aftercare_plans']} | {d['audit_rows']:,} "
+            f"| {recovery['migrate_s']} | {recovery['schedule_s']} | {recovery['build_s']} "
+            f"| {recovery.get('seconds', '-')} |"
+        )
+    return "\n".join(lines)
+
+
+def recovery_section(
+    recoveries: Sequence[Mapping[str, Any]],
+    *,
+    command: str | None = None,
+    facts: Mapping[str, str] | None = None,
+) -> str:
+    """The recovery subsection, between its own markers (`--only recovery` gives
+    `command` and `facts`)."""
+    seeds = ", ".join(map(str, sorted({r["seed"] for r in recoveries})))
+    first = recoveries[0]
+    d = first["data"]
+    varying = [
+        f"{r['database']}: {p['page']}"
+        for r in recoveries
+        for p in r["pages"]
+        if p["queries_min"] != p["queries_max"]
+    ]
+    parts = [
+        RECOVERY_BEGIN,
+        "### Recovery, treatment plans, aftercare and sober living (server time in the "
+        "process, signed in as an IOP's counselor, audit log on)",
+        "",
+        f"{_alone(recoveries, command, facts)}A fresh database per database kind, migrated, "
+        f"then the programs' schedule above ({first['weeks']} weeks; {first['php']} in the "
+        f"day program, {first['iop']} in each IOP, {first['op']} in outpatient; seed {seeds}; "
+        "every planned discharge prepares its aftercare plan), then through the services: a "
+        "signed treatment plan for every patient in care, reviewed every 30 days of the "
+        "stay (at most twice); weekly observed cups for the day program and the IOPs (two "
+        "in three on buprenorphine, one cup in 25 showing fentanyl, which proposes a return "
+        "to use); three quarters of the proposals confirmed by the counselor and the rest "
+        "dismissed, every response finished but the newest four; a residence with a men's "
+        "house of 12 beds and a women's of 8, three quarters taken by patients of the day "
+        "program and the IOPs, 14 nights of curfew marks and a test at the house for a "
+        "third of the residents. The measured patient is the first IOP's longest stay: "
+        f"{d['measured_screens']} screens, {d['measured_relapses']} confirmed returns to "
+        "use (the first response finished, the second open), a plan with its reviews and "
+        "a bed. Each page then gets 5 warm-up requests, 3 that count queries and the timed "
+        "ones: that patient's chart (every panel), recovery page and treatment plan; the "
+        "aftercare plan of the first IOP's latest planned discharge; the men's house with "
+        "tonight's curfew list; the counselor's worklist; the recovery JSON "
+        "(`/api/v1/patients/<id>/recovery`, personal token); and a drug screen recorded "
+        "through the form (an observed negative cup with buprenorphine expected, so nothing "
+        "is proposed; each POST answered with its redirect, not followed). Signing stamps "
+        "the build's time, so no scheduled plan review is due yet.",
+        "",
+        unit_pages_table(recoveries),
+        "",
+        recovery_data_table(recoveries),
+    ]
+    if varying:
+        parts += ["", "Query count varies between requests on " + ", ".join(varying) + "."]
+    parts.append(RECOVERY_END)
+    return "\n".join(parts)
+
+
 def render(
     results: Sequence[Mapping[str, Any]],
     http: Mapping[str, Any] | None,
@@ -524,6 +590,7 @@ def render(
     units: Sequence[Mapping[str, Any]] | None = None,
     intakes: Sequence[Mapping[str, Any]] | None = None,
     schedules: Sequence[Mapping[str, Any]] | None = None,
+    recoveries: Sequence[Mapping[str, Any]] | None = None,
 ) -> str:
     parts = [
         "## Results",
@@ -576,6 +643,8 @@ def render(
         parts += ["", intake_section(intakes)]
     if schedules:
         parts += ["", schedule_section(schedules)]
+    if recoveries:
+        parts += ["", recovery_section(recoveries)]
     if engine is not None:
         parts += ["", engine_section(engine)]
     return "\n".join(parts).rstrip() + "\n"
@@ -641,3 +710,9 @@ def write_schedule_docs(path: Path, block: str) -> None:
     """Replace only the schedule subsection of the generated section (or add it in
     front of the engine's, after the admissions line's, where a full run puts it)."""
     _write_part(path, block, SCHEDULE_BEGIN, SCHEDULE_END, ENGINE_BEGIN)
+
+
+def write_recovery_docs(path: Path, block: str) -> None:
+    """Replace only the recovery subsection of the generated section (or add it in
+    front of the engine's, after the schedule's, where a full run puts it)."""
+    _write_part(path, block, RECOVERY_BEGIN, RECOVERY_END, ENGINE_BEGIN)

@@ -26,6 +26,7 @@ from stepwise.bench import (
     DEFAULT_ENGINE_SAMPLE,
     DEFAULT_INTAKE_CALLS,
     DEFAULT_INTAKE_REPEAT,
+    DEFAULT_RECOVERY_REPEAT,
     DEFAULT_REPEAT,
     DEFAULT_SCHEDULE_IOP,
     DEFAULT_SCHEDULE_OP,
@@ -42,12 +43,14 @@ from stepwise.bench.report import (
     engine_section,
     intake_section,
     machine_facts,
+    recovery_section,
     render,
     schedule_section,
     unit_section,
     write_docs,
     write_engine_docs,
     write_intake_docs,
+    write_recovery_docs,
     write_schedule_docs,
     write_unit_docs,
 )
@@ -73,12 +76,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=["engine", "unit", "intake", "schedule"],
+        choices=["engine", "unit", "intake", "schedule", "recovery"],
         help="Run one part alone and rewrite only its tables in docs/benchmarks.md: "
         "'engine' times the scoring engine (a few seconds, no database); 'unit' times the "
         "detox unit's pages on each database (under a minute each); 'intake' times the "
         "admissions line's pages after a year of calls on each database; 'schedule' "
-        "times the programs' schedule pages after twelve weeks of sessions on each database.",
+        "times the programs' schedule pages after twelve weeks of sessions on each database; "
+        "'recovery' builds that schedule, then plans, drug screens, returns to use and a "
+        "residence, and times their pages on each database.",
     )
     parser.add_argument(
         "--engine-sample",
@@ -144,6 +149,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="Timed requests per page of the schedule (default: %(default)s).",
     )
     parser.add_argument(
+        "--recovery-repeat",
+        type=int,
+        default=DEFAULT_RECOVERY_REPEAT,
+        help="Timed requests per page of recovery, plans, aftercare and sober living, built "
+        "on the schedule's sizes; 0 skips the part (default: %(default)s).",
+    )
+    parser.add_argument(
         "--sizes",
         default=",".join(str(s) for s in DEFAULT_SIZES),
         help="Comma-separated numbers of synthetic patients (default: %(default)s).",
@@ -184,7 +196,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     # Internal: the worker processes.
     parser.add_argument(
         "--worker",
-        choices=["pages", "session", "engine", "unit", "intake", "schedule"],
+        choices=["pages", "session", "engine", "unit", "intake", "schedule", "recovery"],
         help=argparse.SUPPRESS,
     )
     parser.add_argument("--size", type=int, default=1000, help=argparse.SUPPRESS)
@@ -215,6 +227,10 @@ def intake_key(calls: int) -> str:
 
 def schedule_key(iop: int) -> str:
     return f"schedule_{iop}"
+
+
+def recovery_key(iop: int) -> str:
+    return f"recovery_{iop}"
 
 
 @dataclass
@@ -475,6 +491,27 @@ def measure_schedule(database: Database, args: argparse.Namespace) -> dict[str, 
     )
 
 
+def measure_recovery(database: Database, args: argparse.Namespace) -> dict[str, Any]:
+    """Recovery's pages, on the schedule's organization built afresh (its sizes)."""
+    return _measure_part(
+        database,
+        args,
+        part="recovery",
+        title=(
+            f"recovery on {args.schedule_weeks} weeks of the schedule (IOPs "
+            f"{args.schedule_iop}, PHP {args.schedule_php}, outpatient {args.schedule_op})"
+        ),
+        key=recovery_key(args.schedule_iop),
+        size=args.schedule_iop,
+        repeat=args.recovery_repeat,
+        extra=[
+            f"--schedule-php={args.schedule_php}",
+            f"--schedule-op={args.schedule_op}",
+            f"--schedule-weeks={args.schedule_weeks}",
+        ],
+    )
+
+
 def schedule_errors(args: argparse.Namespace) -> str:
     """Why the schedule's sizes cannot be built ('' when they can)."""
     sizes = (args.schedule_iop, args.schedule_php, args.schedule_op)
@@ -551,6 +588,26 @@ def only_schedule(args: argparse.Namespace, argv: list[str]) -> int:
     return 0
 
 
+def only_recovery(args: argparse.Namespace, argv: list[str]) -> int:
+    """`--only recovery`: recovery's tables alone, written over the last ones."""
+    error = schedule_errors(args) or (
+        "--recovery-repeat needs at least 1" if args.recovery_repeat < 1 else ""
+    )
+    if error:
+        raise SystemExit(f"--only recovery: {error}.")
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    results = [measure_recovery(database, args) for database in databases_to_measure(args)]
+    section = recovery_section(results, command=command_line(argv), facts=machine_facts(results))
+    print()
+    print(section)
+    print(f"(benchmark took {time.monotonic() - started:.0f} s)", file=sys.stderr)
+    if not args.no_docs:
+        write_recovery_docs(DOCS, section)
+        print(f"Wrote the recovery tables in {DOCS.relative_to(PROJECT_DIR)}", file=sys.stderr)
+    return 0
+
+
 def only_engine(args: argparse.Namespace, argv: list[str]) -> int:
     """`--only engine`: the engine table alone, written over the last one."""
     if args.engine_sample < 1:
@@ -597,6 +654,8 @@ def main(argv: list[str]) -> int:
         return only_intake(args, argv)
     if args.only == "schedule":
         return only_schedule(args, argv)
+    if args.only == "recovery":
+        return only_recovery(args, argv)
     sizes = sorted({int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()})
     if not sizes or min(sizes) < 10:
         raise SystemExit("--sizes needs numbers of patients of at least 10, e.g. 1000,100000")
@@ -609,6 +668,7 @@ def main(argv: list[str]) -> int:
         )
     if args.schedule_iop > 0 and schedule_errors(args):
         raise SystemExit(f"{schedule_errors(args)} (or --schedule-iop 0 to skip the schedule).")
+    recovery = args.recovery_repeat > 0 and args.schedule_iop > 0
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     databases = databases_to_measure(args)
     http_database = databases[-1]
@@ -620,6 +680,7 @@ def main(argv: list[str]) -> int:
     units: list[dict[str, Any]] = []
     intakes: list[dict[str, Any]] = []
     schedules: list[dict[str, Any]] = []
+    recoveries: list[dict[str, Any]] = []
     made: list[tuple[Database, int]] = []
     try:
         for database in databases:
@@ -639,6 +700,8 @@ def main(argv: list[str]) -> int:
                 intakes.append(measure_intake(database, args))
             if args.schedule_iop > 0:
                 schedules.append(measure_schedule(database, args))
+            if recovery:
+                recoveries.append(measure_recovery(database, args))
         if args.http_seconds > 0:
             http = measure_http(http_database, http_size, args)
         engine = measure_engine(args) if args.engine_sample > 0 else None
@@ -657,6 +720,7 @@ def main(argv: list[str]) -> int:
         units or None,
         intakes or None,
         schedules or None,
+        recoveries or None,
     )
     print()
     print(section)

@@ -177,6 +177,14 @@ def run_schedule(iop: int, php: int, op: int, weeks: int, seed: int, repeat: int
     return run_in_worker(iop, php, op, weeks, seed, repeat)
 
 
+def run_recovery(iop: int, php: int, op: int, weeks: int, seed: int, repeat: int) -> dict[str, Any]:
+    """Recovery's pages on a fresh database: migrate, build the schedule and recovery,
+    measure."""
+    from stepwise.bench.recovery import run_in_worker
+
+    return run_in_worker(iop, php, op, weeks, seed, repeat)
+
+
 JOBS: dict[str, Callable[[Any], Any]] = {
     "pages": lambda args: asdict(run_pages(args.size, args.seed, args.repeat)),
     "session": lambda args: run_session(args.seed, 200),
@@ -188,6 +196,10 @@ JOBS: dict[str, Callable[[Any], Any]] = {
     "intake": lambda args: run_intake(args.size, args.seed, args.repeat),
     # And the patients in care in each IOP here (the other sizes are their own options).
     "schedule": lambda args: run_schedule(
+        args.size, args.schedule_php, args.schedule_op, args.schedule_weeks, args.seed, args.repeat
+    ),
+    # The same sizes as the schedule's, which it builds first.
+    "recovery": lambda args: run_recovery(
         args.size, args.schedule_php, args.schedule_op, args.schedule_weeks, args.seed, args.repeat
     ),
 }
