@@ -69,7 +69,7 @@ def move_in(request: HttpRequest) -> HttpResponse:
     patient = patient_for_form(
         actor, wanted_patient, permission=Permission.CARE_WRITE, form="residence_move_in"
     )
-    beds = selectors.vacant_beds(actor)
+    beds = selectors.vacant_beds(actor, for_sex=patient.sex)
     rules_rows = selectors.rules_in_force(actor)
     # Typed times are read on the chosen residence's clock (see on_wall_clock).
     timezone.activate(UTC)
@@ -209,7 +209,7 @@ def move_out(request: HttpRequest, residency_id: uuid.UUID) -> HttpResponse:
 def move_bed(request: HttpRequest, residency_id: uuid.UUID) -> HttpResponse:
     actor = actor_of(request)
     residency = residency_get(actor, residency_id)
-    beds = selectors.vacant_beds(actor)
+    beds = selectors.vacant_beds(actor, for_sex=residency.patient.sex)
     rules_rows = selectors.rules_in_force(actor)
     timezone.activate(UTC)
     form = MoveBedForm(

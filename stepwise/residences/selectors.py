@@ -501,17 +501,22 @@ def chart_residence(actor: Actor, patient: Patient) -> ChartResidence | None:
 # Choices of the move forms.
 
 
-def vacant_beds(actor: Actor) -> QuerySet[Bed]:
-    """Beds in service in active houses with nobody in them now, for the forms."""
+def vacant_beds(actor: Actor, *, for_sex: str | None = None) -> QuerySet[Bed]:
+    """Beds in service in active houses with nobody in them now, for the forms; with
+    `for_sex`, only in houses that take a patient of that recorded sex (all of them when
+    it is not recorded), so the list offers no bed the move would be refused."""
     occupied = Residency.objects.filter(bed_id=OuterRef("pk"), moved_out_at__isnull=True)
+    beds = Bed.objects.filter(
+        organization_id=actor.organization_id,
+        is_active=True,
+        house__is_active=True,
+        house__residence__is_active=True,
+    )
+    allowed = rules.houses_allowed(for_sex) if for_sex is not None else None
+    if allowed is not None:
+        beds = beds.filter(house__house_for__in=allowed)
     return (
-        Bed.objects.filter(
-            organization_id=actor.organization_id,
-            is_active=True,
-            house__is_active=True,
-            house__residence__is_active=True,
-        )
-        .exclude(Exists(occupied))
+        beds.exclude(Exists(occupied))
         .select_related("house__residence")
         .order_by("house__residence__name", "house__name", "label", "id")
     )

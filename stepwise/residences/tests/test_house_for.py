@@ -91,7 +91,25 @@ def test_a_move_to_another_bed_is_checked_too(cast: Any) -> None:
     assert residency_move_bed(cast.actors["owner"], residency, s.elm_beds[1]).is_open
 
 
-def test_the_move_in_page_shows_the_refusal_on_the_bed_and_keeps_what_was_typed(
+def test_the_move_in_page_offers_only_beds_in_houses_that_fit(cast: Any) -> None:
+    s = sober_living(cast)
+    client = cast.client_for("owner")
+    ana = recorded(cast.patient, "2")
+    html = client.get(f"/residences/move-in/?patient={ana.public_id}").content.decode()
+    assert str(s.elm_beds[0].public_id) in html
+    assert str(s.oak_beds[0].public_id) not in html
+    # Not recorded: every vacant bed.
+    ben = recorded(cast.new_patient("RR-2", "Ben", "Ortiz"), teds.MISSING)
+    html = client.get(f"/residences/move-in/?patient={ben.public_id}").content.decode()
+    assert str(s.elm_beds[0].public_id) in html and str(s.oak_beds[0].public_id) in html
+    # A move to another bed offers the same.
+    residency = move_in(cast, ana, s.elm_beds[0])
+    html = client.get(f"/residences/residencies/{residency.public_id}/move/").content.decode()
+    assert str(s.elm_beds[1].public_id) in html
+    assert str(s.oak_beds[0].public_id) not in html
+
+
+def test_the_move_in_page_refuses_a_bed_it_did_not_offer_and_keeps_what_was_typed(
     cast: Any,
 ) -> None:
     s = sober_living(cast)
@@ -110,7 +128,7 @@ def test_the_move_in_page_shows_the_refusal_on_the_bed_and_keeps_what_was_typed(
     assert page.status_code == 422
     html = page.content.decode()
     assert 'id="id_bed_error"' in html
-    assert "Oak House Riv is a house for men" in html and "Elm House Riv (women)" in html
+    assert "Choose a vacant bed from the list." in html
     assert f'value="{expected}"' in html
     assert not Residency.objects.exists()
 
