@@ -108,9 +108,6 @@ class PlanPage:
     view: PlanView | None
     settings: AftercareSettings
     upcoming: list[Checkin]
-    # The facility's own number, standing in when no 24/7 line is set. Facilities have
-    # no phone number yet, so the reads here leave it empty.
-    facility_line: crisis_rules.Number | None = None
 
     @property
     def plan(self) -> AftercarePlan | None:
@@ -123,7 +120,6 @@ class PlanPage:
         return crisis_rules.crisis_lines(
             organization_name,
             crisis_rules.Number(found.crisis_line_name, found.crisis_line_phone),
-            self.facility_line,
             steps,
         )
 

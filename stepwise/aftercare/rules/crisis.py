@@ -1,6 +1,5 @@
 """The numbers every crisis plan shows, whatever its own steps say: 988 and 911 always;
-the program's 24/7 line when one is set, else the facility's own phone when there is
-one. A line is never shown without its number: a patient in crisis must not be sent
+the program's 24/7 line when one is set. A line is never shown without its number: a patient in crisis must not be sent
 to a blank."""
 
 from __future__ import annotations
@@ -20,8 +19,7 @@ _PROGRAM_LINE = re.compile(r"24\s*/\s*7|24[- ]hour", re.IGNORECASE)
 
 class LineSource(Enum):
     PROGRAM = "program"  # the 24/7 line of the aftercare settings
-    FACILITY = "facility"  # the facility's phone, standing in for it
-    NONE = "none"  # neither: 988 and 911 only
+    NONE = "none"  # none set: 988 and 911 only
 
 
 @dataclass(frozen=True)
@@ -49,7 +47,6 @@ def mentions_program_line(steps: Sequence[str]) -> bool:
 def crisis_lines(
     organization_name: str,
     program: Number,
-    facility: Number | None = None,
     steps: Sequence[str] = (),
 ) -> CrisisLines:
     """988 first, then the program's number, then 911; `steps` are the plan's own, so a
@@ -61,11 +58,6 @@ def crisis_lines(
         name = program.name.strip() or f"{organization_name} 24/7 line"
         lines.append(f"{name}: {phone}, any time, day or night.")
         source = LineSource.PROGRAM
-    elif facility is not None and facility.phone.strip():
-        # An office number, not a 24/7 line: it does not claim to answer at night.
-        name = facility.name.strip() or organization_name
-        lines.append(f"My program, {name}: {facility.phone.strip()}.")
-        source = LineSource.FACILITY
     lines.append(EMERGENCY)
-    note = STAND_IN if source is not LineSource.PROGRAM and mentions_program_line(steps) else ""
+    note = STAND_IN if source is LineSource.NONE and mentions_program_line(steps) else ""
     return CrisisLines(tuple(lines), source, note)

@@ -1,5 +1,5 @@
 """The numbers every crisis plan shows: 988 first and 911 always; the program's 24/7
-line when set, else the facility's phone; never a line without its number."""
+line when set; never a line without its number."""
 
 from __future__ import annotations
 
@@ -33,21 +33,13 @@ def test_an_unnamed_line_takes_the_organizations_name():
     assert found.lines[1] == "Riverside Recovery 24/7 line: 555-0111, any time, day or night."
 
 
-def test_the_facility_phone_stands_in_without_claiming_to_answer_at_night():
-    found = rules.crisis_lines(
-        ORG, Number("Riverside 24/7 line", ""), Number("Riverside Outpatient Clinic", "555-0100")
-    )
-    assert found.lines[1] == "My program, Riverside Outpatient Clinic: 555-0100."
-    assert found.source is LineSource.FACILITY and not found.missing
-
-
 def test_without_any_number_only_988_and_911_and_the_usual_steps_are_answered():
-    found = rules.crisis_lines(ORG, Number("Riverside 24/7 line", "  "), None, DEFAULT_CRISIS_STEPS)
+    found = rules.crisis_lines(ORG, Number("Riverside 24/7 line", "  "), DEFAULT_CRISIS_STEPS)
     assert found.lines == (rules.LIFELINE, rules.EMERGENCY)
     assert found.missing
     assert found.note == rules.STAND_IN
     # Steps that name no 24/7 line need no answer.
-    assert rules.crisis_lines(ORG, NOBODY, None, ["Call my sister"]).note == ""
+    assert rules.crisis_lines(ORG, NOBODY, ["Call my sister"]).note == ""
 
 
 def test_a_step_naming_the_line_is_found_however_it_is_written():
@@ -56,16 +48,13 @@ def test_a_step_naming_the_line_is_found_however_it_is_written():
     assert not rules.mentions_program_line(["Call 988", "Go to a meeting"])
 
 
-@given(org=st.text(max_size=20), program=numbers, facility=st.none() | numbers)
-def test_988_and_911_always_and_never_a_line_without_its_number(org, program, facility):
-    found = rules.crisis_lines(org, program, facility, DEFAULT_CRISIS_STEPS)
+@given(org=st.text(max_size=20), program=numbers)
+def test_988_and_911_always_and_never_a_line_without_its_number(org, program):
+    found = rules.crisis_lines(org, program, DEFAULT_CRISIS_STEPS)
     assert found.lines[0] == rules.LIFELINE and found.lines[-1] == rules.EMERGENCY
     if program.phone.strip():
         assert found.source is LineSource.PROGRAM and found.note == ""
         assert found.lines[1].endswith(f": {program.phone.strip()}, any time, day or night.")
-    elif facility is not None and facility.phone.strip():
-        assert found.source is LineSource.FACILITY and found.note == rules.STAND_IN
-        assert found.lines[1].endswith(f": {facility.phone.strip()}.")
     else:
         assert found.missing and found.note == rules.STAND_IN
         assert found.lines == (rules.LIFELINE, rules.EMERGENCY)

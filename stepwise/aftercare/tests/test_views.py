@@ -6,7 +6,6 @@ pages, the chart panel and the worklist section cost in queries."""
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,11 +17,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from stepwise.aftercare.models import AftercarePlan, AftercareSettings, Checkin, PlanChange
-from stepwise.aftercare.printout import plan_pdf
 from stepwise.aftercare.rules.checkin import Report
-from stepwise.aftercare.rules.crisis import Number
 from stepwise.aftercare.rules.schedule import missed_after
-from stepwise.aftercare.selectors import plan_printout_read, worklist_checkins
+from stepwise.aftercare.selectors import worklist_checkins
 from stepwise.aftercare.services.checkins import checkin_record
 from stepwise.aftercare.services.plans import plan_sections_save
 from stepwise.aftercare.tests.support import active_plan, admitted, discharged, written_plan
@@ -424,20 +421,6 @@ def test_the_printed_crisis_plan_leads_with_the_programs_number_when_set(cast, r
     found = [crisis.index(squash(line)) for line in lines]
     assert found == sorted(found)
     assert squash("Where my steps say") not in crisis
-
-
-def test_the_printed_crisis_plan_falls_back_to_the_facilitys_phone(cast, ready):
-    page = plan_printout_read(cast.actors["owner"], cast.patient.public_id)
-    page = replace(page, facility_line=Number("Riverside Outpatient Clinic", "555-0100"))
-    crisis = printed_crisis(plan_pdf(page, cast.org.name, by="Maya", at=timezone.now()))
-    for said in [
-        "Call or text 988",
-        "My program, Riverside Outpatient Clinic: 555-0100.",
-        "call 911",
-        "Where my steps say to call the program's 24/7 line: call or text 988",
-    ]:
-        assert squash(said) in crisis, said
-    assert squash("Riverside Recovery 24/7 line") not in crisis
 
 
 def test_the_printed_crisis_plan_without_any_number_carries_988_and_911_and_no_blank(cast, ready):
