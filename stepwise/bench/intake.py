@@ -45,20 +45,18 @@ Pure measurement: the caller decides where the numbers go (`report.intake_sectio
 from __future__ import annotations
 
 import heapq
-import io
 import math
 import random
 import time
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
@@ -70,7 +68,14 @@ from stepwise.accounts.models import Membership
 from stepwise.accounts.selectors import actor_from_membership
 from stepwise.accounts.services import token_create
 from stepwise.bench import DEFAULT_INTAKE_CALLS, DEFAULT_INTAKE_REPEAT, DEFAULT_SEED
-from stepwise.bench.measure import PageResult, database_version, log, measure_page
+from stepwise.bench.measure import (
+    PageResult,
+    analyze_after_load,
+    database_version,
+    log,
+    measure_page,
+    migrated_run,
+)
 from stepwise.care.exits import prepare_exit
 from stepwise.care.management.commands.demo_load import FAMILY, GIVEN
 from stepwise.care.models import Episode, Program
@@ -892,11 +897,7 @@ def run(
     line = build(calls, seed)
     build_s = time.monotonic() - started
     log(f"built in {build_s:.0f} s")
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        # What autovacuum does soon after a load: planner statistics, visibility map
-        # (not possible inside a transaction, as in the tests).
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
+    analyze_after_load()
     data = intake_data(line)
     vendor, version = database_version()
     return IntakeResult(
@@ -914,10 +915,4 @@ def run(
 
 def run_in_worker(calls: int, seed: int, repeat: int) -> dict[str, Any]:
     """The `--worker intake` job: migrate the fresh database, then build and measure."""
-    log(f"{' '.join(database_version())}: migrate")
-    started = time.monotonic()
-    call_command("migrate", interactive=False, verbosity=0, stdout=io.StringIO())
-    migrate_s = time.monotonic() - started
-    result = run(calls, seed, repeat)
-    result.migrate_s = round(migrate_s, 1)
-    return asdict(result)
+    return migrated_run(lambda: run(calls, seed, repeat))

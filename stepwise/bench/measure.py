@@ -8,7 +8,8 @@ import sqlite3
 import statistics
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from typing import Any
 
 
@@ -48,6 +49,33 @@ def database_version() -> tuple[str, str]:
     if connection.vendor == "sqlite":
         return "SQLite", sqlite3.sqlite_version
     return connection.vendor, "?"
+
+
+def analyze_after_load() -> None:
+    """What autovacuum does soon after a load, on PostgreSQL: planner statistics and the
+    visibility map (not possible inside a transaction, as in the tests)."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+
+
+def migrated_run(run: Callable[[], Any]) -> dict[str, Any]:
+    """A part's worker job: migrate the fresh database, then `run` (build and measure);
+    its result, with the migration's seconds, as JSON-ready data."""
+    import io
+
+    from django.core.management import call_command
+
+    log(f"{' '.join(database_version())}: migrate")
+    started = time.monotonic()
+    call_command("migrate", interactive=False, verbosity=0, stdout=io.StringIO())
+    migrate_s = time.monotonic() - started
+    result = run()
+    result.migrate_s = round(migrate_s, 1)
+    data: dict[str, Any] = asdict(result)
+    return data
 
 
 def measure_page(

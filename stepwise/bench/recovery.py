@@ -40,16 +40,14 @@ buprenorphine expected, so nothing is proposed).
 
 from __future__ import annotations
 
-import io
 import random
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from datetime import time as clock_time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.core.management import call_command
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -66,7 +64,14 @@ from stepwise.bench import (
 )
 from stepwise.bench import schedule as base
 from stepwise.bench.intake import LEFT_WITHOUT_NOTICE
-from stepwise.bench.measure import PageResult, database_version, log, measure_page
+from stepwise.bench.measure import (
+    PageResult,
+    analyze_after_load,
+    database_version,
+    log,
+    measure_page,
+    migrated_run,
+)
 from stepwise.care.models import Episode, Stay
 from stepwise.core.actor import Actor
 from stepwise.core.models import AuditEvent
@@ -637,12 +642,13 @@ def measure(built: Built, repeat: int = DEFAULT_RECOVERY_REPEAT) -> list[PageRes
         .count()
     )
     recovery_note = f"{screens} screens, {relapses} returns to use"
+    plan_versions = f"{versions} version{'' if versions == 1 else 's'}"
     pages: list[tuple[str, Any, str, str]] = [
         (
             "Chart",
             browser,
             reverse("care:chart", kwargs={"public_id": patient.public_id}),
-            f"{recovery_note}, plan of {versions} versions, a bed, all panels",
+            f"{recovery_note}, plan of {plan_versions}, a bed, all panels",
         ),
         (
             "Recovery",
@@ -654,7 +660,7 @@ def measure(built: Built, repeat: int = DEFAULT_RECOVERY_REPEAT) -> list[PageRes
             "Treatment plan",
             browser,
             reverse("plans:plan", kwargs={"public_id": patient.public_id}),
-            f"{versions} versions",
+            plan_versions,
         ),
         (
             "Aftercare plan",
@@ -712,9 +718,7 @@ def run(
     built, schedule_s = build(iop, php, op, weeks, seed)
     build_s = time.monotonic() - started
     log(f"built in {build_s:.0f} s")
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
+    analyze_after_load()
     vendor, version = database_version()
     return RecoveryResult(
         database=vendor,
@@ -738,10 +742,4 @@ def run_in_worker(
     iop: int, php: int, op: int, weeks: int, seed: int, repeat: int
 ) -> dict[str, Any]:
     """The `--worker recovery` job: migrate the fresh database, then build and measure."""
-    log(f"{' '.join(database_version())}: migrate")
-    started = time.monotonic()
-    call_command("migrate", interactive=False, verbosity=0, stdout=io.StringIO())
-    migrate_s = time.monotonic() - started
-    result = run(iop, php, op, weeks, seed, repeat)
-    result.migrate_s = round(migrate_s, 1)
-    return asdict(result)
+    return migrated_run(lambda: run(iop, php, op, weeks, seed, repeat))

@@ -469,6 +469,15 @@ def measure_intake(database: Database, args: argparse.Namespace) -> dict[str, An
     )
 
 
+def _schedule_sizes(args: argparse.Namespace) -> list[str]:
+    """The schedule's sizes besides the IOPs' census (the worker's `--size`)."""
+    return [
+        f"--schedule-php={args.schedule_php}",
+        f"--schedule-op={args.schedule_op}",
+        f"--schedule-weeks={args.schedule_weeks}",
+    ]
+
+
 def measure_schedule(database: Database, args: argparse.Namespace) -> dict[str, Any]:
     """The programs' schedule pages (`--size` is the IOPs' census; the other sizes go
     to the worker as they are)."""
@@ -483,11 +492,7 @@ def measure_schedule(database: Database, args: argparse.Namespace) -> dict[str, 
         key=schedule_key(args.schedule_iop),
         size=args.schedule_iop,
         repeat=args.schedule_repeat,
-        extra=[
-            f"--schedule-php={args.schedule_php}",
-            f"--schedule-op={args.schedule_op}",
-            f"--schedule-weeks={args.schedule_weeks}",
-        ],
+        extra=_schedule_sizes(args),
     )
 
 
@@ -504,11 +509,7 @@ def measure_recovery(database: Database, args: argparse.Namespace) -> dict[str, 
         key=recovery_key(args.schedule_iop),
         size=args.schedule_iop,
         repeat=args.recovery_repeat,
-        extra=[
-            f"--schedule-php={args.schedule_php}",
-            f"--schedule-op={args.schedule_op}",
-            f"--schedule-weeks={args.schedule_weeks}",
-        ],
+        extra=_schedule_sizes(args),
     )
 
 
@@ -531,21 +532,37 @@ def databases_to_measure(args: argparse.Namespace) -> list[Database]:
     return databases
 
 
-def only_unit(args: argparse.Namespace, argv: list[str]) -> int:
-    """`--only unit`: the detox unit's tables alone, written over the last ones."""
-    if args.unit_beds < 1 or args.unit_repeat < 1:
-        raise SystemExit("--only unit needs --unit-beds and --unit-repeat of at least 1.")
+# A part measured alone: how it is measured on one database, its tables, where they go.
+Part = tuple[
+    Callable[[Database, argparse.Namespace], dict[str, Any]],
+    Callable[..., str],
+    Callable[[Path, str], None],
+    str,
+]
+
+
+def _only_part(args: argparse.Namespace, argv: list[str], part: Part) -> int:
+    """Measure one part on each database and write only its tables over the last ones."""
+    measure, section_of, write, what = part
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    results = [measure_unit(database, args) for database in databases_to_measure(args)]
-    section = unit_section(results, command=command_line(argv), facts=machine_facts(results))
+    results = [measure(database, args) for database in databases_to_measure(args)]
+    section = section_of(results, command=command_line(argv), facts=machine_facts(results))
     print()
     print(section)
     print(f"(benchmark took {time.monotonic() - started:.0f} s)", file=sys.stderr)
     if not args.no_docs:
-        write_unit_docs(DOCS, section)
-        print(f"Wrote the detox unit tables in {DOCS.relative_to(PROJECT_DIR)}", file=sys.stderr)
+        write(DOCS, section)
+        print(f"Wrote {what} in {DOCS.relative_to(PROJECT_DIR)}", file=sys.stderr)
     return 0
+
+
+def only_unit(args: argparse.Namespace, argv: list[str]) -> int:
+    """`--only unit`: the detox unit's tables alone, written over the last ones."""
+    if args.unit_beds < 1 or args.unit_repeat < 1:
+        raise SystemExit("--only unit needs --unit-beds and --unit-repeat of at least 1.")
+    part = (measure_unit, unit_section, write_unit_docs, "the detox unit tables")
+    return _only_part(args, argv, part)
 
 
 def only_intake(args: argparse.Namespace, argv: list[str]) -> int:
@@ -554,20 +571,8 @@ def only_intake(args: argparse.Namespace, argv: list[str]) -> int:
         raise SystemExit(
             "--only intake needs --intake-calls of at least 20 and --intake-repeat of at least 1."
         )
-    BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
-    results = [measure_intake(database, args) for database in databases_to_measure(args)]
-    section = intake_section(results, command=command_line(argv), facts=machine_facts(results))
-    print()
-    print(section)
-    print(f"(benchmark took {time.monotonic() - started:.0f} s)", file=sys.stderr)
-    if not args.no_docs:
-        write_intake_docs(DOCS, section)
-        print(
-            f"Wrote the admissions line tables in {DOCS.relative_to(PROJECT_DIR)}",
-            file=sys.stderr,
-        )
-    return 0
+    part = (measure_intake, intake_section, write_intake_docs, "the admissions line tables")
+    return _only_part(args, argv, part)
 
 
 def only_schedule(args: argparse.Namespace, argv: list[str]) -> int:
@@ -575,17 +580,8 @@ def only_schedule(args: argparse.Namespace, argv: list[str]) -> int:
     error = schedule_errors(args)
     if error:
         raise SystemExit(f"--only schedule: {error}.")
-    BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
-    results = [measure_schedule(database, args) for database in databases_to_measure(args)]
-    section = schedule_section(results, command=command_line(argv), facts=machine_facts(results))
-    print()
-    print(section)
-    print(f"(benchmark took {time.monotonic() - started:.0f} s)", file=sys.stderr)
-    if not args.no_docs:
-        write_schedule_docs(DOCS, section)
-        print(f"Wrote the schedule tables in {DOCS.relative_to(PROJECT_DIR)}", file=sys.stderr)
-    return 0
+    part = (measure_schedule, schedule_section, write_schedule_docs, "the schedule tables")
+    return _only_part(args, argv, part)
 
 
 def only_recovery(args: argparse.Namespace, argv: list[str]) -> int:
@@ -595,17 +591,8 @@ def only_recovery(args: argparse.Namespace, argv: list[str]) -> int:
     )
     if error:
         raise SystemExit(f"--only recovery: {error}.")
-    BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
-    results = [measure_recovery(database, args) for database in databases_to_measure(args)]
-    section = recovery_section(results, command=command_line(argv), facts=machine_facts(results))
-    print()
-    print(section)
-    print(f"(benchmark took {time.monotonic() - started:.0f} s)", file=sys.stderr)
-    if not args.no_docs:
-        write_recovery_docs(DOCS, section)
-        print(f"Wrote the recovery tables in {DOCS.relative_to(PROJECT_DIR)}", file=sys.stderr)
-    return 0
+    part = (measure_recovery, recovery_section, write_recovery_docs, "the recovery tables")
+    return _only_part(args, argv, part)
 
 
 def only_engine(args: argparse.Namespace, argv: list[str]) -> int:

@@ -53,20 +53,18 @@ from __future__ import annotations
 
 import bisect
 import heapq
-import io
 import random
 import statistics
 import time
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -87,7 +85,15 @@ from stepwise.bench import (
     DEFAULT_SEED,
 )
 from stepwise.bench.intake import LEFT_WITHOUT_NOTICE, REASONS, stay_days
-from stepwise.bench.measure import PageResult, database_version, log, measure_page, percentile
+from stepwise.bench.measure import (
+    PageResult,
+    analyze_after_load,
+    database_version,
+    log,
+    measure_page,
+    migrated_run,
+    percentile,
+)
 from stepwise.care.exits import prepare_exit
 from stepwise.care.management.commands.demo_load import FAMILY, GIVEN
 from stepwise.care.models import Episode, Program, Stay
@@ -904,11 +910,7 @@ def run(
     built = build(iop, php, op, weeks, seed)
     build_s = time.monotonic() - started
     log(f"built in {build_s:.0f} s")
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        # What autovacuum does soon after a load: planner statistics, visibility map
-        # (not possible inside a transaction, as in the tests).
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
+    analyze_after_load()
     data = schedule_data(built, weeks)
     vendor, version = database_version()
     return ScheduleResult(
@@ -931,10 +933,4 @@ def run_in_worker(
     iop: int, php: int, op: int, weeks: int, seed: int, repeat: int
 ) -> dict[str, Any]:
     """The `--worker schedule` job: migrate the fresh database, then build and measure."""
-    log(f"{' '.join(database_version())}: migrate")
-    started = time.monotonic()
-    call_command("migrate", interactive=False, verbosity=0, stdout=io.StringIO())
-    migrate_s = time.monotonic() - started
-    result = run(iop, php, op, weeks, seed, repeat)
-    result.migrate_s = round(migrate_s, 1)
-    return asdict(result)
+    return migrated_run(lambda: run(iop, php, op, weeks, seed, repeat))

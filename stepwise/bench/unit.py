@@ -20,12 +20,11 @@ Pure measurement: the caller decides where the numbers go (`report.unit_section`
 
 from __future__ import annotations
 
-import io
 import math
 import random
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from datetime import time as clock_time
 from decimal import Decimal
@@ -33,7 +32,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
@@ -45,7 +43,14 @@ from stepwise.accounts.models import Membership
 from stepwise.accounts.selectors import actor_from_membership
 from stepwise.accounts.services import token_create
 from stepwise.bench import DEFAULT_SEED, DEFAULT_UNIT_BEDS, DEFAULT_UNIT_REPEAT
-from stepwise.bench.measure import PageResult, database_version, log, measure_page
+from stepwise.bench.measure import (
+    PageResult,
+    analyze_after_load,
+    database_version,
+    log,
+    measure_page,
+    migrated_run,
+)
 from stepwise.care.management.commands.demo_load import FAMILY, GIVEN
 from stepwise.care.models import Program, Stay
 from stepwise.care.roster import program_staff_add
@@ -530,11 +535,7 @@ def run(
     started = time.monotonic()
     unit = build(beds, seed)
     build_s = time.monotonic() - started
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        # What autovacuum does soon after a load: planner statistics, visibility map
-        # (not possible inside a transaction, as in the tests).
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
+    analyze_after_load()
     data = unit_data(unit)
     vendor, version = database_version()
     return UnitResult(
@@ -552,11 +553,4 @@ def run(
 
 def run_in_worker(beds: int, seed: int, repeat: int) -> dict[str, Any]:
     """The `--worker unit` job: migrate the fresh database, then build and measure."""
-
-    log(f"{' '.join(database_version())}: migrate")
-    started = time.monotonic()
-    call_command("migrate", interactive=False, verbosity=0, stdout=io.StringIO())
-    migrate_s = time.monotonic() - started
-    result = run(beds, seed, repeat)
-    result.migrate_s = round(migrate_s, 1)
-    return asdict(result)
+    return migrated_run(lambda: run(beds, seed, repeat))
