@@ -335,7 +335,9 @@ def test_only_the_clinical_lead_reviews_a_crisis_call(cast, night):
 def test_a_stay_planned_to_end_tomorrow_counts_as_expected(cast):
     episode_admit(cast.actors["owner"], cast.patient, cast.detox)
     stay = Stay.objects.get()
-    stay_plan_end(cast.actors["owner"], stay, on=timezone.localdate() + timedelta(days=1))
+    # Tomorrow on the facility's calendar, which the board counts in (not UTC's).
+    today = timezone.localdate(timezone=zoneinfo.ZoneInfo(cast.detox.facility.time_zone))
+    stay_plan_end(cast.actors["owner"], stay, on=today + timedelta(days=1))
     board = cast.client_for("owner").get("/admissions/beds/").content.decode()
     detox_row = re.search(r"<th scope=\"row\">Detox .*?</tr>", board, re.S)
     assert detox_row is not None
