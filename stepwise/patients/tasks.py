@@ -181,6 +181,7 @@ def worklist_tasks(actor: Actor, now: datetime) -> list[TaskView]:
     if not sees_all_patients(actor.role):
         patients = cared_for(actor, patients, now)
         role_on_team = CareTeamMember.objects.filter(
+            organization_id=OuterRef("organization_id"),
             patient_id=OuterRef("patient_id"),
             user__memberships__organization_id=OuterRef("organization_id"),
             user__memberships__role=OuterRef("for_role"),
