@@ -42,6 +42,7 @@ from stepwise.residences.services.common import (
     residency_get,
 )
 from stepwise.residences.services.curfew import MARKS, curfew_record
+from stepwise.residences.services.house_for import REASON_LIMIT
 from stepwise.residences.services.residency import (
     MOVE_OUT_REASONS,
     residency_move_bed,
@@ -455,6 +456,13 @@ def patient_residencies(request: HttpRequest, patient_id: str) -> dict[str, Any]
 # Writes
 
 
+HOUSE_FOR_REASON = (
+    "Needed only for a bed in a house for men or women that the patient's recorded sex "
+    f"does not fit (e.g. housed by gender identity); up to {REASON_LIMIT} characters, kept "
+    "in the audit row. Without it such a bed is refused (422 on bed and house_for_reason)."
+)
+
+
 class MoveInIn(ResidencesIn):
     patient: uuid.UUID
     bed: uuid.UUID = Field(description="A vacant bed in service (GET /residences/vacancies)")
@@ -466,6 +474,7 @@ class MoveInIn(ResidencesIn):
     )
     moved_in_at: datetime | None = Field(None, description="Default now")
     expected_move_out_on: date | None = None
+    house_for_reason: str | None = Field(None, max_length=2000, description=HOUSE_FOR_REASON)
 
 
 def _patient(actor: Actor, public_id: uuid.UUID) -> Patient:
@@ -501,6 +510,7 @@ def move_in(request: HttpRequest, payload: MoveInIn) -> tuple[int, dict[str, Any
         rules_version=payload.rules_version,
         at=payload.moved_in_at,
         expected_move_out_on=payload.expected_move_out_on,
+        house_for_reason=payload.house_for_reason,
     )
     return 201, _residency_out(made)
 
@@ -538,6 +548,7 @@ class MoveBedIn(ResidencesIn):
         le=10**9,
         description="For a bed in another residence: the version of its house rules accepted",
     )
+    house_for_reason: str | None = Field(None, max_length=2000, description=HOUSE_FOR_REASON)
 
 
 @router.post(
@@ -557,6 +568,7 @@ def move_bed(
         _bed_of(actor, payload.bed),
         at=payload.moved_at,
         rules_version=payload.rules_version,
+        house_for_reason=payload.house_for_reason,
     )
     return 201, _residency_out(moved)
 

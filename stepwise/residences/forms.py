@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from stepwise.residences import rules
 from stepwise.residences.models import Bed, HouseFor, ResidenceRules
 from stepwise.residences.services.curfew import MARKS
+from stepwise.residences.services.house_for import REASON_LIMIT
 from stepwise.residences.services.residency import MOVE_OUT_REASONS
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -188,9 +189,24 @@ def _rules_seen_field() -> forms.CharField:
     return forms.CharField(widget=forms.HiddenInput, required=False)
 
 
+def _house_for_reason_field() -> forms.CharField:
+    """Why the resident is placed in a house for the other sex than the one recorded
+    (needed only then; the service says so on this field)."""
+    return forms.CharField(
+        label="Reason, for a house for men or women the record does not fit",
+        required=False,
+        max_length=REASON_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Needed only for such a bed, e.g. the resident is housed by their gender "
+        "identity.",
+    )
+
+
 class _ChoosesBed(forms.Form):
     """A form choosing one of the vacant beds, with the house rules in force shown
-    beside it. Declares no field, so each form keeps its own field order."""
+    beside it. Declares no field, so each form keeps its own field order. The reason
+    field stays only when the list offers beds in houses for the other sex
+    (`with_reason`)."""
 
     def __init__(
         self,
@@ -198,18 +214,22 @@ class _ChoosesBed(forms.Form):
         *,
         beds: QuerySet[Bed],
         rules_rows: list[ResidenceRules],
+        with_reason: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(data, **kwargs)
         bed_field: BedChoiceField = self.fields["bed"]  # type: ignore[assignment]
         bed_field.queryset = beds
         self.fields["rules_seen"].initial = _rules_seen(rules_rows)
+        if not with_reason:
+            del self.fields["house_for_reason"]
 
 
 class MoveInForm(_ChoosesBed):
     """The bed, the time and the house rules for a patient chosen beforehand."""
 
     bed = _vacant_bed_field("Bed")
+    house_for_reason = _house_for_reason_field()
     moved_in_at = _moment_field("Moved in at")
     expected_move_out_on = forms.DateField(
         label="Expected move-out",
@@ -243,6 +263,7 @@ class MoveOutForm(forms.Form):
 
 class MoveBedForm(_ChoosesBed):
     bed = _vacant_bed_field("New bed")
+    house_for_reason = _house_for_reason_field()
     moved_at = _moment_field("Moved at")
     rules_accepted = forms.BooleanField(
         label="For a bed in another residence: the resident has read and accepted its house rules.",

@@ -5,9 +5,11 @@ patient's own residence page (for their chart readers)."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC
 
 from django.contrib import messages
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,7 +20,7 @@ from stepwise.care.chart import patient_access, patient_for_form
 from stepwise.core.roles import Permission, role_can
 from stepwise.core.web import actor_of, form_page_status, staff_view, submit
 from stepwise.patients.models import Patient
-from stepwise.residences import selectors
+from stepwise.residences import rules, selectors
 from stepwise.residences.forms import (
     MoveBedForm,
     MoveInForm,
@@ -49,6 +51,36 @@ def _chosen_bed(actor_beds: list[Bed], wanted: str) -> Bed | None:
     return next((b for b in actor_beds if str(b.public_id) == wanted), None)
 
 
+@dataclass(frozen=True)
+class BedChoice:
+    """The vacant beds a move form offers: those in houses that fit the patient's
+    recorded sex, or every one (`?all_beds=1`, or a bed asked for in another house), in
+    which case a bed in a house for the other sex needs a reason."""
+
+    beds: QuerySet[Bed]
+    # The recorded sex narrows the list, so the page offers the other list.
+    narrowed: bool
+    all_beds: bool
+    all_url: str
+    fitting_url: str
+
+
+def _bed_choice(request: HttpRequest, sex: str, wanted_bed: str = "") -> BedChoice:
+    actor = actor_of(request)
+    narrowed = rules.houses_allowed(sex) is not None
+    all_beds = narrowed and request.GET.get("all_beds") == "1"
+    beds = selectors.vacant_beds(actor, for_sex=None if all_beds else sex)
+    if narrowed and not all_beds and wanted_bed and _chosen_bed(list(beds), wanted_bed) is None:
+        every = selectors.vacant_beds(actor)
+        if _chosen_bed(list(every), wanted_bed) is not None:
+            all_beds, beds = True, every
+    query = request.GET.copy()
+    query["all_beds"] = "1"
+    all_url = f"?{query.urlencode()}"
+    query.pop("all_beds")
+    return BedChoice(beds, narrowed, all_beds, all_url, f"?{query.urlencode()}")
+
+
 @staff_view(Permission.RESIDENCE_MANAGE)
 @require_http_methods(["GET", "POST"])
 def move_in(request: HttpRequest) -> HttpResponse:
@@ -69,7 +101,8 @@ def move_in(request: HttpRequest) -> HttpResponse:
     patient = patient_for_form(
         actor, wanted_patient, permission=Permission.CARE_WRITE, form="residence_move_in"
     )
-    beds = selectors.vacant_beds(actor, for_sex=patient.sex)
+    choice = _bed_choice(request, patient.sex, wanted_bed)
+    beds = choice.beds
     rules_rows = selectors.rules_in_force(actor)
     # Typed times are read on the chosen residence's clock (see on_wall_clock).
     timezone.activate(UTC)
@@ -81,6 +114,7 @@ def move_in(request: HttpRequest) -> HttpResponse:
         request.POST if request.method == "POST" else None,
         beds=beds,
         rules_rows=rules_rows,
+        with_reason=choice.all_beds,
         initial=initial,
     )
     status = 200
@@ -97,6 +131,7 @@ def move_in(request: HttpRequest) -> HttpResponse:
                 rules_version=_rules_version(form, bed),
                 at=on_wall_clock(data["moved_in_at"], zone),
                 expected_move_out_on=data["expected_move_out_on"],
+                house_for_reason=data.get("house_for_reason", ""),
             ),
         )
         if made is not None:
@@ -109,6 +144,7 @@ def move_in(request: HttpRequest) -> HttpResponse:
         "form": form,
         "rules_rows": rules_rows,
         "has_beds": beds.exists(),
+        "choice": choice,
     }
     return render(
         request, "residences/move_in.html", context, status=form_page_status(form, status)
@@ -209,11 +245,14 @@ def move_out(request: HttpRequest, residency_id: uuid.UUID) -> HttpResponse:
 def move_bed(request: HttpRequest, residency_id: uuid.UUID) -> HttpResponse:
     actor = actor_of(request)
     residency = residency_get(actor, residency_id)
-    beds = selectors.vacant_beds(actor, for_sex=residency.patient.sex)
+    choice = _bed_choice(request, residency.patient.sex)
     rules_rows = selectors.rules_in_force(actor)
     timezone.activate(UTC)
     form = MoveBedForm(
-        request.POST if request.method == "POST" else None, beds=beds, rules_rows=rules_rows
+        request.POST if request.method == "POST" else None,
+        beds=choice.beds,
+        rules_rows=rules_rows,
+        with_reason=choice.all_beds,
     )
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -228,6 +267,7 @@ def move_bed(request: HttpRequest, residency_id: uuid.UUID) -> HttpResponse:
                 bed,
                 at=on_wall_clock(data["moved_at"], zone),
                 rules_version=_rules_version(form, bed),
+                house_for_reason=data.get("house_for_reason", ""),
             ),
         )
         if moved is not None:
@@ -242,6 +282,7 @@ def move_bed(request: HttpRequest, residency_id: uuid.UUID) -> HttpResponse:
         "patient": residency.patient,
         "form": form,
         "rules_rows": rules_rows,
+        "choice": choice,
     }
     return render(
         request, "residences/move_bed.html", context, status=form_page_status(form, status)

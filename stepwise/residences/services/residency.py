@@ -26,8 +26,6 @@ from stepwise.patients.models import Patient
 from stepwise.residences import rules
 from stepwise.residences.models import (
     Bed,
-    House,
-    HouseFor,
     MoveOutReason,
     ResidenceRules,
     Residency,
@@ -40,6 +38,7 @@ from stepwise.residences.services.common import (
     same_org,
     zone_of,
 )
+from stepwise.residences.services.house_for import house_for_check
 
 NOTE_LIMIT = 4000
 # Reasons a member of staff gives; a move to another bed sets its own.
@@ -124,42 +123,6 @@ def _check_bed_in_use(bed: Bed) -> None:
         raise Conflict(f"{bed.house.residence.name} is retired; choose a bed elsewhere.")
     if not bed.house.is_active:
         raise Conflict(f"{bed.house.name} is retired; choose a bed in another house.")
-
-
-def _house_label(house: House) -> str:
-    return f"{house.residence.name} · {house.name} ({house.get_house_for_display().lower()})"
-
-
-def _check_house_for(patient: Patient, bed: Bed) -> None:
-    """Refuse a house for the other sex than the one recorded on the patient, naming the
-    houses in use that fit. A sex not recorded is not checked."""
-    house = bed.house
-    if rules.house_admits(house.house_for, patient.sex):
-        return
-    allowed = rules.houses_allowed(patient.sex) or frozenset()
-    kinds = " or ".join(dict(HouseFor.choices)[k].lower() for k in HouseFor.values if k in allowed)
-    fitting = (
-        House.objects.filter(
-            organization_id=patient.organization_id,
-            house_for__in=allowed,
-            is_active=True,
-            residence__is_active=True,
-        )
-        .select_related("residence")
-        .order_by("residence__name", "name", "id")
-    )
-    names = ", ".join(_house_label(h) for h in fitting)
-    choose = (
-        f"Choose a bed in a house for {kinds}: {names}."
-        if names
-        else f"There is no house in use for {kinds}."
-    )
-    raise ValidationFailed(
-        {
-            "bed": f"{house.name} is a house for {house.get_house_for_display().lower()}; the "
-            f"patient's recorded sex is {patient.get_sex_display()}. {choose}"
-        }
-    )
 
 
 def _check_rules(field: str, bed: Bed, rules_version: int | None) -> None:
@@ -280,13 +243,15 @@ def residency_move_in(
     rules_version: int | None,
     at: datetime | None = None,
     expected_move_out_on: date | None = None,
+    house_for_reason: str | None = None,
 ) -> Residency:
     """Move the patient into a vacant bed from `at` (default now).
 
     `rules_version` is the version of the residence's house rules the resident accepted
     (required; it must be the one in force). The patient's PHP (2.5) or IOP (2.1) stay
-    at that time, if any, is linked. Needs RESIDENCE_MANAGE and the care relationship
-    (CARE_WRITE) to the patient."""
+    at that time, if any, is linked. A bed in a house for the other sex than the one
+    recorded needs `house_for_reason` (see services.house_for). Needs RESIDENCE_MANAGE
+    and the care relationship (CARE_WRITE) to the patient."""
     same_org(actor, patient, bed)
     _require(actor, patient)
     require_patient_access(actor, Permission.CARE_WRITE, patient, category=CATEGORY)
@@ -297,7 +262,7 @@ def residency_move_in(
             # The patient's row as it is now (its recorded sex is checked).
             patient = Patient.objects.select_for_update().get(pk=patient.pk)
             _check_bed_in_use(locked)
-            _check_house_for(patient, locked)
+            override = house_for_check(patient, locked, house_for_reason)
             residence = locked.house.residence
             zone = zone_of(residence)
             expected = _expected(expected_move_out_on, when, when.astimezone(zone).date())
@@ -337,6 +302,7 @@ def residency_move_in(
                     "residence": str(residence.public_id),
                     "rules_version": residence.rules_version,
                     "stay": str(stay.public_id) if stay else None,
+                    **override,
                 },
             )
     except _BedTaken as taken:
@@ -402,11 +368,15 @@ def residency_move_bed(
     *,
     at: datetime | None = None,
     rules_version: int | None = None,
+    house_for_reason: str | None = None,
 ) -> Residency:
     """Move a resident to another bed at `at` (default now): this residency ends there
     and a new one starts in the new bed. Within the same residence the accepted house
     rules carry over; a bed in another residence needs its rules accepted
-    (`rules_version`)."""
+    (`rules_version`). A bed in a house for the other sex needs `house_for_reason`.
+
+    The audit row names the new row's stay and, when the ended row's link changed (a
+    back-dated move drops a stay begun after it), that row's stay now."""
     same_org(actor, residency, bed)
     _require(actor, residency.patient)
     when = event_time(at, "moved_at")
@@ -431,7 +401,7 @@ def residency_move_bed(
             if when <= row.moved_in_at:
                 raise ValidationFailed({"moved_at": "The move must come after the move-in."})
             _check_bed_in_use(target)
-            _check_house_for(patient, target)
+            override = house_for_check(patient, target, house_for_reason)
             residence = target.house.residence
             same_residence = residence.pk == beds[row.bed_id].house.residence_id
             if not same_residence:
@@ -450,13 +420,14 @@ def residency_move_bed(
                     *relinked,
                 ]
             )
+            stay = _linked_stay(patient, when)
             moved = Residency.objects.create(
                 organization_id=actor.organization_id,
                 patient=patient,
                 bed=target,
                 moved_in_at=when,
                 expected_move_out_on=row.expected_move_out_on,
-                stay=_linked_stay(patient, when),
+                stay=stay,
                 moved_from=row,
                 rules_version=row.rules_version if same_residence else residence.rules_version,
                 rules_accepted_at=row.rules_accepted_at if same_residence else when,
@@ -467,17 +438,16 @@ def residency_move_bed(
                     residence=residence, version=residence.rules_version
                 )
                 _accept(actor, moved, rules_row, when)
-            _audit(
-                actor,
-                AuditAction.CREATE,
-                moved,
-                patient,
-                {
-                    "moved_from": str(row.public_id),
-                    "bed": str(target.public_id),
-                    "house": str(target.house.public_id),
-                },
-            )
+            detail: dict[str, object] = {
+                "moved_from": str(row.public_id),
+                "bed": str(target.public_id),
+                "house": str(target.house.public_id),
+                "stay": str(stay.public_id) if stay else None,
+                **override,
+            }
+            if relinked:
+                detail["moved_from_stay"] = str(row.stay.public_id) if row.stay else None
+            _audit(actor, AuditAction.CREATE, moved, patient, detail)
     except _BedTaken as taken:
         raise Conflict(_taken_message(actor, taken)) from None
     moved.bed = target

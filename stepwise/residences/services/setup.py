@@ -273,6 +273,7 @@ def _house_name_taken(residence: Residence, name: str, besides: int | None = Non
 
 
 def house_create(actor: Actor, residence: Residence, data: HouseData) -> House:
+    """Add a house; refused (on `residence`) while the residence is retired."""
     same_org(actor, residence)
     _require(actor)
     values = _house_values(data)
@@ -280,7 +281,9 @@ def house_create(actor: Actor, residence: Residence, data: HouseData) -> House:
     with transaction.atomic():
         row = Residence.objects.select_for_update().get(pk=residence.pk)
         if not row.is_active:
-            raise Conflict(f"{row.name} is retired; reinstate it before adding houses.")
+            raise ValidationFailed(
+                {"residence": f"{row.name} is retired; reinstate it before adding houses."}
+            )
         if _house_name_taken(row, values["name"]):
             raise taken
         try:
@@ -333,12 +336,18 @@ def house_retire(actor: Actor, house: House) -> House:
 
 
 def house_reinstate(actor: Actor, house: House) -> House:
+    """Put a house back in use; refused (on `residence`) while its residence is retired."""
     same_org(actor, house)
     _require(actor)
     with transaction.atomic():
         row = House.objects.select_for_update().select_related("residence").get(pk=house.pk)
         if not row.residence.is_active:
-            raise Conflict(f"{row.residence.name} is retired; reinstate it first.")
+            raise ValidationFailed(
+                {
+                    "residence": f"{row.residence.name} is retired; reinstate it before "
+                    f"putting {row.name} back in use."
+                }
+            )
         if not row.is_active:
             row.is_active = True
             row.save(update_fields=["is_active", "updated_at"])
@@ -367,6 +376,7 @@ def _label_taken(house: House, label: str, besides: int | None = None) -> bool:
 
 
 def bed_create(actor: Actor, house: House, *, label: str) -> Bed:
+    """Add a bed; refused (on `house`) while the house or its residence is retired."""
     same_org(actor, house)
     _require(actor)
     cleaned = _bed_label(label)
@@ -379,7 +389,9 @@ def bed_create(actor: Actor, house: House, *, label: str) -> Bed:
                 {"house": f"{row.residence.name} is retired; reinstate it before adding beds."}
             )
         if not row.is_active:
-            raise Conflict(f"{row.name} is retired; reinstate it before adding beds.")
+            raise ValidationFailed(
+                {"house": f"{row.name} is retired; reinstate the house before adding beds."}
+            )
         if _label_taken(row, cleaned):
             raise taken
         try:

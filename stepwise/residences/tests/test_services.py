@@ -41,6 +41,7 @@ from stepwise.residences.services.setup import (
     bed_reinstate,
     bed_retire,
     house_create,
+    house_reinstate,
     house_retire,
     residence_create,
     residence_reinstate,
@@ -161,6 +162,61 @@ def test_no_bed_is_added_to_a_house_of_a_retired_residence(cast):
     html = page.content.decode()
     assert "Riverside Sober Living is retired" in html and 'value="Cot"' in html
     residence_reinstate(director, s.residence)
+    assert bed_create(director, s.oak, label="Cot").is_active
+
+
+def test_nothing_is_added_to_or_put_back_in_a_retired_house_or_residence(cast):
+    """Refused on the field naming what is retired, as bed_reinstate is."""
+    s = sober_living(cast)
+    director = cast.actors["director"]
+    house_retire(director, s.oak)
+    house_retire(director, s.elm)
+    residence_retire(director, s.residence)
+    audited = AuditEvent.objects.count()
+    with pytest.raises(ValidationFailed) as refused:
+        bed_create(director, s.oak, label="Cot")
+    assert refused.value.errors == {  # the residence is named first
+        "house": "Riverside Sober Living is retired; reinstate it before adding beds."
+    }
+    with pytest.raises(ValidationFailed) as refused:
+        house_reinstate(director, s.oak)
+    assert refused.value.errors == {
+        "residence": "Riverside Sober Living is retired; reinstate it before putting Oak "
+        "House Riv back in use."
+    }
+    with pytest.raises(ValidationFailed) as refused:
+        house_create(director, s.residence, HouseData(name="Pine"))
+    assert refused.value.errors == {
+        "residence": "Riverside Sober Living is retired; reinstate it before adding houses."
+    }
+    assert AuditEvent.objects.count() == audited
+    s.oak.refresh_from_db()
+    assert not s.oak.is_active and not s.oak.beds.filter(label="Cot").exists()
+    # The pages say why and keep what was typed.
+    client = cast.client_for("director")
+    page = client.post(f"/residences/houses/{s.oak.public_id}/retire/", {"action": "reinstate"})
+    assert page.status_code == 302
+    shown = client.get(page["Location"]).content.decode()
+    assert "Riverside Sober Living is retired; reinstate it before putting Oak House Riv" in shown
+    page = client.post(
+        f"/residences/{s.residence.public_id}/houses/new/",
+        {"name": "Pine", "house_for": "any", "curfew_weekday": "22:00", "curfew_weekend": "23:00"},
+    )
+    assert page.status_code == 422
+    html = page.content.decode()
+    assert "reinstate it before adding houses" in html and 'value="Pine"' in html
+    residence_reinstate(director, s.residence)
+    with pytest.raises(ValidationFailed) as refused:
+        bed_create(director, s.oak, label="Cot")
+    assert refused.value.errors == {
+        "house": "Oak House Riv is retired; reinstate the house before adding beds."
+    }
+    page = client.post(f"/residences/houses/{s.oak.public_id}/beds/", {"label": "Cot"})
+    assert page.status_code == 422
+    html = page.content.decode()
+    assert "Oak House Riv is retired; reinstate the house before adding beds." in html
+    assert 'value="Cot"' in html
+    assert house_reinstate(director, s.oak).is_active
     assert bed_create(director, s.oak, label="Cot").is_active
 
 

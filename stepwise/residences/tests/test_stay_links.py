@@ -139,3 +139,32 @@ def test_a_move_to_another_bed_keeps_the_link_on_both_rows(cast, sober):
     moved = residency_move_bed(cast.actors["owner"], first, sober.oak_beds[1], at=ago(4))
     first.refresh_from_db()
     assert first.stay == moved.stay == open_stay(episode)
+
+
+def test_a_move_to_another_bed_audits_the_stay_of_the_new_row_and_a_relink_of_the_old(cast, sober):
+    owner = cast.actors["owner"]
+
+    def audited() -> dict[str, Any]:
+        row = AuditEvent.objects.filter(object_type="residency", action="create").latest("id")
+        return row.detail
+
+    first = move_in(cast, cast.patient, sober.oak_beds[0], at=ago(8))
+    moved = residency_move_bed(owner, first, sober.oak_beds[1], at=ago(6))
+    assert audited()["stay"] is None and "moved_from_stay" not in audited()
+    iop = open_stay(episode_admit(owner, cast.patient, cast.iop, at=ago(3)))
+    moved.refresh_from_db()
+    assert moved.stay == iop  # linked by the stay start
+    # Recorded now, dated before the IOP admission: the row it ends drops the stay begun
+    # after it, and the new row takes it; the audit row says both.
+    again = residency_move_bed(owner, moved, sober.oak_beds[2], at=ago(4))
+    moved.refresh_from_db()
+    assert moved.stay is None and again.stay == iop
+    detail = audited()
+    assert detail["moved_from"] == str(moved.public_id)
+    assert detail["stay"] == str(iop.public_id)
+    assert "moved_from_stay" in detail and detail["moved_from_stay"] is None
+    # A move now keeps the link on the row it ends: nothing relinked to say.
+    last = residency_move_bed(owner, again, sober.oak_beds[3])
+    again.refresh_from_db()
+    assert again.stay == last.stay == iop
+    assert audited()["stay"] == str(iop.public_id) and "moved_from_stay" not in audited()
