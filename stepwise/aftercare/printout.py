@@ -7,8 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from stepwise.aftercare.models import AftercareSettings, Checkin
-from stepwise.aftercare.rules import crisis as crisis_rules
+from stepwise.aftercare.models import Checkin
 from stepwise.aftercare.rules import plan as rules
 from stepwise.aftercare.selectors import PlanPage, PlanView
 from stepwise.core.pdf import DocumentPdf
@@ -31,13 +30,6 @@ def _who(user: object) -> str:
         return ""
     full = getattr(user, "get_full_name", lambda: "")()
     return str(full or getattr(user, "username", ""))
-
-
-def crisis_lines(found: AftercareSettings, organization_name: str) -> list[str]:
-    """The lines every crisis plan shows, whatever its own steps say: 988, the
-    program's 24/7 line when it is set, 911."""
-    program = crisis_rules.Number(found.crisis_line_name, found.crisis_line_phone)
-    return list(crisis_rules.crisis_lines(organization_name, program).lines)
 
 
 def _support_line(support: rules.Support) -> str:

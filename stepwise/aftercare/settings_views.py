@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from stepwise.aftercare.forms import AftercareSettingsForm
+from stepwise.aftercare.rules.crisis import has_number
 from stepwise.aftercare.services.common import settings_of
 from stepwise.aftercare.services.configuration import FIELDS, aftercare_settings_save
 from stepwise.core.roles import Permission
@@ -40,6 +41,7 @@ def settings_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "aftercare/settings.html",
-        {"form": form, "row": row},
+        # The same rule as the plan's page, so both warn about the same number.
+        {"form": form, "row": row, "no_crisis_number": not has_number(row.crisis_line_phone)},
         status=form_page_status(form, status),
     )

@@ -15,7 +15,6 @@ from django.utils import timezone
 from ninja import Field, Router, Schema
 
 from stepwise.aftercare.models import AftercarePlan, Checkin
-from stepwise.aftercare.printout import crisis_lines
 from stepwise.aftercare.rules import checkin as checkin_rules
 from stepwise.aftercare.rules import plan as plan_rules
 from stepwise.aftercare.selectors import (
@@ -101,6 +100,10 @@ class AftercareOut(Schema):
     plan: PlanOut | None = Field(description="Null until a plan is started")
     crisis_lines: list[str] = Field(
         description="What every crisis plan shows: 988, the program's 24/7 line, 911"
+    )
+    crisis_note: str = Field(
+        description="When no 24/7 line is set and the plan's steps say to call it, what "
+        "the page and the printed copy say instead (call or text 988); empty otherwise"
     )
 
 
@@ -251,13 +254,16 @@ def _fresh(actor: Actor, patient_id: str) -> dict[str, Any]:
     auth=requires(Permission.CHART_READ),
 )
 def read_aftercare(request: HttpRequest, patient_id: str) -> dict[str, Any]:
-    """The patient's aftercare plan (null until started) and the crisis lines it shows."""
+    """The patient's aftercare plan (null until started) and the crisis lines it shows,
+    as the plan's page and printed copy show them."""
     actor = api_actor(request)
     page = plan_page_read(actor, patient_id)
+    crisis = page.crisis_lines(actor.organization.name)
     return {
         "patient": page.patient.public_id,
         "plan": _plan(page.plan) if page.plan else None,
-        "crisis_lines": crisis_lines(page.settings, actor.organization.name),
+        "crisis_lines": list(crisis.lines),
+        "crisis_note": crisis.note,
     }
 
 

@@ -40,6 +40,11 @@ class CrisisLines:
         return self.source is LineSource.NONE
 
 
+def has_number(phone: str) -> bool:
+    """A number of only spaces is no number: the plan would send the patient to a blank."""
+    return bool(phone.strip())
+
+
 def mentions_program_line(steps: Sequence[str]) -> bool:
     return any(_PROGRAM_LINE.search(step) for step in steps)
 
@@ -54,7 +59,7 @@ def crisis_lines(
     lines = [LIFELINE]
     source = LineSource.NONE
     phone = program.phone.strip()
-    if phone:
+    if has_number(phone):
         name = program.name.strip() or f"{organization_name} 24/7 line"
         lines.append(f"{name}: {phone}, any time, day or night.")
         source = LineSource.PROGRAM

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from stepwise.aftercare.models import AftercarePlan, ChangeKind, PlanChange, PlanStatus
 from stepwise.aftercare.rules import plan as rules
-from stepwise.aftercare.rules.schedule import local_day
+from stepwise.aftercare.rules.schedule import HORIZON, local_day
 from stepwise.aftercare.services.common import (
     CATEGORY,
     in_structured_care,
@@ -176,6 +176,18 @@ def plan_sections_save(
     return locked
 
 
+def _backfill_in_reach(day: date, zone: str) -> None:
+    earliest = local_day(timezone.now(), zone) - HORIZON
+    if day < earliest:
+        raise ValidationFailed(
+            {
+                "reviewed_at": f"Check-ins are made from a review's day at most "
+                f"{HORIZON.days} days back: give a review from {earliest:%Y-%m-%d} to now, "
+                "or record it without making the earlier check-ins."
+            }
+        )
+
+
 def plan_activate(
     actor: Actor,
     plan: AftercarePlan,
@@ -191,7 +203,9 @@ def plan_activate(
     A back-dated review makes no check-ins before today, unless `backfill_checkins`:
     then they are made from the review's day, as they would have been had it been
     recorded then (the demo loads its history this way), and the sweep treats those
-    gone by as any other."""
+    gone by as any other. That reaches back at most the schedule's horizon: further
+    back is refused, rather than leave a run of check-ins missed at once, each with
+    its outreach task."""
     _check(actor, plan.patient)
     reviewed = event_time(reviewed_at, "reviewed_at")
     if len(note) > rules.NOTE_MAX:
@@ -212,6 +226,11 @@ def plan_activate(
         gaps = rules.activation_gaps(locked.entries(rules.Section.SUPPORTS))
         if gaps:
             raise ValidationFailed(gaps)
+        stay = open_stay_of(locked.patient)
+        zone = stay.program.facility.time_zone if stay else locked.time_zone
+        day = local_day(reviewed, zone)
+        if backfill_checkins:
+            _backfill_in_reach(day, zone)
         was = locked.status
         locked.status = PlanStatus.ACTIVE
         locked.reviewed_at = reviewed
@@ -227,20 +246,16 @@ def plan_activate(
         )
         locked.save()
         made = 0
-        if locked.checkins_from is None:
-            stay = open_stay_of(locked.patient)
-            if not in_structured_care(stay):
-                zone = stay.program.facility.time_zone if stay else locked.time_zone
-                day = local_day(reviewed, zone)
-                made = schedule_start(
-                    locked,
-                    from_day=day,
-                    zone=zone,
-                    by_id=actor.user_id,
-                    at=reviewed,
-                    why="Reviewed with the patient, who is not in structured care.",
-                    made_on=day if backfill_checkins else None,
-                )
+        if locked.checkins_from is None and not in_structured_care(stay):
+            made = schedule_start(
+                locked,
+                from_day=day,
+                zone=zone,
+                by_id=actor.user_id,
+                at=reviewed,
+                why="Reviewed with the patient, who is not in structured care.",
+                made_on=day if backfill_checkins else None,
+            )
         detail: dict[str, Any] = {"status": [was, PlanStatus.ACTIVE]}
         if made:
             detail["checkins_made"] = made

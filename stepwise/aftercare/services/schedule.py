@@ -52,13 +52,14 @@ def cancel_due(plan: AftercarePlan, why: str) -> int:
     ).update(status=CheckinStatus.CANCELLED, cancelled_why=why[:200], updated_at=timezone.now())
 
 
-def schedule_extend(plan: AftercarePlan, today: date) -> int:
+def schedule_extend(plan: AftercarePlan, today: date, *, since: date | None = None) -> int:
     """Make the check-ins up to the horizon that do not exist yet; returns how many.
-    A day already holding a live check-in (recorded early, say) is not doubled."""
+    A schedule not made yet is made from `since` (today by default). A day already
+    holding a live check-in (recorded early, say) is not doubled."""
     if plan.checkins_from is None or plan.status != "active":
         return 0
     until = today + rules.HORIZON
-    after = plan.checkins_through or (today - timedelta(days=1))
+    after = plan.checkins_through or ((since or today) - timedelta(days=1))
     if until <= after:
         return 0
     days = [d for d in rules.due_dates(plan.checkins_from, plan.taper, until) if d > after]
@@ -99,8 +100,10 @@ def schedule_start(
     """Start the check-ins from `from_day` with the organization's taper in force now;
     any still due from before are no longer due. Check-ins before `made_on` (today by
     default) are not made: a back-dated discharge does not leave a trail of missed
-    ones. An earlier `made_on` makes them as they would have been made on that day (a
-    history loaded as it happened); never later than today. Returns how many were made."""
+    ones. An earlier `made_on` makes them from that day, as they would have been made
+    then and on each day since (a history loaded as it happened); never later than
+    today. Either way they are made up to today's horizon, so the sweep has none to
+    add. Returns how many were made."""
     today = rules.local_day(timezone.now(), zone)
     made_on = today if made_on is None else min(made_on, today)
     found = settings_of(plan.organization_id)
@@ -125,7 +128,7 @@ def schedule_start(
         note=why,
     )
     plan.save()
-    return schedule_extend(plan, made_on)
+    return schedule_extend(plan, today, since=made_on)
 
 
 def schedule_stop(plan: AftercarePlan, *, by_id: int | None, at: datetime, why: str) -> int:

@@ -3,8 +3,9 @@ patient who has left care with it (so check-ins run)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
@@ -13,6 +14,9 @@ from stepwise.aftercare.services.plans import plan_activate, plan_sections_save,
 from stepwise.care.models import Episode
 from stepwise.care.services import episode_admit, episode_discharge
 from stepwise.patients.models import Patient
+
+# The cast facility's zone: its calendar is the one check-ins are counted on.
+NEW_YORK = ZoneInfo("America/New_York")
 
 NA_GROUP = {
     "kind": "support_group",
@@ -28,6 +32,16 @@ THERAPIST = {
     "schedule": "Every other Monday",
     "next_on": "2031-01-06",
 }
+
+
+def facility_today() -> date:
+    return timezone.now().astimezone(NEW_YORK).date()
+
+
+def facility_noon(days_ago: int) -> datetime:
+    """Noon on the facility's calendar `days_ago` days before its today. Not now minus
+    days x 24 hours: across a clock change that lands on the day before or after."""
+    return datetime.combine(facility_today() - timedelta(days=days_ago), time(12), NEW_YORK)
 
 
 def written_plan(cast: Any, patient: Patient | None = None, who: str = "owner") -> AftercarePlan:

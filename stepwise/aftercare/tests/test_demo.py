@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import time_machine
 from django.core.management import call_command
@@ -75,18 +76,24 @@ def test_the_demo_aftercare_plans_and_check_ins(db: Any) -> None:
         (r.checkin.pk, r.state) for r in worklist_checkins(manager, now)
     }
     # The real services made it: the review made the check-ins from its day, the sweep
-    # marked this one; the task to bring the plan to the patient was done then.
+    # marked this one. The review was 20 days back on the facility's calendar, at 11:00
+    # there; the task to bring the plan to the patient was closed at load, its note
+    # naming that day.
     assert AuditEvent.objects.filter(
         object_id=str(plan.public_id), detail__checkins_backfilled=True
     ).exists()
     assert AuditEvent.objects.filter(
         actor_username=SWEEPER, object_id=str(missed.public_id), detail__task=str(task.public_id)
     ).exists()
-    assert set(
-        Task.objects.filter(patient=plan.patient, kind="aftercare_plan").values_list(
-            "status", flat=True
-        )
-    ) == {"done"}
+    zone = ZoneInfo(plan.time_zone)
+    assert plan.reviewed_at is not None
+    reviewed = plan.reviewed_at.astimezone(zone)
+    assert reviewed.date() == timezone.now().astimezone(zone).date() - timedelta(days=20)
+    assert (reviewed.hour, reviewed.minute) == (11, 0)
+    assert plan.checkins_from == reviewed.date()
+    (plan_task,) = Task.objects.filter(patient=plan.patient, kind="aftercare_plan")
+    assert plan_task.status == "done"
+    assert plan_task.close_note == f"Plan gone through by phone on {reviewed:%Y-%m-%d}."
 
     counts = (
         AftercarePlan.objects.count(),

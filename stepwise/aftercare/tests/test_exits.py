@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from stepwise.aftercare.models import AftercarePlan, Checkin, PlanStatus
 from stepwise.aftercare.services.plans import plan_activate, plan_end, plan_start
-from stepwise.aftercare.tests.support import active_plan, admitted, written_plan
+from stepwise.aftercare.tests.support import active_plan, admitted, facility_noon, written_plan
 from stepwise.care.exits import prepare_exit
 from stepwise.care.models import Program
 from stepwise.care.services import episode_admit, episode_discharge, stay_transition
@@ -72,7 +72,7 @@ def test_an_ended_plan_is_refused_until_restarted(cast):
         stay_transition(cast.actors["owner"], episode, cast.iop_east, kind="transfer", reason="x")
 
 
-def test_at_discharge_check_ins_start_from_its_day(cast):
+def test_at_discharge_check_ins_start_from_its_day(clock, cast):
     episode = admitted(cast)
     plan = active_plan(cast)
     assert not Checkin.objects.filter(plan=plan).exists()
@@ -86,12 +86,10 @@ def test_at_discharge_check_ins_start_from_its_day(cast):
     assert all(d > today() for d in days)
 
 
-def test_a_back_dated_discharge_leaves_no_trail_of_missed_check_ins(cast):
+def test_a_back_dated_discharge_leaves_no_trail_of_missed_check_ins(clock, cast):
     episode = admitted(cast, days=90)
     active_plan(cast)
-    episode_discharge(
-        cast.actors["owner"], episode, reason=1, at=timezone.now() - timedelta(days=40)
-    )
+    episode_discharge(cast.actors["owner"], episode, reason=1, at=facility_noon(40))
     plan = AftercarePlan.objects.get(patient=cast.patient)
     assert plan.checkins_from == today() - timedelta(days=40)
     assert not Checkin.objects.filter(plan=plan, due_on__lt=today()).exists()

@@ -52,6 +52,8 @@ def test_a_step_naming_the_line_is_found_however_it_is_written():
 def test_988_and_911_always_and_never_a_line_without_its_number(org, program):
     found = rules.crisis_lines(org, program, DEFAULT_CRISIS_STEPS)
     assert found.lines[0] == rules.LIFELINE and found.lines[-1] == rules.EMERGENCY
+    # The settings page warns by the same rule the plan uses.
+    assert found.missing is not rules.has_number(program.phone)
     if program.phone.strip():
         assert found.source is LineSource.PROGRAM and found.note == ""
         assert found.lines[1].endswith(f": {program.phone.strip()}, any time, day or night.")

@@ -3,9 +3,8 @@ the patient, ended by the patient and restarted; check-ins recorded. Who may do 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -19,6 +18,7 @@ from stepwise.aftercare.models import (
 )
 from stepwise.aftercare.rules.checkin import Report
 from stepwise.aftercare.rules.plan import DEFAULT_CRISIS_STEPS
+from stepwise.aftercare.rules.schedule import HORIZON, due_dates, missed_after
 from stepwise.aftercare.services.checkins import checkin_record
 from stepwise.aftercare.services.plans import (
     plan_activate,
@@ -28,15 +28,17 @@ from stepwise.aftercare.services.plans import (
     plan_start,
 )
 from stepwise.aftercare.services.sweep import aftercare_sweep
-from stepwise.aftercare.tests.support import NA_GROUP, active_plan, admitted, written_plan
+from stepwise.aftercare.tests.support import (
+    NA_GROUP,
+    active_plan,
+    admitted,
+    facility_noon,
+    written_plan,
+)
+from stepwise.aftercare.tests.support import facility_today as local_today
 from stepwise.core.errors import AccessDenied, Conflict, NotFound, OutsideCareTeam, ValidationFailed
 from stepwise.core.models import AuditEvent
 from stepwise.patients.models import Task
-
-
-def local_today() -> date:
-    return timezone.now().astimezone(ZoneInfo("America/New_York")).date()
-
 
 FINE = Report(wellbeing=4, craving=1, used=False, supports_attended=("NA Tuesday night",))
 
@@ -154,7 +156,7 @@ def test_a_review_in_care_activates_without_check_ins_yet(cast):
     assert not Checkin.objects.filter(plan=plan).exists()
 
 
-def test_a_review_out_of_care_starts_the_check_ins_from_its_day(cast):
+def test_a_review_out_of_care_starts_the_check_ins_from_its_day(clock, cast):
     plan = active_plan(cast)
     today = local_today()
     assert plan.checkins_from == today
@@ -164,15 +166,16 @@ def test_a_review_out_of_care_starts_the_check_ins_from_its_day(cast):
 
 
 def reviewed_days_ago(cast: Any, days: int, *, backfill: bool) -> AftercarePlan:
-    """Gone through with the patient, out of care, `days` ago (recorded now)."""
+    """Gone through with the patient, out of care, at noon `days` days ago on the
+    facility's calendar (recorded now)."""
     owner = cast.actors["owner"]
-    at = timezone.now() - timedelta(days=days)
+    at = facility_noon(days)
     plan = plan_start(owner, cast.patient, at=at - timedelta(hours=1))
     plan = plan_sections_save(owner, plan, {"supports": [NA_GROUP]}, at=at)
     return plan_activate(owner, plan, reviewed_at=at, backfill_checkins=backfill)
 
 
-def test_a_back_dated_review_leaves_no_trail_of_missed_check_ins(cast):
+def test_a_back_dated_review_leaves_no_trail_of_missed_check_ins(clock, cast):
     plan = reviewed_days_ago(cast, 20, backfill=False)
     today = local_today()
     assert plan.checkins_from == today - timedelta(days=20)
@@ -182,7 +185,9 @@ def test_a_back_dated_review_leaves_no_trail_of_missed_check_ins(cast):
     assert "checkins_backfilled" not in row.detail
 
 
-def test_a_backfilled_review_makes_its_check_ins_from_its_day_and_the_sweep_misses_them(cast):
+def test_a_backfilled_review_makes_its_check_ins_from_its_day_and_the_sweep_misses_them(
+    clock, cast
+):
     plan = reviewed_days_ago(cast, 20, backfill=True)
     today = local_today()
     start = today - timedelta(days=20)
@@ -202,6 +207,37 @@ def test_a_backfilled_review_makes_its_check_ins_from_its_day_and_the_sweep_miss
     assert [c.due_on for c in missed] == days[:2]
     tasks = Task.objects.filter(kind="aftercare_outreach", patient=cast.patient, status="open")
     assert {t.source_id for t in tasks} == {c.public_id for c in missed}
+
+
+def test_a_backfill_reaches_back_as_far_as_the_horizon_and_makes_the_whole_span(clock, cast):
+    """From the furthest day allowed, the review makes every check-in up to today's
+    horizon and counts them; the sweep adds none and misses only those gone by."""
+    plan = reviewed_days_ago(cast, HORIZON.days, backfill=True)
+    today = local_today()
+    made = list(Checkin.objects.filter(plan=plan).order_by("due_on"))
+    assert [c.due_on for c in made] == due_dates(today - HORIZON, plan.taper, today + HORIZON)
+    (row,) = audits(object_id=str(plan.public_id), detail__status=["draft", "active"])
+    assert row.detail["checkins_made"] == len(made)
+    gone_by = [c for c in made if timezone.now() >= missed_after(c.due_on, plan.time_zone, 24)]
+    assert len(gone_by) >= 5
+    result = aftercare_sweep(cast.org.pk)
+    assert (result.made, result.missed) == (0, len(gone_by))
+
+
+def test_a_backfill_from_further_back_than_the_horizon_is_refused(cast):
+    earliest = local_today() - HORIZON
+    with pytest.raises(ValidationFailed) as refused:
+        reviewed_days_ago(cast, HORIZON.days + 1, backfill=True)
+    message = refused.value.errors["reviewed_at"]
+    assert f"at most {HORIZON.days} days back" in message
+    assert f"from {earliest:%Y-%m-%d} to now" in message
+    plan = AftercarePlan.objects.get(patient=cast.patient)
+    assert plan.status == "draft" and plan.checkins_from is None
+    assert not Checkin.objects.filter(plan=plan).exists()
+    # Without making the earlier check-ins, a review that far back is recorded.
+    plan = plan_activate(cast.actors["owner"], plan, reviewed_at=facility_noon(HORIZON.days + 1))
+    assert plan.status == "active"
+    assert not Checkin.objects.filter(plan=plan, due_on__lt=local_today()).exists()
 
 
 def test_the_patient_ends_the_plan_with_a_reason_and_check_ins_stop(cast):

@@ -22,7 +22,13 @@ from stepwise.aftercare.rules.schedule import missed_after
 from stepwise.aftercare.selectors import worklist_checkins
 from stepwise.aftercare.services.checkins import checkin_record
 from stepwise.aftercare.services.plans import plan_sections_save
-from stepwise.aftercare.tests.support import active_plan, admitted, discharged, written_plan
+from stepwise.aftercare.tests.support import (
+    active_plan,
+    admitted,
+    discharged,
+    facility_noon,
+    written_plan,
+)
 from stepwise.care.services import episode_admit, episode_discharge
 from stepwise.core.models import AuditEvent
 from stepwise.core.tests.pdftext import pages_text, squash
@@ -163,6 +169,38 @@ def test_the_program_line_shows_once_set(cast):
     assert "Riverside 24/7 line: 555-0111, any time, day or night." in html
     assert NO_NUMBER not in html and 'id="no-crisis-number"' not in html
     assert "Where my steps say" not in html
+
+
+def test_a_number_of_only_spaces_is_no_number_on_the_plan_and_the_settings_alike(cast):
+    # Stored as it came (before saves stripped it): the rule strips it, so do the pages.
+    AftercareSettings.objects.create(
+        organization=cast.org, crisis_line_name="Riverside 24/7 line", crisis_line_phone="   "
+    )
+    written_plan(cast)
+    director = cast.client_for("director")
+    plan_page = director.get(url(cast)).content.decode()
+    assert 'id="no-crisis-number"' in plan_page and "Riverside 24/7 line:" not in plan_page
+    warning = "No 24-hour number is set: printed plans carry only 988 and 911."
+    assert warning in director.get("/aftercare/settings/").content.decode()
+    # Saved from the settings page, spaces around a number are dropped, and spaces
+    # alone leave it empty.
+    form = {
+        "weekly_checkins": "4",
+        "monthly_interval": "1",
+        "grace_hours": "24",
+        "default_method": "phone",
+        "crisis_line_name": "Riverside 24/7 line",
+    }
+    saved = director.post("/aftercare/settings/", {**form, "crisis_line_phone": " 555-0111 "})
+    assert saved.status_code == 302
+    assert AftercareSettings.objects.get(organization=cast.org).crisis_line_phone == "555-0111"
+    assert warning not in director.get("/aftercare/settings/").content.decode()
+    assert (
+        director.post("/aftercare/settings/", {**form, "crisis_line_phone": "   "}).status_code
+        == 302
+    )
+    assert AftercareSettings.objects.get(organization=cast.org).crisis_line_phone == ""
+    assert warning in director.get("/aftercare/settings/").content.decode()
 
 
 def test_a_text_section_is_edited_one_per_line_and_the_earlier_text_kept(cast):
@@ -486,7 +524,7 @@ def test_the_chart_panel_costs_one_query_with_or_without_a_plan(cast):
 
 
 def test_the_worklist_section_is_one_query_for_one_or_many_patients(
-    cast, django_assert_num_queries
+    clock, cast, django_assert_num_queries
 ):
     owner = cast.actors["owner"]
     patients = [cast.patient] + [
@@ -495,9 +533,9 @@ def test_the_worklist_section_is_one_query_for_one_or_many_patients(
     for patient in patients:
         episode = episode_admit(owner, patient, cast.iop, at=timezone.now() - timedelta(days=40))
         active_plan(cast, patient)
-        episode_discharge(owner, episode, reason=1, at=timezone.now() - timedelta(days=20))
-    # Discharged 20 days ago: the check-ins of days 7 and 14 fell before the schedule
-    # was made; the one of day 21 is due tomorrow.
+        episode_discharge(owner, episode, reason=1, at=facility_noon(20))
+    # Discharged 20 days ago on the facility's calendar: the check-ins of days 7 and 14
+    # fell before the schedule was made; the one of day 21 is due tomorrow.
     import time_machine
 
     due = Checkin.objects.filter(patient=cast.patient, status="due").order_by("due_on")[0]

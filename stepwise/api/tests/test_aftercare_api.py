@@ -5,12 +5,16 @@ audit rows as the pages, and the same refusals."""
 from __future__ import annotations
 
 from datetime import timedelta
+from html import escape
 from typing import Any
 
 import pytest
 from django.utils import timezone
 
 from stepwise.aftercare.models import AftercarePlan, Checkin, PlanChange
+from stepwise.aftercare.rules.crisis import EMERGENCY, LIFELINE, STAND_IN
+from stepwise.aftercare.rules.plan import DEFAULT_CRISIS_STEPS
+from stepwise.aftercare.services.configuration import aftercare_settings_save
 from stepwise.aftercare.tests.support import NA_GROUP, active_plan, discharged, written_plan
 from stepwise.api.tests.support import audit_rows
 from stepwise.care.services import episode_admit
@@ -33,6 +37,7 @@ def test_read_before_and_after_a_plan_is_started(api, cast):
     assert empty.status_code == 200
     assert empty.json()["plan"] is None
     assert empty.json()["crisis_lines"][0].startswith("Call or text 988")
+    assert empty.json()["crisis_note"] == ""  # no steps yet, nothing stands in
     started = api.post("owner", path(cast), {})
     assert started.status_code == 201
     plan = started.json()
@@ -41,6 +46,32 @@ def test_read_before_and_after_a_plan_is_started(api, cast):
     read = api.get("readonly", path(cast)).json()["plan"]
     assert read["id"] == plan["id"]
     assert audit_rows(category="aftercare", action="read", actor_username="readonly")
+
+
+def test_the_crisis_lines_are_the_pages_own(api, cast):
+    """Without a 24/7 line, steps sending the patient to it get the same stand-in the
+    page and the printed copy show; with one set, its number instead and no note."""
+    active_plan(cast)  # the usual steps, which name the program's 24/7 line
+    page = cast.client_for("owner").get(f"/aftercare/patients/{cast.patient.public_id}/")
+    read = api.get("owner", path(cast)).json()
+    assert read["crisis_note"] == STAND_IN
+    assert escape(STAND_IN) in page.content.decode()
+    assert read["crisis_lines"] == [LIFELINE, EMERGENCY]
+    patch(api, "owner", path(cast, "/sections"), {"crisis_steps": ["Call my sister"]})
+    assert api.get("owner", path(cast)).json()["crisis_note"] == ""
+    patch(api, "owner", path(cast, "/sections"), {"crisis_steps": list(DEFAULT_CRISIS_STEPS)})
+    aftercare_settings_save(
+        cast.actors["director"],
+        crisis_line_name="Riverside 24/7 line",
+        crisis_line_phone="555-0111",
+    )
+    read = api.get("owner", path(cast)).json()
+    assert read["crisis_note"] == ""
+    assert read["crisis_lines"] == [
+        LIFELINE,
+        "Riverside 24/7 line: 555-0111, any time, day or night.",
+        EMERGENCY,
+    ]
 
 
 def test_sections_are_saved_whole_and_bad_entries_named(api, cast):

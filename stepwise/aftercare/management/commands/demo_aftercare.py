@@ -26,6 +26,7 @@ from stepwise.aftercare.services.common import PLAN_TASK, plan_of
 from stepwise.aftercare.services.plans import plan_activate, plan_sections_save, plan_start
 from stepwise.aftercare.services.sweep import aftercare_sweep
 from stepwise.care.models import Episode, EpisodeStatus, Stay
+from stepwise.care.selectors import patient_time_zone
 from stepwise.core.actor import Actor
 from stepwise.core.models import Organization
 from stepwise.core.roles import Role
@@ -40,9 +41,12 @@ OUTPATIENT = ("Outpatient", "Evening IOP", "Continuing care / aftercare")
 CALLERS = 5
 # The TEDS reason of the patient reached after leaving: dropped out of treatment.
 DROPPED_OUT = 2
-# When the case manager went through the plan with them: weekly check-ins since, one
-# answered, the latest (about a week ago, past any grace) not.
+# When the case manager went through the plan with them, in days on the facility's
+# calendar: weekly check-ins since, one answered, the latest (about a week ago, past
+# any grace) not.
 REACHED_DAYS_AGO = 20
+# The hour of that call, facility time.
+REACHED_AT = time(11)
 THERAPISTS = ["Dr. Elena Cruz, LPC", "Marcus Bell, LCSW", "Dr. Hannah Ross, PsyD"]
 TRIGGERS = [
     "Payday and having cash on me",
@@ -142,7 +146,9 @@ class Command(BaseCommand):
                 "name": therapist,
                 "contact": "555-0120",
                 "schedule": "Every other week",
-                "next_on": (timezone.localdate() + timedelta(days=rng.randint(3, 12))).isoformat(),
+                "next_on": (
+                    local_day(timezone.now(), plan.time_zone) + timedelta(days=rng.randint(3, 12))
+                ).isoformat(),
             },
         ]
         if rng.random() < 0.5:
@@ -202,7 +208,8 @@ class Command(BaseCommand):
         raised then), reached by the case manager weeks ago: the plan written and gone
         through with them that day, its check-ins made from then on as they were that
         day, and every call since answered but the latest, which the sweep then finds
-        missed."""
+        missed. The task is closed at load (closing stamps the present), its note
+        naming the day of the call."""
         left = (
             Episode.objects.filter(
                 organization=org,
@@ -220,7 +227,11 @@ class Command(BaseCommand):
             return
         patient = left.patient
         self._on_team(director, manager, patient, now)
-        reviewed = now - timedelta(days=REACHED_DAYS_AGO)
+        # A day on the facility's calendar, not 20 x 24 hours: across a clock change
+        # that would be the day before or after.
+        zone_name = patient_time_zone(patient)
+        day = local_day(now, zone_name) - timedelta(days=REACHED_DAYS_AGO)
+        reviewed = datetime.combine(day, REACHED_AT, tzinfo=ZoneInfo(zone_name))
         plan = plan_start(manager, patient, at=reviewed - timedelta(hours=1))
         plan = self._sections(manager, plan, at=reviewed - timedelta(minutes=30))
         plan = plan_activate(
@@ -233,7 +244,12 @@ class Command(BaseCommand):
         for task in Task.objects.filter(
             organization=org, patient=patient, kind=PLAN_TASK, status=TaskStatus.OPEN
         ).select_related("patient"):
-            task_close(manager, task, status=TaskStatus.DONE, note="Plan gone through by phone.")
+            task_close(
+                manager,
+                task,
+                status=TaskStatus.DONE,
+                note=f"Plan gone through by phone on {day:%Y-%m-%d}.",
+            )
         zone = ZoneInfo(plan.time_zone)
         gone_by = list(
             Checkin.objects.filter(
@@ -281,7 +297,7 @@ class Command(BaseCommand):
                     craving=7,
                     used=True,
                     substances=[7],
-                    used_on=(at - timedelta(days=2)).date(),
+                    used_on=local_day(at, plan.time_zone) - timedelta(days=2),
                     supports_attended=[],
                     note="Used once after a fight at home; scared, wants to come in.",
                 )
