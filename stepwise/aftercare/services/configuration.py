@@ -5,10 +5,7 @@ new values; a new taper applies to schedules started from then on."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
-
-from django.db import transaction
 
 from stepwise.aftercare.models import AftercareSettings, CheckinMethod
 from stepwise.aftercare.rules import schedule as schedule_rules
@@ -16,27 +13,9 @@ from stepwise.aftercare.rules.plan import NAME_MAX, phone_error
 from stepwise.aftercare.services.common import SETTINGS_CATEGORY
 from stepwise.core.access import require_permission
 from stepwise.core.actor import Actor
-from stepwise.core.audit import audit_record
+from stepwise.core.configuration import Range, settings_row_change
 from stepwise.core.errors import ValidationFailed, allowed_values
-from stepwise.core.models import AuditAction
 from stepwise.core.roles import Permission
-
-
-@dataclass(frozen=True)
-class Range:
-    name: str
-    label: str
-    low: int
-    high: int
-    unit: str
-
-    def error(self, value: object) -> str | None:
-        if not isinstance(value, int) or isinstance(value, bool):
-            return f"{self.label}: give a whole number, {self.low} to {self.high} {self.unit}."
-        if not self.low <= value <= self.high:
-            return f"{self.label}: allowed {self.low} to {self.high} {self.unit}."
-        return None
-
 
 # The same bounds as AftercareSettings.Meta.constraints.
 RANGES: tuple[Range, ...] = (
@@ -82,26 +61,12 @@ def aftercare_settings_save(actor: Actor, **values: Any) -> AftercareSettings:
     errors = settings_errors(values)
     if errors:
         raise ValidationFailed(errors)
-    with transaction.atomic():
-        row, _ = AftercareSettings.objects.select_for_update().get_or_create(
-            organization_id=actor.organization_id
-        )
-        changed: dict[str, list[Any]] = {}
-        for name, value in values.items():
-            new = value.strip() if isinstance(value, str) else value
-            old = getattr(row, name)
-            if old != new:
-                changed[name] = [old, new]
-                setattr(row, name, new)
-        if changed:
-            row.changed_by_id = actor.user_id
-            row.save()
-            audit_record(
-                action=AuditAction.SETTINGS_CHANGE,
-                actor=actor,
-                category=SETTINGS_CATEGORY,
-                object_type="aftercare_settings",
-                object_id=actor.organization.public_id,
-                detail=changed,
-            )
-    return row
+    # Phones and names are kept without the spaces around them.
+    cleaned = {name: v.strip() if isinstance(v, str) else v for name, v in values.items()}
+    return settings_row_change(
+        actor,
+        AftercareSettings,
+        cleaned,
+        category=SETTINGS_CATEGORY,
+        object_type="aftercare_settings",
+    )

@@ -7,38 +7,17 @@ audited with the old and new values."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
-
-from django.db import transaction
 
 from stepwise.core.access import require_permission
 from stepwise.core.actor import Actor
-from stepwise.core.audit import audit_record
+from stepwise.core.configuration import Range, settings_row_change
 from stepwise.core.errors import ValidationFailed
-from stepwise.core.models import AuditAction
 from stepwise.core.roles import Permission
 from stepwise.scheduling.models import SchedulingSettings
 
 # Audit category of a settings change: organization configuration, no patient data.
 CATEGORY = "system"
-
-
-@dataclass(frozen=True)
-class Range:
-    name: str
-    label: str
-    low: int
-    high: int
-    unit: str
-
-    def error(self, value: object) -> str | None:
-        # bool is an int in Python; a checkbox's True is not a number of weeks.
-        if not isinstance(value, int) or isinstance(value, bool):
-            return f"{self.label}: give a whole number, {self.low} to {self.high} {self.unit}."
-        if not self.low <= value <= self.high:
-            return f"{self.label}: allowed {self.low} to {self.high} {self.unit}."
-        return None
 
 
 # The same bounds as SchedulingSettings.Meta.constraints.
@@ -80,25 +59,10 @@ def scheduling_settings_save(actor: Actor, **values: Any) -> SchedulingSettings:
     errors = settings_errors(values)
     if errors:
         raise ValidationFailed(errors)
-    with transaction.atomic():
-        row, _ = SchedulingSettings.objects.select_for_update().get_or_create(
-            organization_id=actor.organization_id
-        )
-        changed: dict[str, list[Any]] = {}
-        for name, value in values.items():
-            old = getattr(row, name)
-            if old != value:
-                changed[name] = [old, value]
-                setattr(row, name, value)
-        if changed:
-            row.changed_by_id = actor.user_id
-            row.save()
-            audit_record(
-                action=AuditAction.SETTINGS_CHANGE,
-                actor=actor,
-                category=CATEGORY,
-                object_type="scheduling_settings",
-                object_id=actor.organization.public_id,
-                detail=changed,
-            )
-    return row
+    return settings_row_change(
+        actor,
+        SchedulingSettings,
+        values,
+        category=CATEGORY,
+        object_type="scheduling_settings",
+    )

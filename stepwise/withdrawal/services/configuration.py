@@ -15,6 +15,7 @@ from stepwise.care.models import Program
 from stepwise.core.access import require_permission
 from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
+from stepwise.core.configuration import settings_row_change
 from stepwise.core.errors import NotFound, ValidationFailed
 from stepwise.core.models import AuditAction
 from stepwise.core.roles import Permission
@@ -66,23 +67,9 @@ def safety_settings_update(actor: Actor, values: dict[str, int]) -> SafetySettin
     errors = _not_whole_numbers(values) or thresholds.threshold_errors(values)
     if errors:
         raise ValidationFailed(errors)
-    with transaction.atomic():
-        row, _ = SafetySettings.objects.select_for_update().get_or_create(
-            organization_id=actor.organization_id
-        )
-        changed = _changes(row, values)
-        if changed:
-            row.changed_by_id = actor.user_id
-            row.save()
-            audit_record(
-                action=AuditAction.SETTINGS_CHANGE,
-                actor=actor,
-                category=CATEGORY,
-                object_type="safety_settings",
-                object_id=actor.organization.public_id,
-                detail=changed,
-            )
-    return row
+    return settings_row_change(
+        actor, SafetySettings, values, category=CATEGORY, object_type="safety_settings"
+    )
 
 
 def require_unit_settings(actor: Actor, program: Program) -> None:
