@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from typing import TypeVar
+
+from django.db.models import Model, QuerySet
 
 from stepwise.core.errors import NotFound
+
+Row = TypeVar("Row", bound=Model)
 
 
 def public_id_or_404(value: uuid.UUID | str) -> uuid.UUID:
@@ -13,6 +18,19 @@ def public_id_or_404(value: uuid.UUID | str) -> uuid.UUID:
         return uuid.UUID(str(value))
     except ValueError:
         raise NotFound() from None
+
+
+def one_of_organization(
+    rows: QuerySet[Row], organization_id: int, public_id: uuid.UUID | str
+) -> Row:
+    """The organization's row that a public id names; another organization's, an
+    unknown id and a malformed one are alike not found."""
+    found = rows.filter(
+        organization_id=organization_id, public_id=public_id_or_404(public_id)
+    ).first()
+    if found is None:
+        raise NotFound()
+    return found
 
 
 # Path parameters that name a patient, in pages and in the API.

@@ -22,8 +22,8 @@ from stepwise.care import rules as care_rules
 from stepwise.care.selectors import open_episode_of
 from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
-from stepwise.core.errors import Conflict, NotFound, ValidationFailed, allowed_values
-from stepwise.core.ids import public_id_or_404
+from stepwise.core.errors import Conflict, ValidationFailed, allowed_values
+from stepwise.core.ids import one_of_organization
 from stepwise.core.models import AuditAction
 from stepwise.core.roles import Permission
 from stepwise.instruments.models import Assessment, AssessmentStatus
@@ -508,9 +508,5 @@ def response_item_settle(
 
 
 def relapse_get(actor: Actor, public_id: uuid.UUID | str) -> RelapseEvent:
-    try:
-        return RelapseEvent.objects.select_related("patient").get(
-            organization_id=actor.organization_id, public_id=public_id_or_404(public_id)
-        )
-    except RelapseEvent.DoesNotExist:
-        raise NotFound() from None
+    rows = RelapseEvent.objects.select_related("patient")
+    return one_of_organization(rows, actor.organization_id, public_id)

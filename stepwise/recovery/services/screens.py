@@ -20,8 +20,8 @@ from stepwise.care.selectors import open_episode_of
 from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
 from stepwise.core.clock import event_time
-from stepwise.core.errors import Conflict, NotFound, ValidationFailed
-from stepwise.core.ids import public_id_or_404
+from stepwise.core.errors import Conflict, ValidationFailed
+from stepwise.core.ids import one_of_organization
 from stepwise.core.models import AuditAction
 from stepwise.core.roles import Permission
 from stepwise.patients.access import require_patient_access
@@ -260,9 +260,5 @@ def screen_mark_in_error(actor: Actor, screen: DrugScreen, *, reason: str) -> Dr
 
 
 def screen_get(actor: Actor, public_id: uuid.UUID | str) -> DrugScreen:
-    try:
-        return DrugScreen.objects.select_related("patient").get(
-            organization_id=actor.organization_id, public_id=public_id_or_404(public_id)
-        )
-    except DrugScreen.DoesNotExist:
-        raise NotFound() from None
+    rows = DrugScreen.objects.select_related("patient")
+    return one_of_organization(rows, actor.organization_id, public_id)

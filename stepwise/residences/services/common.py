@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from stepwise.core.actor import Actor
 from stepwise.core.errors import NotFound
-from stepwise.core.ids import public_id_or_404
+from stepwise.core.ids import one_of_organization
 from stepwise.residences.models import Bed, House, Residence, Residency
 
 # Audit category of everything here. Rows naming a patient are Part 2 data (the
@@ -46,48 +46,19 @@ def clean_text(errors: dict[str, str], field: str, value: str, label: str, limit
 
 
 def residence_get(actor: Actor, public_id: uuid.UUID | str) -> Residence:
-    found = Residence.objects.filter(
-        organization_id=actor.organization_id, public_id=public_id_or_404(public_id)
-    ).first()
-    if found is None:
-        raise NotFound()
-    return found
+    return one_of_organization(Residence.objects.all(), actor.organization_id, public_id)
 
 
 def house_get(actor: Actor, public_id: uuid.UUID | str) -> House:
-    found = (
-        House.objects.filter(
-            organization_id=actor.organization_id, public_id=public_id_or_404(public_id)
-        )
-        .select_related("residence")
-        .first()
-    )
-    if found is None:
-        raise NotFound()
-    return found
+    houses = House.objects.select_related("residence")
+    return one_of_organization(houses, actor.organization_id, public_id)
 
 
 def bed_get(actor: Actor, public_id: uuid.UUID | str) -> Bed:
-    found = (
-        Bed.objects.filter(
-            organization_id=actor.organization_id, public_id=public_id_or_404(public_id)
-        )
-        .select_related("house__residence")
-        .first()
-    )
-    if found is None:
-        raise NotFound()
-    return found
+    beds = Bed.objects.select_related("house__residence")
+    return one_of_organization(beds, actor.organization_id, public_id)
 
 
 def residency_get(actor: Actor, public_id: uuid.UUID | str) -> Residency:
-    found = (
-        Residency.objects.filter(
-            organization_id=actor.organization_id, public_id=public_id_or_404(public_id)
-        )
-        .select_related("patient", "bed__house__residence", "stay__program")
-        .first()
-    )
-    if found is None:
-        raise NotFound()
-    return found
+    rows = Residency.objects.select_related("patient", "bed__house__residence", "stay__program")
+    return one_of_organization(rows, actor.organization_id, public_id)
