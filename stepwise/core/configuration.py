@@ -36,6 +36,13 @@ class Range:
         return None
 
 
+def settings_stored(model: type[Row], organization_id: int) -> Row:
+    """The organization's stored row, or the defaults, unsaved, when none is stored:
+    a read writes nothing."""
+    stored = model._default_manager.filter(organization_id=organization_id).first()
+    return stored or model(organization_id=organization_id)
+
+
 def settings_row_change(
     actor: Actor,
     model: type[Row],

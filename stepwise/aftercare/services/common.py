@@ -9,6 +9,7 @@ from stepwise.aftercare.models import AftercarePlan, AftercareSettings
 from stepwise.care import rules as care_rules
 from stepwise.care.models import Stay
 from stepwise.core.actor import Actor
+from stepwise.core.configuration import settings_stored
 from stepwise.core.errors import NotFound
 from stepwise.patients.models import Patient
 
@@ -22,8 +23,7 @@ PLAN_TASK = "aftercare_plan"
 
 def settings_of(organization_id: int) -> AftercareSettings:
     """The stored settings, or the defaults (unsaved) when none are stored."""
-    stored = AftercareSettings.objects.filter(organization_id=organization_id).first()
-    return stored or AftercareSettings(organization_id=organization_id)
+    return settings_stored(AftercareSettings, organization_id)
 
 
 def same_org(actor: Actor, *objects: Any) -> None:

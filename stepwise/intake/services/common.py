@@ -9,6 +9,7 @@ from django.db.models import Model
 
 from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
+from stepwise.core.configuration import settings_stored
 from stepwise.core.errors import NotFound
 from stepwise.intake.models import Inquiry, IntakeSettings
 
@@ -17,8 +18,7 @@ CATEGORY = "intake"
 
 def settings_of(organization_id: int) -> IntakeSettings:
     """The stored settings, or the defaults (unsaved) when none are stored."""
-    stored = IntakeSettings.objects.filter(organization_id=organization_id).first()
-    return stored or IntakeSettings(organization_id=organization_id)
+    return settings_stored(IntakeSettings, organization_id)
 
 
 def length_errors(model: type[Model], values: dict[str, str]) -> dict[str, str]:

@@ -9,6 +9,7 @@ from django.db.models import F, Subquery
 
 from stepwise.care.models import Episode, Stay
 from stepwise.core.actor import Actor
+from stepwise.core.configuration import settings_stored
 from stepwise.core.errors import NotFound
 from stepwise.core.models import Facility
 from stepwise.patients.models import Patient
@@ -24,8 +25,8 @@ def same_org(actor: Actor, *objects: object) -> None:
 
 
 def settings_of(organization_id: int) -> RecoverySettings:
-    found, _ = RecoverySettings.objects.get_or_create(organization_id=organization_id)
-    return found
+    """The stored settings, or the defaults (unsaved) when none are stored."""
+    return settings_stored(RecoverySettings, organization_id)
 
 
 def patient_zone(patient: Patient) -> ZoneInfo:

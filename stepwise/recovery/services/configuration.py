@@ -11,14 +11,19 @@ from django.db import transaction
 from stepwise.core.access import require_permission
 from stepwise.core.actor import Actor
 from stepwise.core.audit import audit_record
+from stepwise.core.configuration import Range
 from stepwise.core.errors import ValidationFailed
 from stepwise.core.models import AuditAction
 from stepwise.core.roles import Permission
 from stepwise.recovery.models import RecoverySettings
 from stepwise.recovery.rules import screens
-from stepwise.recovery.services.common import settings_of
 
-_RANGES = {"outreach_hours": (1, 168), "tolerance_days": (1, 365), "flag_days": (1, 365)}
+# The same bounds as the form's and RecoverySettings' constraints.
+RANGES = (
+    Range("outreach_hours", "Hours to reach a patient after a relapse", 1, 168, "hours"),
+    Range("tolerance_days", "Days without use after which tolerance may be lost", 1, 365, "days"),
+    Range("flag_days", "Days the overdose-risk flag runs", 1, 365, "days"),
+)
 
 
 def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
@@ -50,19 +55,14 @@ def recovery_settings_update(
         "tolerance_days": tolerance_days,
         "flag_days": flag_days,
     }
-    errors = {
-        name: f"Allowed values: {low} to {high}."
-        for name, (low, high) in _RANGES.items()
-        if not low <= values[name] <= high
-    }
+    errors = {r.name: message for r in RANGES if (message := r.error(values[r.name]))}
     problems = screens.expectation_errors(expectations)
     if problems:
         errors["expectations"] = " ".join(problems)
     if errors:
         raise ValidationFailed(errors)
     with transaction.atomic():
-        settings_of(actor.organization_id)
-        found = RecoverySettings.objects.select_for_update().get(
+        found, _ = RecoverySettings.objects.select_for_update().get_or_create(
             organization_id=actor.organization_id
         )
         before = {name: getattr(found, name) for name in values}
@@ -79,7 +79,7 @@ def recovery_settings_update(
             actor=actor,
             category="system",
             object_type="recovery_settings",
-            object_id=str(actor.organization_id),
+            object_id=actor.organization.public_id,
             detail=_changes(before, {**values, "expectations": found.expectation_table()}),
         )
     return found

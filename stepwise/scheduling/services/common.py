@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from stepwise.care.models import Program, ProgramStaff
 from stepwise.core.access import require_permission
 from stepwise.core.actor import Actor
+from stepwise.core.configuration import settings_stored
 from stepwise.core.errors import AccessDenied, NotFound
 from stepwise.core.roles import Permission, sees_all_patients
 from stepwise.scheduling.models import SchedulingSettings, Session
@@ -19,8 +20,7 @@ CATEGORY = "scheduling"
 
 def settings_of(organization_id: int) -> SchedulingSettings:
     """The stored settings, or the defaults (unsaved) when none are stored."""
-    stored = SchedulingSettings.objects.filter(organization_id=organization_id).first()
-    return stored or SchedulingSettings(organization_id=organization_id)
+    return settings_stored(SchedulingSettings, organization_id)
 
 
 def same_org(actor: Actor, *objects: Any) -> None:
