@@ -21,56 +21,61 @@ class ChartPanel:
     context: dict[str, Any] = field(default_factory=dict)
 
 
+class _Sections:
+    """Sections in their order, each from a provider that may return None to show
+    nothing. Registering a name again replaces it (apps can be reloaded in tests)."""
+
+    def __init__(self) -> None:
+        self._providers: list[tuple[int, str, Callable[..., ChartPanel | None]]] = []
+
+    def register(self, order: int, name: str, provider: Callable[..., ChartPanel | None]) -> None:
+        self._providers[:] = [p for p in self._providers if p[1] != name]
+        self._providers.append((order, name, provider))
+        self._providers.sort(key=lambda p: p[0])
+
+    def shown(self, *args: Any) -> list[ChartPanel]:
+        return [panel for _, _, provider in self._providers if (panel := provider(*args))]
+
+
 PanelProvider = Callable[[Actor, Patient], ChartPanel | None]
-_PROVIDERS: list[tuple[int, str, PanelProvider]] = []
+_CHART = _Sections()
 
 
 def register_chart_panel(order: int, name: str, provider: PanelProvider) -> None:
-    """Add a chart section; `order` places it (lower first). Registering the same name
-    again replaces it (apps can be reloaded in tests)."""
-    _PROVIDERS[:] = [p for p in _PROVIDERS if p[1] != name]
-    _PROVIDERS.append((order, name, provider))
-    _PROVIDERS.sort(key=lambda p: p[0])
+    """Add a chart section; `order` places it (lower first)."""
+    _CHART.register(order, name, provider)
 
 
 def chart_panels(actor: Actor, patient: Patient) -> list[ChartPanel]:
-    """Each registered section for this patient; a provider returns None to show nothing.
-    Called inside the chart read, whose audit row covers what the panels show."""
-    return [panel for _, _, provider in _PROVIDERS if (panel := provider(actor, patient))]
+    """Each registered section for this patient. Called inside the chart read, whose
+    audit row covers what the panels show."""
+    return _CHART.shown(actor, patient)
 
 
 # Sections other apps add to the worklist (the schedule's weekly-hours shortfalls).
 WorklistProvider = Callable[[Actor, datetime], ChartPanel | None]
-_WORKLIST: list[tuple[int, str, WorklistProvider]] = []
+_WORKLIST = _Sections()
 
 
 def register_worklist_section(order: int, name: str, provider: WorklistProvider) -> None:
-    """Add a worklist section; a provider returns None to show nothing. Registering
-    the same name again replaces it."""
-    _WORKLIST[:] = [p for p in _WORKLIST if p[1] != name]
-    _WORKLIST.append((order, name, provider))
-    _WORKLIST.sort(key=lambda p: p[0])
+    _WORKLIST.register(order, name, provider)
 
 
 def worklist_sections(actor: Actor, now: datetime) -> list[ChartPanel]:
     """Called inside the worklist read, whose audit row covers what the sections show."""
-    return [panel for _, _, provider in _WORKLIST if (panel := provider(actor, now))]
+    return _WORKLIST.shown(actor, now)
 
 
 # Sections other apps add beside the bed board (sober-living vacancies). The board is
 # open to every member of staff: a provider checks the actor's role itself and shows
 # counts only, never a patient; it must cost a fixed number of queries.
 BedBoardProvider = Callable[[Actor, datetime], ChartPanel | None]
-_BED_BOARD: list[tuple[int, str, BedBoardProvider]] = []
+_BED_BOARD = _Sections()
 
 
 def register_bed_board_section(order: int, name: str, provider: BedBoardProvider) -> None:
-    """Add a bed-board section; a provider returns None to show nothing. Registering
-    the same name again replaces it."""
-    _BED_BOARD[:] = [p for p in _BED_BOARD if p[1] != name]
-    _BED_BOARD.append((order, name, provider))
-    _BED_BOARD.sort(key=lambda p: p[0])
+    _BED_BOARD.register(order, name, provider)
 
 
 def bed_board_sections(actor: Actor, now: datetime) -> list[ChartPanel]:
-    return [panel for _, _, provider in _BED_BOARD if (panel := provider(actor, now))]
+    return _BED_BOARD.shown(actor, now)
